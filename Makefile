@@ -1,0 +1,97 @@
+# omnizip: `make` builds build/libomnizip.so, build/omnizip-run, build/omnizip-inspect;
+# `make test` runs every suite; `make test SANITIZE=1` does so under ASan+UBSan.
+VERSION := $(shell cat VERSION)
+ABI_MAJOR := 1
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
+INCDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share/omnizip
+DESTDIR ?=
+
+CC ?= cc
+B := build
+# Counts depend on double arithmetic in the order written: never fuse (ALGORITHM.md).
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+          -ffp-contract=off -fno-fast-math -fPIC -Iinclude \
+          -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"'
+LDFLAGS ?=
+ifeq ($(SANITIZE),1)
+B := build/san
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PLUGIN_LIBS := -lyaml -lopenblas -lm -lpthread -lrt -ldl
+SHIM_LIBS := -ljansson -ldl -lm -lpthread -lrt
+INSPECT_LIBS := -lncursesw -ltinfo
+
+# Files named main_*.c hold a program's main(); everything else is library code.
+PLUGIN_SRC := $(wildcard plugin/*.c plugin/core/*.c plugin/cpu/*.c)
+SHIM_SRC := $(filter-out %/main_run.c,$(wildcard runtime-shim/*.c))
+INSPECT_SRC := $(filter-out %/main_inspect.c,$(wildcard inspector/*.c))
+TEST_SRC := $(wildcard tests/test_*.c)
+FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+PLUGIN_OBJ := $(call obj,$(PLUGIN_SRC))
+SHIM_OBJ := $(call obj,$(SHIM_SRC))
+INSPECT_OBJ := $(call obj,$(INSPECT_SRC))
+TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
+
+all: $(B)/libomnizip.so $(B)/omnizip-run $(B)/omnizip-inspect
+.PHONY: all test lint clean install uninstall bench abi-dump cuda
+
+$(B)/obj/plugin/%.o: CFLAGS += -fvisibility=hidden -Iplugin
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+$(B)/libomnizip.so: $(PLUGIN_OBJ) plugin/omnizip.map
+	$(CC) -shared -o $@ $(PLUGIN_OBJ) -Wl,-soname,libomnizip.so.$(ABI_MAJOR) \
+	  -Wl,--version-script=plugin/omnizip.map -Wl,-z,defs $(LDFLAGS) $(PLUGIN_LIBS)
+$(B)/libomnizip_plugin.a: $(PLUGIN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(B)/libomnizip_shim.a: $(SHIM_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(B)/libomnizip_inspect.a: $(INSPECT_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(B)/omnizip-run: $(call obj,runtime-shim/main_run.c) $(B)/libomnizip_shim.a
+	$(CC) -o $@ $^ -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SHIM_LIBS)
+$(B)/omnizip-inspect: $(call obj,inspector/main_inspect.c) $(B)/libomnizip_inspect.a $(B)/libomnizip_shim.a
+	$(CC) -o $@ $^ $(LDFLAGS) $(INSPECT_LIBS) $(SHIM_LIBS)
+
+# Tests link the internals statically and reach the real .so by dlopen.
+$(B)/tests/%: tests/%.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a $(B)/libomnizip_inspect.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iplugin -Iruntime-shim -Iinspector -Itests -o $@ $< \
+	  $(B)/libomnizip_inspect.a $(B)/libomnizip_shim.a $(B)/libomnizip_plugin.a \
+	  $(LDFLAGS) -lcriterion $(INSPECT_LIBS) $(SHIM_LIBS) $(PLUGIN_LIBS)
+$(B)/fixtures/%.so: tests/fixtures/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $< $(LDFLAGS)
+
+test: all $(TEST_BIN) $(FIXTURE_SO)
+	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
+
+lint:
+	@sh tests/lint.sh
+
+clean:
+	rm -rf build
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles
+	install -m 0755 $(B)/libomnizip.so $(DESTDIR)$(LIBDIR)/libomnizip.so.$(VERSION)
+	ln -sf libomnizip.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libomnizip.so.$(ABI_MAJOR)
+	ln -sf libomnizip.so.$(ABI_MAJOR) $(DESTDIR)$(LIBDIR)/libomnizip.so
+	install -m 0755 $(B)/omnizip-run $(B)/omnizip-inspect $(DESTDIR)$(BINDIR)
+	install -m 0644 include/omnizip/*.h $(DESTDIR)$(INCDIR)/omnizip
+	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/profiles
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libomnizip.so* $(DESTDIR)$(BINDIR)/omnizip-run $(DESTDIR)$(BINDIR)/omnizip-inspect
+	rm -rf $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)

@@ -1,0 +1,368 @@
+/*
+ * omnizip.h - the plugin ABI of omnizip, the only header a host needs.
+ *
+ * omnizip compresses the audio and video tokens of an omnimodal LLM input
+ * (Qwen2.5-Omni and alike) before prefill, guided by audio: OmniZip. A host
+ * dlopens libomnizip.so, calls omnizip_plugin_entry(OMNIZIP_ABI_VERSION) and
+ * drives the returned table:
+ *
+ *   config_default / config_set / profile_load -> struct omnizip_config
+ *   create(config, host services)              -> omnizip_ctx *
+ *   plan(ctx, layout, audio scores)            -> exact kept counts per window
+ *   bind(ctx, clip audio rows, clip video rows)   (global similarity scope)
+ *   window(ctx, i, inputs, outputs)            once per window, i = 0..n-1
+ *   finish(ctx, summary); destroy(ctx)
+ *
+ * Conventions used at every declaration below:
+ * - Thread tags. [any-thread]: may be called from any thread at any time.
+ *   [one-thread-per-ctx]: a context is driven by one thread at a time; distinct
+ *   contexts may be driven from distinct threads concurrently.
+ * - Errors. Every fallible call returns an omnizip_status; OMNIZIP_OK is 0. On
+ *   failure nothing the caller passed in is modified, and last_error(ctx) (or
+ *   the caller's err buffer for calls made without a context) says why.
+ * - Ownership. The host owns every buffer it passes; pointers are borrowed for
+ *   the duration of the call only unless a declaration says otherwise. Strings
+ *   the plugin returns live until the context is destroyed (or forever for
+ *   the table's own strings). No allocation crosses the boundary.
+ * - Growth. Every struct the host and plugin exchange starts with struct_size;
+ *   writers zero the whole struct before filling it and set struct_size to the
+ *   size they know; readers accept larger sizes and treat a shorter tail as
+ *   defaults. Fields and table members are only ever appended. "[1.0]" tags
+ *   the ABI major.minor that introduced a declaration.
+ */
+#ifndef OMNIZIP_OMNIZIP_H
+#define OMNIZIP_OMNIZIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI major this header describes. [1.0] */
+#define OMNIZIP_ABI_VERSION 1u
+
+/* The name of the one exported symbol, for dlsym. [1.0] */
+#define OMNIZIP_ENTRY_SYMBOL "omnizip_plugin_entry"
+
+/* ---- status codes (values pinned forever) --------------------------- [1.0] */
+typedef int32_t omnizip_status;
+#define OMNIZIP_OK 0
+#define OMNIZIP_E_INVALID 1     /* a NULL, a size or a value out of range */
+#define OMNIZIP_E_UNSUPPORTED 2 /* a dtype, memory kind, mode or version not served */
+#define OMNIZIP_E_NOMEM 3       /* an allocation failed */
+#define OMNIZIP_E_STATE 4       /* call out of order (window before plan/bind...) */
+#define OMNIZIP_E_BACKEND 5     /* the compute backend failed (CUDA fault, BLAS) */
+#define OMNIZIP_E_PROFILE 6     /* a profile or config key/value is wrong */
+#define OMNIZIP_E_IO 7          /* a file could not be read or written */
+
+/* ---- plain value types ---------------------------------------------- [1.0] */
+typedef int32_t omnizip_dtype;
+#define OMNIZIP_DTYPE_F32 0
+#define OMNIZIP_DTYPE_F16 1
+#define OMNIZIP_DTYPE_BF16 2
+
+typedef int32_t omnizip_memory;
+#define OMNIZIP_MEMORY_HOST 0
+#define OMNIZIP_MEMORY_CUDA 1
+
+/* A row-major matrix view. data is const for inputs and written for outputs;
+ * row_stride is in elements (>= cols). Embedded by value in other structs, so
+ * this layout is frozen: it never grows. [1.0] */
+struct omnizip_matrix {
+    void *data;
+    int64_t rows;
+    int64_t cols;
+    int64_t row_stride;
+    omnizip_dtype dtype;
+    omnizip_memory memory;
+};
+
+/* ---- configuration -------------------------------------------------- [1.0] */
+typedef int32_t omnizip_normalize;
+#define OMNIZIP_NORMALIZE_REFERENCE 0 /* the published rule, ALGORITHM.md 2.4 */
+#define OMNIZIP_NORMALIZE_EXACT 1     /* meet the video budget to the token */
+
+typedef int32_t omnizip_scope;
+#define OMNIZIP_SCOPE_GLOBAL 0 /* sigma and assignment over the whole clip */
+#define OMNIZIP_SCOPE_WINDOW 1 /* only windows i-scope_radius..i+scope_radius */
+
+typedef int32_t omnizip_mode;
+#define OMNIZIP_MODE_REFERENCE 0
+#define OMNIZIP_MODE_STREAMING 1 /* reserved: create() answers UNSUPPORTED */
+
+typedef int32_t omnizip_backend;
+#define OMNIZIP_BACKEND_AUTO 0 /* CPU unless inputs live in CUDA memory */
+#define OMNIZIP_BACKEND_CPU 1
+#define OMNIZIP_BACKEND_CUDA 2
+
+typedef int32_t omnizip_telemetry;
+#define OMNIZIP_TELEMETRY_OFF 0
+#define OMNIZIP_TELEMETRY_SHM 1 /* publish window records in a shm ring */
+
+/* Every tuning knob; the profile keys of the same names (profiles/README.md).
+ * Ratios are doubles on purpose: a float 0.6 changes kept counts. [1.0] */
+struct omnizip_config {
+    uint32_t struct_size;
+    uint32_t reserved0; /* zero */
+    double rho_audio;        /* audio pruning ratio, [0,1), default 0.5 */
+    double rho_video;        /* video pruning ratio, [0,1), default 0.5 */
+    double contextual_ratio; /* anchors per audio token, [0,1), default 0.05 */
+    double rho_min;          /* lowest per-window video rate, default 0.35 */
+    double rho_max;          /* highest per-window video rate, default 0.75 */
+    int32_t g;               /* tokens merged per anchor, >= 0, default 3 */
+    int32_t dpc_k;           /* DPC-KNN neighbours, >= 1, default 5 */
+    omnizip_normalize normalize;
+    omnizip_scope similarity_scope;
+    int32_t scope_radius; /* windows each side in OMNIZIP_SCOPE_WINDOW, >= 0 */
+    omnizip_mode mode;
+    omnizip_backend backend;
+    int32_t threads; /* worker threads without a host pool; 0 = one per core, max 64 */
+    omnizip_telemetry telemetry;
+    uint32_t reserved1; /* zero */
+};
+
+/* Called by profile_load once per key of the resolved config, in table
+ * order, with the file that set it (NULL: the built-in default). The strings
+ * live for the call only. [1.0] */
+typedef void (*omnizip_key_fn)(void *user, const char *key, const char *value,
+                               const char *file, int32_t line);
+
+/* ---- host services (every member may be NULL) ----------------------- [1.0] */
+typedef int32_t omnizip_log_level;
+#define OMNIZIP_LOG_ERROR 0
+#define OMNIZIP_LOG_WARN 1
+#define OMNIZIP_LOG_INFO 2
+#define OMNIZIP_LOG_DEBUG 3
+
+/* Runs task(task_ctx, i) for i in [0, n) and returns when all are done.
+ * Called from the thread that drives the context. */
+typedef void (*omnizip_task_fn)(void *task_ctx, uint32_t i);
+
+struct omnizip_host {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    void *user; /* passed back as the first argument of every callback */
+    void (*log)(void *user, omnizip_log_level level, const char *msg);
+    void (*parallel_for)(void *user, uint32_t n, omnizip_task_fn task, void *task_ctx);
+};
+
+/* ---- the clip's layout (ALGORITHM.md section 0) --------------------- [1.0] */
+/* The runs of consecutive video and audio positions in sequence order; video
+ * run i pairs with audio run i. tokens_per_frame = (grid_h/s)*(grid_w/s), and
+ * grid_t * tokens_per_frame is the video budget base (n_video_grid). A run
+ * length may be 0. The arrays are borrowed for the plan call. */
+struct omnizip_layout {
+    uint32_t struct_size;
+    uint32_t n_video_runs;
+    uint32_t n_audio_runs;
+    uint32_t reserved0;
+    const int64_t *video_run_len;
+    const int64_t *audio_run_len;
+    int64_t tokens_per_frame;
+    int64_t grid_t;
+};
+
+/* Whole-clip counts fixed by plan. [1.0] */
+struct omnizip_plan {
+    uint32_t struct_size;
+    uint32_t n_windows; /* max(n_video_runs, n_audio_runs) */
+    uint32_t n_guided;  /* min(n_video_runs, n_audio_runs) */
+    uint32_t reserved0;
+    int64_t audio_in, audio_kept, audio_anchors;
+    int64_t video_in, video_kept;
+};
+
+/* One window's numbers: returned by window_plan (counts and rates) and by
+ * window (everything); also the telemetry record. [1.0] */
+struct omnizip_window_info {
+    uint32_t struct_size;
+    uint32_t index;
+    int64_t audio_in;      /* tokens in audio run i (0 past the audio runs) */
+    int64_t audio_kept;    /* dominant + anchors */
+    int64_t audio_anchors; /* kept anchors (merge targets) */
+    int64_t audio_merged;  /* pool tokens merged into some anchor */
+    int64_t video_in;      /* tokens in video run i (0 past the video runs) */
+    int64_t video_kept;
+    double s_a;       /* kept/in of audio run i as float32, 0 for unguided */
+    double base_rate; /* clamp(rho_max + (rho_min - rho_max) * s_a) */
+    double rate;      /* the video pruning rate applied */
+    int32_t guided;   /* 1 when video run i has an audio run */
+    uint32_t reserved0;
+    double micros; /* time spent in window(): 0 from window_plan */
+    double flops;  /* arithmetic done for this window (estimate) */
+};
+
+/* Per-token audio decision codes written by window(). [1.0] */
+#define OMNIZIP_AUDIO_PRUNED 0 /* dropped */
+#define OMNIZIP_AUDIO_KEPT 1   /* dominant token, kept as is */
+#define OMNIZIP_AUDIO_ANCHOR 2 /* kept, embedding replaced by the merged row */
+#define OMNIZIP_AUDIO_MERGED 3 /* dropped, merged into an anchor */
+
+/* Inputs of one window: its own rows. video.rows must equal the window's
+ * video run length, audio.rows its audio run length (a 0-row matrix with a
+ * NULL data pointer for an empty run). In the global scope audio rows are
+ * not read (bind supplied the clip). stream: the host's cudaStream_t for
+ * CUDA memory, else NULL. [1.0] */
+struct omnizip_window_in {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    struct omnizip_matrix audio;
+    struct omnizip_matrix video;
+    void *stream;
+};
+
+/* Outputs of one window, all host-owned. audio_state gets one
+ * OMNIZIP_AUDIO_* code per audio token of the run; video_keep one 0/1 byte per
+ * video token of the run; anchors receives the merged embedding of each
+ * OMNIZIP_AUDIO_ANCHOR token, in run order, in its own dtype (rows >=
+ * window_plan's audio_anchors, cols = D). info may be NULL. Capacities
+ * smaller than the plan's counts are refused with OMNIZIP_E_INVALID. [1.0] */
+struct omnizip_window_out {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    uint8_t *audio_state;
+    int64_t audio_capacity;
+    uint8_t *video_keep;
+    int64_t video_capacity;
+    struct omnizip_matrix anchors;
+    struct omnizip_window_info *info;
+};
+
+/* Totals at finish. [1.0] */
+struct omnizip_summary {
+    uint32_t struct_size;
+    uint32_t n_windows;
+    int64_t audio_in, audio_kept, video_in, video_kept;
+    double micros_plan, micros_bind, micros_windows;
+};
+
+/* Inputs of the audio-importance helper: the last audio-encoder
+ * self-attention layer's queries and keys, n_heads blocks of T rows each
+ * (head h is rows h*T .. h*T+T-1), head_dim columns. pool: the encoder's
+ * output pooling (2 for Qwen2.5-Omni, 1 for none). [1.0] */
+struct omnizip_importance_in {
+    uint32_t struct_size;
+    uint32_t n_heads;
+    uint32_t pool;
+    uint32_t reserved0;
+    struct omnizip_matrix q;
+    struct omnizip_matrix k;
+    void *stream;
+};
+
+typedef struct omnizip_ctx omnizip_ctx;
+
+/* ---- the table ------------------------------------------------------ [1.0] */
+struct omnizip_plugin {
+    uint32_t struct_size; /* sizeof the table the plugin serves */
+    uint32_t abi_version; /* the major served, equal to the one asked for */
+    const char *name;     /* "omnizip", static */
+    const char *version;  /* the plugin's release, e.g. "0.1.0", static */
+
+    /* A static English text for a status code. [any-thread] */
+    const char *(*status_str)(omnizip_status status);
+
+    /* Fills *config with the reference defaults (ALGORITHM.md) up to
+     * config->struct_size, which the caller sets first. [any-thread] */
+    void (*config_default)(struct omnizip_config *config);
+
+    /* Sets one key from its text form ("rho_audio", "0.3"), validating type
+     * and range; err names the key, the allowed range and, for an unknown
+     * key, the closest valid one. Returns OMNIZIP_E_PROFILE on a bad key or
+     * value. [any-thread] */
+    omnizip_status (*config_set)(struct omnizip_config *config, const char *key,
+                                 const char *value, char *err, size_t err_size);
+
+    /* Checks the keys together (rho_min <= rho_max...). [any-thread] */
+    omnizip_status (*config_check)(const struct omnizip_config *config, char *err,
+                                   size_t err_size);
+
+    /* Applies the YAML profile at path on top of *config (which the caller
+     * fills first, usually with config_default), following `extends:`; a
+     * parent named without a slash is looked up as NAME.yaml in the
+     * colon-separated search_path (may be NULL). err gets FILE:LINE:COL:
+     * problem. on_key (may be NULL) sees every resolved key and its source.
+     * *config is untouched on failure. Returns OMNIZIP_E_PROFILE or
+     * OMNIZIP_E_IO on failure. [any-thread] */
+    omnizip_status (*profile_load)(const char *path, const char *search_path,
+                                   struct omnizip_config *config, omnizip_key_fn on_key,
+                                   void *user, char *err, size_t err_size);
+
+    /* Creates a context. config and host are copied (host may be NULL; its
+     * callbacks must stay valid until destroy). On failure *out is untouched
+     * and err says why. [any-thread] */
+    omnizip_status (*create)(const struct omnizip_config *config,
+                             const struct omnizip_host *host, omnizip_ctx **out,
+                             char *err, size_t err_size);
+
+    /* Frees the context, joins its threads, removes its telemetry segment.
+     * NULL is a no-op. [one-thread-per-ctx] */
+    void (*destroy)(omnizip_ctx *ctx);
+
+    /* The detail of the last failure on ctx, "" if none; valid until the next
+     * call on ctx. [one-thread-per-ctx] */
+    const char *(*last_error)(const omnizip_ctx *ctx);
+
+    /* Decides every count from the layout and the audio scores alone (no
+     * embedding is read): the audio keep mask, the per-window rates and each
+     * window's kept counts. n_scores must equal the total audio run length.
+     * May be called again to start a new clip. [one-thread-per-ctx] */
+    omnizip_status (*plan)(omnizip_ctx *ctx, const struct omnizip_layout *layout,
+                           const float *scores, int64_t n_scores, struct omnizip_plan *out);
+
+    /* Window i's planned counts and rates (micros = 0). [one-thread-per-ctx] */
+    omnizip_status (*window_plan)(omnizip_ctx *ctx, uint32_t i,
+                                  struct omnizip_window_info *out);
+
+    /* Hands the whole clip's audio rows (all audio runs concatenated, in
+     * sequence order) and video rows (likewise) once after plan: the global
+     * scope merges across windows. The merged anchors are computed here;
+     * the rows are not retained after the call. Required before window() in
+     * OMNIZIP_SCOPE_GLOBAL; ignored (OK) in the window scope. video may have
+     * 0 rows. [one-thread-per-ctx] */
+    omnizip_status (*bind)(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                           const struct omnizip_matrix *video, void *stream);
+
+    /* Compresses window i: fills out's masks, merged anchors and info.
+     * Windows may come in any order; each may be asked again. Allocates
+     * nothing. [one-thread-per-ctx] */
+    omnizip_status (*window)(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
+                             struct omnizip_window_out *out);
+
+    /* Totals of the planned clip; the context may then plan again.
+     * [one-thread-per-ctx] */
+    omnizip_status (*finish)(omnizip_ctx *ctx, struct omnizip_summary *out);
+
+    /* Mean attention each audio key receives over heads and queries, pooled
+     * by in->pool (odd tail dropped), into scores[0 .. T/pool). Works in
+     * query chunks: no T x T matrix is held. [one-thread-per-ctx] */
+    omnizip_status (*audio_importance)(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
+                                       float *scores, int64_t n_scores);
+
+    /* Prefill FLOPs by the paper's Eq. 9 for n tokens and r decoded tokens
+     * with a model preset ("qwen2.5-omni-7b", "qwen2.5-omni-3b", ...).
+     * Returns OMNIZIP_E_INVALID for an unknown preset. [any-thread] */
+    omnizip_status (*prefill_flops)(const char *model, int64_t n, int64_t r, double *flops);
+
+    /* A named extension ("omnizip.streaming/1"), NULL when not served.
+     * [any-thread] */
+    const void *(*get_extension)(const char *id);
+};
+
+/* The one exported symbol. Returns the table for ABI major abi_version, or
+ * NULL when that major is not served (never aborts). [any-thread] */
+#if defined(_WIN32)
+#define OMNIZIP_EXPORT __declspec(dllexport)
+#else
+#define OMNIZIP_EXPORT __attribute__((visibility("default")))
+#endif
+OMNIZIP_EXPORT const struct omnizip_plugin *omnizip_plugin_entry(uint32_t abi_version);
+
+typedef const struct omnizip_plugin *(*omnizip_plugin_entry_fn)(uint32_t abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
