@@ -1,0 +1,101 @@
+/*
+ * core.h - the OmniZip stages (ALGORITHM.md) as pure functions: no I/O, no
+ * globals, no backend. Counts are decided here from the layout and the audio
+ * scores alone; the similarity arithmetic is handed in by a backend.
+ */
+#ifndef OZ_CORE_H
+#define OZ_CORE_H
+
+#include <omnizip/omnizip.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One window: video run i and audio run i, offsets into the clip's
+ * concatenated video and audio rows. */
+struct oz_window {
+    int64_t audio_off, audio_len;
+    int64_t video_off, video_len;
+    int64_t anchor_first, anchor_count; /* slice of oz_plan.anchors */
+    int64_t pool_first, pool_count;     /* slice of oz_plan.pool */
+    int64_t audio_kept, video_kept;
+    int64_t frames, num_keep; /* stage 3 decision for the run */
+    float s_a;
+    double base, rate;
+    int guided;
+};
+
+/* Everything plan decides. Owned arrays; oz_plan_free releases them. */
+struct oz_plan {
+    uint32_t n_windows, n_guided, n_video_runs, n_audio_runs;
+    int64_t tpf, n_video_grid, n_audio, n_video;
+    struct oz_window *win;
+    uint8_t *audio_state; /* OMNIZIP_AUDIO_*; pool tokens PRUNED until merged */
+    int64_t *anchors, n_anchors; /* audio indices, ascending */
+    int64_t *pool, n_pool;       /* audio indices, ascending */
+    int64_t audio_kept, video_kept;
+};
+
+/* Stages 0-2 and the stage-3 counts. Returns OMNIZIP_OK or a status with a
+ * message in err; *p is untouched on failure. */
+omnizip_status oz_plan_build(struct oz_plan *p, const struct omnizip_config *cfg,
+                             const struct omnizip_layout *lay, const float *scores,
+                             int64_t n_scores, char *err, size_t err_size);
+void oz_plan_free(struct oz_plan *p);
+
+/* Stage 1.1-1.3 on N scores: writes state[N] (KEPT / ANCHOR / PRUNED), and the
+ * anchor and pool index lists (capacity N each); order[N] is scratch. */
+omnizip_status oz_audio_select(const struct omnizip_config *cfg, const float *scores, int64_t n,
+                               uint8_t *state, int64_t *anchors, int64_t *n_anchors,
+                               int64_t *pool, int64_t *n_pool, int64_t *order);
+
+/* Stage 2 over the guided windows of p (s_a, base, rate). */
+void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p);
+
+/* Stage 1.4-1.5 for one anchor: picks the min(g, count) assigned pool tokens
+ * with the largest sigma and merges them into the anchor row (d floats,
+ * updated in place). members: pool positions assigned to this anchor in pool
+ * order; sigma: indexed by pool position; rows: the members' f32 embeddings
+ * (count x d). chosen[count] gets 1 for the merged ones; scratch holds
+ * 2 * count int64. Returns the number merged. */
+int64_t oz_merge_anchor(float *anchor, int64_t d, const int64_t *members, int64_t count,
+                        const float *sigma, const float *rows, int32_t g, uint8_t *chosen,
+                        int64_t *scratch);
+
+/* Stage 3 decisions on one frame, given unit rows (tpf x d, f32). */
+struct oz_istc_scratch {
+    float *gram;     /* tpf x tpf */
+    double *score;   /* tpf */
+    double *rho;     /* tpf */
+    int64_t *order;  /* tpf */
+};
+void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep,
+                     struct oz_istc_scratch *s, uint8_t *keep);
+void oz_temporal_keep(const float *cur, const float *prev, int64_t tpf, int64_t d,
+                      int64_t num_keep, struct oz_istc_scratch *s, uint8_t *keep);
+
+/* Indices of the k largest (desc) or smallest (asc) values, ties to the lower
+ * index; order[n] is scratch and receives the full ranking. */
+void oz_rank_desc(const double *v, int64_t n, int64_t *order);
+void oz_rank_asc(const double *v, int64_t n, int64_t *order);
+
+/* Unit-normalisation of a row into f32: eps = 1e-6 added to the norm
+ * (stage 1) or the norm floored at 1e-12 (stage 3). */
+void oz_unit_eps(const float *x, int64_t d, float *out);
+void oz_unit(const float *x, int64_t d, float *out);
+
+/* Row r of m converted to f32 (host memory only). */
+void oz_row_f32(const struct omnizip_matrix *m, int64_t r, float *out);
+float oz_f16_to_f32(uint16_t h);
+float oz_bf16_to_f32(uint16_t h);
+uint16_t oz_f32_to_f16(float f);
+uint16_t oz_f32_to_bf16(float f);
+size_t oz_dtype_size(omnizip_dtype t);
+
+/* Eq. 9 of the paper. Returns 0 for an unknown model. */
+int oz_prefill_flops(const char *model, int64_t n, int64_t r, double *flops);
+
+/* Writes a message into err (truncating safely). */
+void oz_seterr(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,191 @@
+/* Stage 0 (layout) and the whole count-deciding plan: everything here
+ * depends only on the layout and the audio scores (DESIGN.md "plan"). */
+#include "core/core.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void oz_seterr(char *err, size_t err_size, const char *fmt, ...)
+{
+    if (!err || err_size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+}
+
+void oz_plan_free(struct oz_plan *p)
+{
+    if (!p)
+        return;
+    free(p->win);
+    free(p->audio_state);
+    free(p->anchors);
+    free(p->pool);
+    memset(p, 0, sizeof *p);
+}
+
+static omnizip_status check_layout(const struct omnizip_layout *lay, const float *scores,
+                                   int64_t n_scores, int64_t *n_audio, int64_t *n_video,
+                                   char *err, size_t es)
+{
+    int64_t na = 0, nv = 0;
+    if (lay->n_audio_runs && !lay->audio_run_len) {
+        oz_seterr(err, es, "layout: audio_run_len is NULL with %u audio runs", lay->n_audio_runs);
+        return OMNIZIP_E_INVALID;
+    }
+    if (lay->n_video_runs && !lay->video_run_len) {
+        oz_seterr(err, es, "layout: video_run_len is NULL with %u video runs", lay->n_video_runs);
+        return OMNIZIP_E_INVALID;
+    }
+    for (uint32_t i = 0; i < lay->n_audio_runs; i++) {
+        if (lay->audio_run_len[i] < 0 || lay->audio_run_len[i] > INT64_MAX / 4 - na) {
+            oz_seterr(err, es, "layout: audio run %u has length %lld", i,
+                      (long long)lay->audio_run_len[i]);
+            return OMNIZIP_E_INVALID;
+        }
+        na += lay->audio_run_len[i];
+    }
+    for (uint32_t i = 0; i < lay->n_video_runs; i++) {
+        if (lay->video_run_len[i] < 0 || lay->video_run_len[i] > INT64_MAX / 4 - nv) {
+            oz_seterr(err, es, "layout: video run %u has length %lld", i,
+                      (long long)lay->video_run_len[i]);
+            return OMNIZIP_E_INVALID;
+        }
+        nv += lay->video_run_len[i];
+    }
+    if (n_scores != na) {
+        oz_seterr(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
+                  (long long)na);
+        return OMNIZIP_E_INVALID;
+    }
+    if (na > 0 && !scores) {
+        oz_seterr(err, es, "plan: scores is NULL");
+        return OMNIZIP_E_INVALID;
+    }
+    for (int64_t j = 0; j < na; j++)
+        if (!isfinite(scores[j])) {
+            oz_seterr(err, es, "plan: audio score %lld is not finite", (long long)j);
+            return OMNIZIP_E_INVALID;
+        }
+    if (lay->grid_t < 0 || lay->tokens_per_frame < 0) {
+        oz_seterr(err, es, "layout: negative grid (T=%lld, tokens per frame %lld)",
+                  (long long)lay->grid_t, (long long)lay->tokens_per_frame);
+        return OMNIZIP_E_INVALID;
+    }
+    if (nv > 0 && (lay->tokens_per_frame == 0 || lay->grid_t == 0)) {
+        oz_seterr(err, es, "layout: %lld video tokens but the grid is empty (T=%lld, tokens "
+                  "per frame %lld)", (long long)nv, (long long)lay->grid_t,
+                  (long long)lay->tokens_per_frame);
+        return OMNIZIP_E_INVALID;
+    }
+    if (lay->grid_t > 0 && lay->tokens_per_frame > INT64_MAX / 4 / lay->grid_t) {
+        oz_seterr(err, es, "layout: grid too large");
+        return OMNIZIP_E_INVALID;
+    }
+    *n_audio = na;
+    *n_video = nv;
+    return OMNIZIP_OK;
+}
+
+/* Stage 3's counts for one run: frames, num_keep, kept. */
+static void istc_counts(struct oz_window *w, int64_t tpf)
+{
+    w->frames = tpf > 0 ? w->video_len / tpf : 0;
+    if (w->frames == 0) {
+        w->num_keep = tpf;
+        w->video_kept = w->video_len;
+        return;
+    }
+    double keep_ratio = 1.0 - w->rate;
+    w->num_keep = (int64_t)((double)tpf * keep_ratio);
+    int64_t per = w->num_keep >= tpf ? tpf : w->num_keep;
+    w->video_kept = w->frames * per;
+}
+
+omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *cfg,
+                             const struct omnizip_layout *lay, const float *scores,
+                             int64_t n_scores, char *err, size_t es)
+{
+    int64_t na, nv;
+    omnizip_status st = check_layout(lay, scores, n_scores, &na, &nv, err, es);
+    if (st != OMNIZIP_OK)
+        return st;
+
+    struct oz_plan p;
+    memset(&p, 0, sizeof p);
+    p.n_video_runs = lay->n_video_runs;
+    p.n_audio_runs = lay->n_audio_runs;
+    p.n_windows = p.n_video_runs > p.n_audio_runs ? p.n_video_runs : p.n_audio_runs;
+    p.n_guided = p.n_video_runs < p.n_audio_runs ? p.n_video_runs : p.n_audio_runs;
+    p.tpf = lay->tokens_per_frame;
+    p.n_video_grid = lay->grid_t * lay->tokens_per_frame;
+    p.n_audio = na;
+    p.n_video = nv;
+
+    size_t n1 = (size_t)(na > 0 ? na : 1);
+    p.win = calloc(p.n_windows ? p.n_windows : 1, sizeof *p.win);
+    p.audio_state = calloc(n1, 1);
+    p.anchors = malloc(n1 * sizeof *p.anchors);
+    p.pool = malloc(n1 * sizeof *p.pool);
+    int64_t *order = malloc(n1 * sizeof *order);
+    if (!p.win || !p.audio_state || !p.anchors || !p.pool || !order) {
+        free(order);
+        oz_plan_free(&p);
+        oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
+        return OMNIZIP_E_NOMEM;
+    }
+
+    int64_t ao = 0, vo = 0;
+    for (uint32_t i = 0; i < p.n_windows; i++) {
+        struct oz_window *w = &p.win[i];
+        w->audio_off = ao;
+        w->audio_len = i < p.n_audio_runs ? lay->audio_run_len[i] : 0;
+        w->video_off = vo;
+        w->video_len = i < p.n_video_runs ? lay->video_run_len[i] : 0;
+        w->guided = i < p.n_guided;
+        ao += w->audio_len;
+        vo += w->video_len;
+    }
+
+    st = oz_audio_select(cfg, scores, na, p.audio_state, p.anchors, &p.n_anchors, p.pool,
+                         &p.n_pool, order);
+    free(order);
+    if (st != OMNIZIP_OK) {
+        oz_plan_free(&p);
+        oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
+        return st;
+    }
+
+    /* Slices of the ascending anchor and pool lists per window. */
+    int64_t a = 0, q = 0;
+    for (uint32_t i = 0; i < p.n_windows; i++) {
+        struct oz_window *w = &p.win[i];
+        int64_t end = w->audio_off + w->audio_len;
+        w->anchor_first = a;
+        while (a < p.n_anchors && p.anchors[a] < end)
+            a++;
+        w->anchor_count = a - w->anchor_first;
+        w->pool_first = q;
+        while (q < p.n_pool && p.pool[q] < end)
+            q++;
+        w->pool_count = q - w->pool_first;
+        int64_t kept = 0;
+        for (int64_t j = w->audio_off; j < end; j++)
+            kept += p.audio_state[j] != OMNIZIP_AUDIO_PRUNED;
+        w->audio_kept = kept;
+        p.audio_kept += kept;
+    }
+
+    oz_rates(cfg, &p);
+    for (uint32_t i = 0; i < p.n_windows; i++) {
+        istc_counts(&p.win[i], p.tpf);
+        p.video_kept += p.win[i].video_kept;
+    }
+    *out = p;
+    return OMNIZIP_OK;
+}

@@ -1,0 +1,381 @@
+/* plan, bind and window behind the table: state checks, the similarity
+ * scope, anchor merging and the per-window outputs. */
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double oz_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static omnizip_status fail(omnizip_ctx *ctx, omnizip_status st, const char *msg)
+{
+    oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
+    return st;
+}
+
+omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct omnizip_matrix *m,
+                               int64_t rows, int64_t cols)
+{
+    char *e = ctx->err;
+    size_t es = sizeof ctx->err;
+    if (m->memory != OMNIZIP_MEMORY_HOST) {
+        oz_seterr(e, es, "%s: CUDA memory needs the cuda backend (libomnizip_cuda.so)", what);
+        return OMNIZIP_E_UNSUPPORTED;
+    }
+    if (oz_dtype_size(m->dtype) == 0) {
+        oz_seterr(e, es, "%s: unknown dtype %d", what, (int)m->dtype);
+        return OMNIZIP_E_UNSUPPORTED;
+    }
+    if (m->rows != rows) {
+        oz_seterr(e, es, "%s: %lld rows, the plan has %lld", what, (long long)m->rows,
+                  (long long)rows);
+        return OMNIZIP_E_INVALID;
+    }
+    if (rows > 0 && (m->cols <= 0 || (cols > 0 && m->cols != cols) || m->row_stride < m->cols ||
+                     !m->data)) {
+        oz_seterr(e, es, "%s: bad shape (cols %lld, row stride %lld, data %s; hidden size %lld)",
+                  what, (long long)m->cols, (long long)m->row_stride, m->data ? "set" : "NULL",
+                  (long long)cols);
+        return OMNIZIP_E_INVALID;
+    }
+    return OMNIZIP_OK;
+}
+
+void oz_engine_free(omnizip_ctx *ctx)
+{
+    oz_plan_free(&ctx->plan);
+    free(ctx->anchors);
+    free(ctx->sigma);
+    free(ctx->assign);
+    free(ctx->members);
+    free(ctx->member_start);
+    free(ctx->member_rows);
+    free(ctx->member_scratch);
+    free(ctx->member_chosen);
+    ctx->anchors = ctx->sigma = ctx->member_rows = NULL;
+    ctx->assign = ctx->members = ctx->member_start = ctx->member_scratch = NULL;
+    ctx->member_chosen = NULL;
+    ctx->member_cap = 0;
+    ctx->planned = ctx->bound = 0;
+    ctx->d = 0;
+}
+
+omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
+                              const float *scores, int64_t n_scores, struct omnizip_plan *out)
+{
+    double t0 = oz_now_us();
+    struct oz_plan p;
+    omnizip_status st = oz_plan_build(&p, &ctx->cfg, layout, scores, n_scores, ctx->err,
+                                      sizeof ctx->err);
+    if (st != OMNIZIP_OK)
+        return st;
+    size_t np = (size_t)(p.n_pool ? p.n_pool : 1), na = (size_t)(p.n_anchors ? p.n_anchors : 1);
+    float *sigma = malloc(np * sizeof *sigma);
+    int64_t *assign = malloc(np * sizeof *assign), *members = malloc(np * sizeof *members);
+    int64_t *start = malloc((na + 1) * sizeof *start);
+    if (!sigma || !assign || !members || !start) {
+        free(sigma), free(assign), free(members), free(start);
+        oz_plan_free(&p);
+        return fail(ctx, OMNIZIP_E_NOMEM, "plan: out of memory");
+    }
+    oz_engine_free(ctx);
+    ctx->plan = p;
+    ctx->sigma = sigma;
+    ctx->assign = assign;
+    ctx->members = members;
+    ctx->member_start = start;
+    ctx->planned = 1;
+    ctx->us_bind = ctx->us_windows = 0.0;
+    if (ctx->tel)
+        oz_telemetry_plan(ctx->tel, p.n_windows);
+
+    struct omnizip_plan r;
+    memset(&r, 0, sizeof r);
+    r.n_windows = p.n_windows;
+    r.n_guided = p.n_guided;
+    r.audio_in = p.n_audio;
+    r.audio_kept = p.audio_kept;
+    r.audio_anchors = p.n_anchors;
+    r.video_in = p.n_video;
+    r.video_kept = p.video_kept;
+    size_t n = out->struct_size < sizeof r ? out->struct_size : sizeof r;
+    r.struct_size = (uint32_t)n;
+    memcpy(out, &r, n);
+    ctx->us_plan = oz_now_us() - t0;
+    return OMNIZIP_OK;
+}
+
+void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_window_info *info)
+{
+    const struct oz_window *w = &ctx->plan.win[i];
+    memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
+    info->index = i;
+    info->audio_in = w->audio_len;
+    info->audio_kept = w->audio_kept;
+    info->audio_anchors = w->anchor_count;
+    int64_t merged = 0;
+    if (ctx->bound)
+        for (int64_t q = 0; q < w->pool_count; q++)
+            merged += ctx->plan.audio_state[ctx->plan.pool[w->pool_first + q]] ==
+                      OMNIZIP_AUDIO_MERGED;
+    info->audio_merged = merged;
+    info->video_in = w->video_len;
+    info->video_kept = w->video_kept;
+    info->s_a = w->s_a;
+    info->base_rate = w->base;
+    info->rate = w->rate;
+    info->guided = w->guided;
+}
+
+/* sigma and assignment for the pool tokens of windows [w0, w1), each against
+ * the anchors and video of its scope. audio rows are indexed from audio_base,
+ * video rows from video_base. */
+static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                                    int64_t audio_base, const struct omnizip_matrix *video,
+                                    int64_t video_base, uint32_t w0, uint32_t w1)
+{
+    struct oz_plan *p = &ctx->plan;
+    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
+        return oz_cpu_cross(&ctx->cpu, audio, audio_base, p->pool, p->n_pool, p->anchors,
+                            p->n_anchors, video, 0, p->n_video, ctx->sigma, ctx->assign);
+    int64_t k = ctx->cfg.scope_radius;
+    for (uint32_t i = w0; i < w1; i++) {
+        const struct oz_window *w = &p->win[i];
+        if (w->pool_count == 0)
+            continue;
+        uint32_t lo = (int64_t)i - k < (int64_t)w0 ? w0 : (uint32_t)(i - k);
+        uint32_t hi = (int64_t)i + k >= (int64_t)w1 ? w1 - 1 : (uint32_t)(i + k);
+        const struct oz_window *a = &p->win[lo], *b = &p->win[hi];
+        int64_t a0 = a->anchor_first, a1 = b->anchor_first + b->anchor_count;
+        int64_t v0 = a->video_off - video_base, v1 = b->video_off + b->video_len - video_base;
+        omnizip_status st = oz_cpu_cross(&ctx->cpu, audio, audio_base, p->pool + w->pool_first,
+                                         w->pool_count, p->anchors + a0, a1 - a0, video, v0, v1,
+                                         ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
+        if (st != OMNIZIP_OK)
+            return st;
+        for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
+            if (ctx->assign[q] >= 0)
+                ctx->assign[q] += a0;
+    }
+    return OMNIZIP_OK;
+}
+
+/* Merges every anchor of [a0, a1) (rows from `audio`, indexed from
+ * audio_base) with its chosen pool tokens of [q0, q1). */
+static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                                    int64_t audio_base, int64_t a0, int64_t a1, int64_t q0,
+                                    int64_t q1)
+{
+    struct oz_plan *p = &ctx->plan;
+    int64_t d = ctx->d, *start = ctx->member_start + a0;
+    memset(start, 0, (size_t)(a1 - a0 + 1) * sizeof *start);
+    for (int64_t q = q0; q < q1; q++)
+        if (ctx->assign[q] >= a0 && ctx->assign[q] < a1)
+            start[ctx->assign[q] - a0 + 1]++;
+    int64_t most = 0;
+    for (int64_t c = 0; c < a1 - a0; c++) {
+        most = start[c + 1] > most ? start[c + 1] : most;
+        start[c + 1] += start[c];
+    }
+    int64_t *fill = ctx->members + q0;
+    for (int64_t c = a0; c < a1; c++) {
+        int64_t n = 0;
+        for (int64_t q = q0; q < q1; q++)
+            if (ctx->assign[q] == c)
+                fill[start[c - a0] + n++] = q;
+    }
+    if (most > ctx->member_cap) {
+        float *rows = realloc(ctx->member_rows, (size_t)(most * d) * sizeof *rows);
+        if (rows)
+            ctx->member_rows = rows;
+        int64_t *sc = realloc(ctx->member_scratch, (size_t)(2 * most) * sizeof *sc);
+        if (sc)
+            ctx->member_scratch = sc;
+        uint8_t *ch = realloc(ctx->member_chosen, (size_t)most);
+        if (ch)
+            ctx->member_chosen = ch;
+        if (!rows || !sc || !ch)
+            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for merge rows");
+        ctx->member_cap = most;
+    }
+    float *rows = ctx->member_rows;
+    int64_t *scratch = ctx->member_scratch;
+    uint8_t *chosen = ctx->member_chosen;
+    for (int64_t c = a0; c < a1; c++) {
+        float *anchor = ctx->anchors + c * d;
+        oz_row_f32(audio, p->anchors[c] - audio_base, anchor);
+        const int64_t *m = fill + start[c - a0];
+        int64_t n = start[c - a0 + 1] - start[c - a0];
+        for (int64_t t = 0; t < n; t++)
+            oz_row_f32(audio, p->pool[m[t]] - audio_base, rows + t * d);
+        oz_merge_anchor(anchor, d, m, n, ctx->sigma, rows, ctx->cfg.g, chosen, scratch);
+        for (int64_t t = 0; t < n; t++)
+            if (chosen[t])
+                p->audio_state[p->pool[m[t]]] = OMNIZIP_AUDIO_MERGED;
+    }
+    return OMNIZIP_OK;
+}
+
+static omnizip_status reserve(omnizip_ctx *ctx, int64_t d)
+{
+    if (ctx->d == d && ctx->anchors)
+        return OMNIZIP_OK;
+    if (!ctx->anchors) {
+        ctx->anchors = malloc((size_t)(ctx->plan.n_anchors ? ctx->plan.n_anchors : 1) *
+                              (size_t)d * sizeof(float));
+        if (!ctx->anchors)
+            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
+    }
+    int64_t max_anchor = 0, max_tpf = ctx->plan.tpf;
+    for (uint32_t i = 0; i < ctx->plan.n_windows; i++)
+        if (ctx->plan.win[i].anchor_count > max_anchor)
+            max_anchor = ctx->plan.win[i].anchor_count;
+    int64_t k = ctx->cfg.scope_radius;
+    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
+        max_anchor = ctx->plan.n_anchors;
+    else
+        max_anchor *= 2 * k + 1;
+    if (max_anchor > ctx->plan.n_anchors)
+        max_anchor = ctx->plan.n_anchors;
+    if (oz_cpu_reserve(&ctx->cpu, d, max_anchor, max_tpf) != OMNIZIP_OK)
+        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
+    ctx->d = d;
+    return OMNIZIP_OK;
+}
+
+omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                              const struct omnizip_matrix *video)
+{
+    if (!ctx->planned)
+        return fail(ctx, OMNIZIP_E_STATE, "bind before plan");
+    double t0 = oz_now_us();
+    struct oz_plan *p = &ctx->plan;
+    omnizip_status st = oz_check_matrix(ctx, "bind: audio", audio, p->n_audio, ctx->d);
+    if (st == OMNIZIP_OK)
+        st = oz_check_matrix(ctx, "bind: video", video, p->n_video,
+                             p->n_audio > 0 ? audio->cols : ctx->d);
+    if (st != OMNIZIP_OK)
+        return st;
+    int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
+    if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
+        return st;
+    for (int64_t q = 0; q < p->n_pool; q++)
+        p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
+    ctx->bound = 0;
+    if (p->n_pool > 0) {
+        st = cross_windows(ctx, audio, 0, video, 0, 0, p->n_windows);
+        if (st == OMNIZIP_OK)
+            st = merge_anchors(ctx, audio, 0, 0, p->n_anchors, 0, p->n_pool);
+        if (st != OMNIZIP_OK)
+            return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "bind: out of memory") : st;
+    } else {
+        for (int64_t c = 0; c < p->n_anchors; c++)
+            oz_row_f32(audio, p->anchors[c], ctx->anchors + c * d);
+    }
+    ctx->bound = 1;
+    ctx->us_bind += oz_now_us() - t0;
+    return OMNIZIP_OK;
+}
+
+static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
+                              const struct omnizip_matrix *out)
+{
+    size_t es = oz_dtype_size(out->dtype);
+    for (int64_t a = 0; a < w->anchor_count; a++) {
+        const float *src = ctx->anchors + (w->anchor_first + a) * ctx->d;
+        unsigned char *dst = (unsigned char *)out->data + (size_t)(a * out->row_stride) * es;
+        if (out->dtype == OMNIZIP_DTYPE_F32) {
+            memcpy(dst, src, (size_t)ctx->d * 4);
+            continue;
+        }
+        uint16_t *h = (uint16_t *)dst;
+        for (int64_t c = 0; c < ctx->d; c++)
+            h[c] = out->dtype == OMNIZIP_DTYPE_F16 ? oz_f32_to_f16(src[c]) : oz_f32_to_bf16(src[c]);
+    }
+}
+
+omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
+                                const struct omnizip_window_out *out,
+                                struct omnizip_window_info *info)
+{
+    if (!ctx->planned)
+        return fail(ctx, OMNIZIP_E_STATE, "window before plan");
+    struct oz_plan *p = &ctx->plan;
+    if (i >= p->n_windows) {
+        oz_seterr(ctx->err, sizeof ctx->err, "window %u out of range (the plan has %u)", i,
+                  p->n_windows);
+        return OMNIZIP_E_INVALID;
+    }
+    int local = ctx->cfg.similarity_scope == OMNIZIP_SCOPE_WINDOW && ctx->cfg.scope_radius == 0;
+    if (!ctx->bound && !local)
+        return fail(ctx, OMNIZIP_E_STATE, "window before bind (the global similarity scope "
+                                          "needs the clip's rows first)");
+    const struct oz_window *w = &p->win[i];
+    double t0 = oz_now_us();
+    int64_t d = ctx->d;
+    if (d == 0)
+        d = w->audio_len > 0 ? in->audio.cols : in->video.cols;
+    omnizip_status st = oz_check_matrix(ctx, "window: video", &in->video, w->video_len, d);
+    if (st == OMNIZIP_OK && !ctx->bound)
+        st = oz_check_matrix(ctx, "window: audio", &in->audio, w->audio_len, d);
+    if (st != OMNIZIP_OK)
+        return st;
+    if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
+        (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
+        oz_seterr(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
+                  "video entries", i, (long long)w->audio_len, (long long)w->video_len);
+        return OMNIZIP_E_INVALID;
+    }
+    if (w->anchor_count > 0) {
+        const struct omnizip_matrix *a = &out->anchors;
+        if (a->memory != OMNIZIP_MEMORY_HOST || oz_dtype_size(a->dtype) == 0 || !a->data ||
+            a->rows < w->anchor_count || a->cols != d || a->row_stride < a->cols) {
+            oz_seterr(ctx->err, sizeof ctx->err, "window %u: anchors output must be a host "
+                      "matrix of at least %lld x %lld", i, (long long)w->anchor_count,
+                      (long long)d);
+            return OMNIZIP_E_INVALID;
+        }
+    }
+    if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
+        return st;
+    if (!ctx->bound && w->anchor_count + w->pool_count > 0) {
+        for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
+            p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
+        st = cross_windows(ctx, &in->audio, w->audio_off, &in->video, w->video_off, i, i + 1);
+        if (st == OMNIZIP_OK)
+            st = merge_anchors(ctx, &in->audio, w->audio_off, w->anchor_first,
+                               w->anchor_first + w->anchor_count, w->pool_first,
+                               w->pool_first + w->pool_count);
+        if (st != OMNIZIP_OK)
+            return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "window: out of memory") : st;
+    }
+    if (w->video_len > 0)
+        oz_cpu_istc(&ctx->cpu, &in->video, p->tpf, w->frames, w->num_keep, ctx->cfg.dpc_k,
+                    out->video_keep);
+    if (w->audio_len > 0)
+        memcpy(out->audio_state, p->audio_state + w->audio_off, (size_t)w->audio_len);
+    if (w->anchor_count > 0)
+        write_anchor_rows(ctx, w, &out->anchors);
+    oz_engine_window_info(ctx, i, info);
+    if (!ctx->bound) {
+        int64_t merged = 0;
+        for (int64_t q = 0; q < w->pool_count; q++)
+            merged += p->audio_state[p->pool[w->pool_first + q]] == OMNIZIP_AUDIO_MERGED;
+        info->audio_merged = merged;
+    }
+    info->flops = ctx->cpu.flops;
+    ctx->cpu.flops = 0.0;
+    info->micros = oz_now_us() - t0;
+    ctx->us_windows += info->micros;
+    if (ctx->tel)
+        oz_telemetry_publish(ctx->tel, info);
+    return OMNIZIP_OK;
+}

@@ -1,0 +1,54 @@
+/*
+ * engine.h - the context behind the ABI table: plan, bind, window, finish on
+ * the CPU backend. plugin.c checks the boundary (struct sizes, NULLs) and
+ * calls these; these check the state and the shapes.
+ */
+#ifndef OZ_ENGINE_H
+#define OZ_ENGINE_H
+
+#include "core/core.h"
+#include "cpu/cpu.h"
+#include "telemetry.h"
+
+struct omnizip_ctx {
+    struct omnizip_config cfg;
+    struct omnizip_host host;
+    char err[1024];
+    int planned, bound;
+    struct oz_plan plan;
+    int64_t d;      /* hidden size, known from bind or the first window */
+    float *anchors; /* merged anchor rows, plan.n_anchors x d */
+    float *sigma;   /* per pool token */
+    int64_t *assign;
+    int64_t *members; /* pool positions grouped by anchor */
+    int64_t *member_start;
+    float *member_rows;      /* one anchor's members, f32 */
+    int64_t *member_scratch; /* their ranking */
+    uint8_t *member_chosen;
+    int64_t member_cap;
+    struct oz_cpu cpu;
+    struct oz_telemetry *tel;
+    double us_plan, us_bind, us_windows;
+};
+
+omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
+                              const float *scores, int64_t n_scores, struct omnizip_plan *out);
+void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_window_info *info);
+omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                              const struct omnizip_matrix *video);
+omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
+                                const struct omnizip_window_out *out,
+                                struct omnizip_window_info *info);
+void oz_engine_free(omnizip_ctx *ctx);
+
+/* Checks a matrix the host passes: host memory, known dtype, sane shape. */
+omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct omnizip_matrix *m,
+                               int64_t rows, int64_t cols);
+
+/* Audio importance (ALGORITHM.md "Audio importance scores"). */
+omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
+                                 float *scores, int64_t n_scores);
+
+double oz_now_us(void);
+
+#endif

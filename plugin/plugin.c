@@ -1,0 +1,267 @@
+/* The ABI boundary: the entry symbol, the table, struct_size negotiation and
+ * argument checks. Everything past the checks lives in engine.c. */
+#include "config.h"
+#include "engine.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sizes of the first released (1.0) layouts: smaller structs are refused. */
+#define SIZE_1_0(type, last) (offsetof(struct type, last) + sizeof(((struct type *)0)->last))
+#define HOST_1_0 SIZE_1_0(omnizip_host, parallel_for)
+#define LAYOUT_1_0 SIZE_1_0(omnizip_layout, grid_t)
+#define PLAN_1_0 SIZE_1_0(omnizip_plan, video_kept)
+#define INFO_1_0 SIZE_1_0(omnizip_window_info, flops)
+#define WIN_IN_1_0 SIZE_1_0(omnizip_window_in, stream)
+#define WIN_OUT_1_0 SIZE_1_0(omnizip_window_out, info)
+#define SUMMARY_1_0 SIZE_1_0(omnizip_summary, micros_windows)
+#define IMPORTANCE_1_0 SIZE_1_0(omnizip_importance_in, stream)
+
+static const char *status_str(omnizip_status s)
+{
+    switch (s) {
+    case OMNIZIP_OK: return "ok";
+    case OMNIZIP_E_INVALID: return "invalid argument";
+    case OMNIZIP_E_UNSUPPORTED: return "unsupported";
+    case OMNIZIP_E_NOMEM: return "out of memory";
+    case OMNIZIP_E_STATE: return "call out of order";
+    case OMNIZIP_E_BACKEND: return "backend failure";
+    case OMNIZIP_E_PROFILE: return "bad profile or config value";
+    case OMNIZIP_E_IO: return "file i/o error";
+    default: return "unknown status";
+    }
+}
+
+static omnizip_status bad(omnizip_ctx *ctx, omnizip_status st, const char *msg)
+{
+    if (ctx)
+        oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
+    return st;
+}
+
+/* Copies a host struct of `have` bytes into a zeroed local of `want` bytes:
+ * a newer host's longer tail is ignored, an older one's missing tail stays 0. */
+static void copy_in(void *dst, size_t want, const void *src, size_t have)
+{
+    memset(dst, 0, want);
+    memcpy(dst, src, have < want ? have : want);
+}
+
+static omnizip_status create(const struct omnizip_config *config, const struct omnizip_host *host,
+                             omnizip_ctx **out, char *err, size_t err_size)
+{
+    if (!config || !out) {
+        oz_seterr(err, err_size, "create: config and out must not be NULL");
+        return OMNIZIP_E_INVALID;
+    }
+    if (oz_config_read_size(config) == 0) {
+        oz_seterr(err, err_size, "create: config struct_size %u is smaller than the 1.0 layout",
+                  config->struct_size);
+        return OMNIZIP_E_INVALID;
+    }
+    if (host && host->struct_size < HOST_1_0) {
+        oz_seterr(err, err_size, "create: host struct_size %u is smaller than the 1.0 layout",
+                  host->struct_size);
+        return OMNIZIP_E_INVALID;
+    }
+    struct omnizip_config cfg;
+    cfg.struct_size = sizeof cfg;
+    oz_config_default(&cfg);
+    memcpy(&cfg, config, oz_config_read_size(config));
+    cfg.struct_size = sizeof cfg;
+    omnizip_status st = oz_config_check(&cfg, err, err_size);
+    if (st != OMNIZIP_OK)
+        return st;
+    if (cfg.mode == OMNIZIP_MODE_STREAMING) {
+        oz_seterr(err, err_size, "create: mode streaming is not served by this plugin");
+        return OMNIZIP_E_UNSUPPORTED;
+    }
+    if (cfg.backend == OMNIZIP_BACKEND_CUDA) {
+        oz_seterr(err, err_size, "create: backend cuda is not built into this plugin");
+        return OMNIZIP_E_UNSUPPORTED;
+    }
+    omnizip_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        oz_seterr(err, err_size, "create: out of memory");
+        return OMNIZIP_E_NOMEM;
+    }
+    ctx->cfg = cfg;
+    if (host)
+        copy_in(&ctx->host, sizeof ctx->host, host, host->struct_size);
+    if (cfg.telemetry == OMNIZIP_TELEMETRY_SHM) {
+        st = oz_telemetry_open(&ctx->tel, &cfg, err, err_size);
+        if (st != OMNIZIP_OK) {
+            free(ctx);
+            return st;
+        }
+    }
+    *out = ctx;
+    return OMNIZIP_OK;
+}
+
+static void destroy(omnizip_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    oz_engine_free(ctx);
+    oz_cpu_release(&ctx->cpu);
+    oz_telemetry_close(ctx->tel);
+    free(ctx);
+}
+
+static const char *last_error(const omnizip_ctx *ctx) { return ctx ? ctx->err : ""; }
+
+static omnizip_status plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
+                           const float *scores, int64_t n_scores, struct omnizip_plan *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!layout || !out)
+        return bad(ctx, OMNIZIP_E_INVALID, "plan: layout and out must not be NULL");
+    if (layout->struct_size < LAYOUT_1_0 || out->struct_size < PLAN_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "plan: struct_size of layout or out is below 1.0");
+    struct omnizip_layout lay;
+    copy_in(&lay, sizeof lay, layout, layout->struct_size);
+    return oz_engine_plan(ctx, &lay, scores, n_scores, out);
+}
+
+static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_window_info *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!out || out->struct_size < INFO_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "window_plan: out is NULL or its struct_size is "
+                                           "below 1.0");
+    if (!ctx->planned)
+        return bad(ctx, OMNIZIP_E_STATE, "window_plan before plan");
+    if (i >= ctx->plan.n_windows) {
+        oz_seterr(ctx->err, sizeof ctx->err, "window_plan: window %u out of range (the plan "
+                  "has %u)", i, ctx->plan.n_windows);
+        return OMNIZIP_E_INVALID;
+    }
+    struct omnizip_window_info info;
+    oz_engine_window_info(ctx, i, &info);
+    uint32_t n = out->struct_size < sizeof info ? out->struct_size : sizeof info;
+    info.struct_size = n;
+    memcpy(out, &info, n);
+    return OMNIZIP_OK;
+}
+
+static omnizip_status bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                           const struct omnizip_matrix *video, void *stream)
+{
+    (void)stream;
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!audio || !video)
+        return bad(ctx, OMNIZIP_E_INVALID, "bind: audio and video must not be NULL");
+    return oz_engine_bind(ctx, audio, video);
+}
+
+static omnizip_status window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
+                             struct omnizip_window_out *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!in || !out)
+        return bad(ctx, OMNIZIP_E_INVALID, "window: in and out must not be NULL");
+    if (in->struct_size < WIN_IN_1_0 || out->struct_size < WIN_OUT_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "window: struct_size of in or out is below 1.0");
+    if (out->info && out->info->struct_size < INFO_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "window: info struct_size is below 1.0");
+    struct omnizip_window_in win;
+    struct omnizip_window_out wout;
+    copy_in(&win, sizeof win, in, in->struct_size);
+    copy_in(&wout, sizeof wout, out, out->struct_size);
+    struct omnizip_window_info info;
+    omnizip_status st = oz_engine_window(ctx, i, &win, &wout, &info);
+    if (st == OMNIZIP_OK && out->info) {
+        uint32_t n = out->info->struct_size < sizeof info ? out->info->struct_size : sizeof info;
+        info.struct_size = n;
+        memcpy(out->info, &info, n);
+    }
+    return st;
+}
+
+static omnizip_status finish(omnizip_ctx *ctx, struct omnizip_summary *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!out || out->struct_size < SUMMARY_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "finish: out is NULL or its struct_size is below 1.0");
+    if (!ctx->planned)
+        return bad(ctx, OMNIZIP_E_STATE, "finish before plan");
+    struct omnizip_summary s;
+    memset(&s, 0, sizeof s);
+    s.n_windows = ctx->plan.n_windows;
+    s.audio_in = ctx->plan.n_audio;
+    s.audio_kept = ctx->plan.audio_kept;
+    s.video_in = ctx->plan.n_video;
+    s.video_kept = ctx->plan.video_kept;
+    s.micros_plan = ctx->us_plan;
+    s.micros_bind = ctx->us_bind;
+    s.micros_windows = ctx->us_windows;
+    uint32_t n = out->struct_size < sizeof s ? out->struct_size : sizeof s;
+    s.struct_size = n;
+    memcpy(out, &s, n);
+    return OMNIZIP_OK;
+}
+
+static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
+                                 float *scores, int64_t n_scores)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!in || !scores || in->struct_size < IMPORTANCE_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: in and scores must not be NULL "
+                                           "and in's struct_size must be at least 1.0");
+    return oz_cpu_importance(ctx, in, scores, n_scores);
+}
+
+static omnizip_status prefill_flops(const char *model, int64_t n, int64_t r, double *flops)
+{
+    if (!model || !flops || n < 0 || r < 0)
+        return OMNIZIP_E_INVALID;
+    return oz_prefill_flops(model, n, r, flops) ? OMNIZIP_OK : OMNIZIP_E_INVALID;
+}
+
+static const void *get_extension(const char *id)
+{
+    (void)id;
+    return NULL;
+}
+
+static const struct omnizip_plugin table_v1 = {
+    .struct_size = sizeof(struct omnizip_plugin),
+    .abi_version = 1,
+    .name = "omnizip",
+    .version = OMNIZIP_VERSION_STR,
+    .status_str = status_str,
+    .config_default = oz_config_default,
+    .config_set = oz_config_set,
+    .config_check = oz_config_check,
+    .profile_load = oz_profile_load,
+    .create = create,
+    .destroy = destroy,
+    .last_error = last_error,
+    .plan = plan,
+    .window_plan = window_plan,
+    .bind = bind,
+    .window = window,
+    .finish = finish,
+    .audio_importance = importance,
+    .prefill_flops = prefill_flops,
+    .get_extension = get_extension,
+};
+
+OMNIZIP_EXPORT const struct omnizip_plugin *omnizip_plugin_entry(uint32_t abi_version)
+{
+    return abi_version == 1 ? &table_v1 : NULL;
+}
