@@ -75,6 +75,15 @@ $(B)/fixtures/%.so: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -o $@ $< $(LDFLAGS)
 
+# CUDA: `make CUDA=1`, or automatically when nvcc is on PATH or in /usr/local/cuda/bin.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || (test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc))
+ifeq ($(CUDA),)
+CUDA := $(if $(NVCC),1,0)
+endif
+ifeq ($(CUDA),1)
+include plugin/cuda/cuda.mk
+endif
+
 test: all $(TEST_BIN) $(FIXTURE_SO)
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
 

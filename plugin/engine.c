@@ -59,6 +59,13 @@ void oz_engine_free(omnizip_ctx *ctx)
     free(ctx->member_rows);
     free(ctx->member_scratch);
     free(ctx->member_chosen);
+    free(ctx->pool_rows);
+    free(ctx->anchor_rows);
+    free(ctx->video_norm);
+    free(ctx->spans);
+    ctx->pool_rows = ctx->anchor_rows = NULL;
+    ctx->video_norm = NULL;
+    ctx->spans = NULL;
     ctx->anchors = ctx->sigma = ctx->member_rows = NULL;
     ctx->assign = ctx->members = ctx->member_start = ctx->member_scratch = NULL;
     ctx->member_chosen = NULL;
@@ -80,8 +87,12 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     float *sigma = malloc(np * sizeof *sigma);
     int64_t *assign = malloc(np * sizeof *assign), *members = malloc(np * sizeof *members);
     int64_t *start = malloc((na + 1) * sizeof *start);
-    if (!sigma || !assign || !members || !start) {
+    int64_t *prow = malloc(np * sizeof *prow), *arow = malloc(na * sizeof *arow);
+    double *vnorm = malloc((size_t)(p.n_video ? p.n_video : 1) * sizeof *vnorm);
+    struct oz_span *spans = malloc((p.n_windows ? p.n_windows : 1) * sizeof *spans);
+    if (!sigma || !assign || !members || !start || !prow || !arow || !vnorm || !spans) {
         free(sigma), free(assign), free(members), free(start);
+        free(prow), free(arow), free(vnorm), free(spans);
         oz_plan_free(&p);
         return fail(ctx, OMNIZIP_E_NOMEM, "plan: out of memory");
     }
@@ -91,6 +102,10 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     ctx->assign = assign;
     ctx->members = members;
     ctx->member_start = start;
+    ctx->pool_rows = prow;
+    ctx->anchor_rows = arow;
+    ctx->video_norm = vnorm;
+    ctx->spans = spans;
     ctx->planned = 1;
     ctx->us_bind = ctx->us_windows = 0.0;
     if (ctx->tel)
@@ -135,29 +150,46 @@ void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_wi
     info->guided = w->guided;
 }
 
+/* The video runs of windows [lo, hi] as spans of the video matrix: rows of
+ * bind's matrix, or of the window's own run (local). */
+static int64_t video_spans(omnizip_ctx *ctx, uint32_t lo, uint32_t hi, int local)
+{
+    int64_t n = 0;
+    for (uint32_t i = lo; i <= hi; i++) {
+        const struct oz_window *w = &ctx->plan.win[i];
+        if (w->video_len > 0)
+            ctx->spans[n++] = (struct oz_span){local ? 0 : w->video_row, w->video_len};
+    }
+    return n;
+}
+
 /* sigma and assignment for the pool tokens of windows [w0, w1), each against
- * the anchors and video of its scope. audio rows are indexed from audio_base,
- * video rows from video_base. */
+ * the anchors and video of its scope. vnorm: norms of the video tokens of
+ * windows from w0 on. */
 static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                    int64_t audio_base, const struct omnizip_matrix *video,
-                                    int64_t video_base, uint32_t w0, uint32_t w1)
+                                    const struct omnizip_matrix *video, const double *vnorm,
+                                    uint32_t w0, uint32_t w1, int local)
 {
     struct oz_plan *p = &ctx->plan;
-    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
-        return oz_cpu_cross(&ctx->cpu, audio, audio_base, p->pool, p->n_pool, p->anchors,
-                            p->n_anchors, video, 0, p->n_video, ctx->sigma, ctx->assign);
+    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL) {
+        int64_t ns = video_spans(ctx, 0, p->n_windows ? p->n_windows - 1 : 0, 0);
+        return oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows, p->n_pool, ctx->anchor_rows,
+                            p->n_anchors, video, ctx->spans, p->n_windows ? ns : 0, vnorm,
+                            ctx->sigma, ctx->assign);
+    }
     int64_t k = ctx->cfg.scope_radius;
+    int64_t v_first = p->win[w0].video_off;
     for (uint32_t i = w0; i < w1; i++) {
         const struct oz_window *w = &p->win[i];
         if (w->pool_count == 0)
             continue;
         uint32_t lo = (int64_t)i - k < (int64_t)w0 ? w0 : (uint32_t)(i - k);
         uint32_t hi = (int64_t)i + k >= (int64_t)w1 ? w1 - 1 : (uint32_t)(i + k);
-        const struct oz_window *a = &p->win[lo], *b = &p->win[hi];
-        int64_t a0 = a->anchor_first, a1 = b->anchor_first + b->anchor_count;
-        int64_t v0 = a->video_off - video_base, v1 = b->video_off + b->video_len - video_base;
-        omnizip_status st = oz_cpu_cross(&ctx->cpu, audio, audio_base, p->pool + w->pool_first,
-                                         w->pool_count, p->anchors + a0, a1 - a0, video, v0, v1,
+        int64_t a0 = p->win[lo].anchor_first, a1 = p->win[hi].anchor_first + p->win[hi].anchor_count;
+        int64_t ns = video_spans(ctx, lo, hi, local);
+        omnizip_status st = oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows + w->pool_first,
+                                         w->pool_count, ctx->anchor_rows + a0, a1 - a0, video,
+                                         ctx->spans, ns, vnorm + (p->win[lo].video_off - v_first),
                                          ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
         if (st != OMNIZIP_OK)
             return st;
@@ -168,11 +200,10 @@ static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matri
     return OMNIZIP_OK;
 }
 
-/* Merges every anchor of [a0, a1) (rows from `audio`, indexed from
- * audio_base) with its chosen pool tokens of [q0, q1). */
+/* Merges every anchor of [a0, a1) with its chosen pool tokens of [q0, q1)
+ * (rows of `audio` from pool_rows/anchor_rows). */
 static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                    int64_t audio_base, int64_t a0, int64_t a1, int64_t q0,
-                                    int64_t q1)
+                                    int64_t a0, int64_t a1, int64_t q0, int64_t q1)
 {
     struct oz_plan *p = &ctx->plan;
     int64_t d = ctx->d, *start = ctx->member_start + a0;
@@ -211,11 +242,11 @@ static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matri
     uint8_t *chosen = ctx->member_chosen;
     for (int64_t c = a0; c < a1; c++) {
         float *anchor = ctx->anchors + c * d;
-        oz_row_f32(audio, p->anchors[c] - audio_base, anchor);
+        oz_row_f32(audio, ctx->anchor_rows[c], anchor);
         const int64_t *m = fill + start[c - a0];
         int64_t n = start[c - a0 + 1] - start[c - a0];
         for (int64_t t = 0; t < n; t++)
-            oz_row_f32(audio, p->pool[m[t]] - audio_base, rows + t * d);
+            oz_row_f32(audio, ctx->pool_rows[m[t]], rows + t * d);
         oz_merge_anchor(anchor, d, m, n, ctx->sigma, rows, ctx->cfg.g, chosen, scratch);
         for (int64_t t = 0; t < n; t++)
             if (chosen[t])
@@ -228,27 +259,60 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d)
 {
     if (ctx->d == d && ctx->anchors)
         return OMNIZIP_OK;
-    if (!ctx->anchors) {
-        ctx->anchors = malloc((size_t)(ctx->plan.n_anchors ? ctx->plan.n_anchors : 1) *
-                              (size_t)d * sizeof(float));
-        if (!ctx->anchors)
-            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
+    const struct oz_plan *p = &ctx->plan;
+    ctx->anchors = malloc((size_t)(p->n_anchors ? p->n_anchors : 1) * (size_t)d * sizeof(float));
+    if (!ctx->anchors)
+        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
+    int64_t max_anchor = 0, max_run = 0, k = ctx->cfg.scope_radius;
+    for (uint32_t i = 0; i < p->n_windows; i++) {
+        max_anchor = p->win[i].anchor_count > max_anchor ? p->win[i].anchor_count : max_anchor;
+        max_run = p->win[i].video_len > max_run ? p->win[i].video_len : max_run;
     }
-    int64_t max_anchor = 0, max_tpf = ctx->plan.tpf;
-    for (uint32_t i = 0; i < ctx->plan.n_windows; i++)
-        if (ctx->plan.win[i].anchor_count > max_anchor)
-            max_anchor = ctx->plan.win[i].anchor_count;
-    int64_t k = ctx->cfg.scope_radius;
-    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
-        max_anchor = ctx->plan.n_anchors;
+    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL || max_anchor * (2 * k + 1) > p->n_anchors)
+        max_anchor = p->n_anchors;
     else
         max_anchor *= 2 * k + 1;
-    if (max_anchor > ctx->plan.n_anchors)
-        max_anchor = ctx->plan.n_anchors;
-    if (oz_cpu_reserve(&ctx->cpu, d, max_anchor, max_tpf) != OMNIZIP_OK)
+    if (oz_cpu_reserve(&ctx->cpu, d, max_anchor, p->tpf, max_run) != OMNIZIP_OK)
         return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
     ctx->d = d;
     return OMNIZIP_OK;
+}
+
+/* Rows of the audio matrix of pool tokens [q0, q1) and anchors [a0, a1):
+ * bind's rows, or (local) rows of window w's own run. */
+static void audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t a1,
+                       const struct oz_window *local)
+{
+    const struct oz_plan *p = &ctx->plan;
+    for (int64_t q = q0; q < q1; q++)
+        ctx->pool_rows[q] = local ? p->pool[q] - local->audio_off : p->audio_row[p->pool[q]];
+    for (int64_t c = a0; c < a1; c++)
+        ctx->anchor_rows[c] = local ? p->anchors[c] - local->audio_off : p->audio_row[p->anchors[c]];
+}
+
+/* bind's matrices must hold every run: concatenated, or at its start row. */
+static omnizip_status check_bind_rows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                                      const struct omnizip_matrix *video)
+{
+    const struct oz_plan *p = &ctx->plan;
+    int64_t need_a = p->n_audio, need_v = p->n_video;
+    if (p->sequence_rows) {
+        need_a = need_v = 0;
+        for (uint32_t i = 0; i < p->n_windows; i++) {
+            const struct oz_window *w = &p->win[i];
+            if (w->audio_len && w->audio_row + w->audio_len > need_a)
+                need_a = w->audio_row + w->audio_len;
+            if (w->video_len && w->video_row + w->video_len > need_v)
+                need_v = w->video_row + w->video_len;
+        }
+        need_a = audio->rows >= need_a ? audio->rows : need_a;
+        need_v = video->rows >= need_v ? video->rows : need_v;
+    }
+    int64_t d = p->n_audio > 0 ? audio->cols : video->cols;
+    omnizip_status st = oz_check_matrix(ctx, "bind: audio", audio, need_a, p->n_audio ? d : 0);
+    if (st == OMNIZIP_OK)
+        st = oz_check_matrix(ctx, "bind: video", video, need_v, p->n_video ? d : 0);
+    return st;
 }
 
 omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
@@ -258,28 +322,30 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         return fail(ctx, OMNIZIP_E_STATE, "bind before plan");
     double t0 = oz_now_us();
     struct oz_plan *p = &ctx->plan;
-    omnizip_status st = oz_check_matrix(ctx, "bind: audio", audio, p->n_audio, ctx->d);
-    if (st == OMNIZIP_OK)
-        st = oz_check_matrix(ctx, "bind: video", video, p->n_video,
-                             p->n_audio > 0 ? audio->cols : ctx->d);
+    omnizip_status st = check_bind_rows(ctx, audio, video);
     if (st != OMNIZIP_OK)
         return st;
     int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
+    if (ctx->d && d && d != ctx->d) {
+        oz_seterr(ctx->err, sizeof ctx->err, "bind: hidden size %lld, earlier %lld",
+                  (long long)d, (long long)ctx->d);
+        return OMNIZIP_E_INVALID;
+    }
     if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
         return st;
+    ctx->bound = 0;
     for (int64_t q = 0; q < p->n_pool; q++)
         p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
-    ctx->bound = 0;
-    if (p->n_pool > 0) {
-        st = cross_windows(ctx, audio, 0, video, 0, 0, p->n_windows);
-        if (st == OMNIZIP_OK)
-            st = merge_anchors(ctx, audio, 0, 0, p->n_anchors, 0, p->n_pool);
-        if (st != OMNIZIP_OK)
-            return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "bind: out of memory") : st;
-    } else {
-        for (int64_t c = 0; c < p->n_anchors; c++)
-            oz_row_f32(audio, p->anchors[c], ctx->anchors + c * d);
-    }
+    if (p->n_video > 0)
+        oz_cpu_norms(&ctx->cpu, video, ctx->spans,
+                     video_spans(ctx, 0, p->n_windows - 1, 0), ctx->video_norm);
+    audio_rows(ctx, 0, p->n_pool, 0, p->n_anchors, NULL);
+    if (p->n_pool > 0)
+        st = cross_windows(ctx, audio, video, ctx->video_norm, 0, p->n_windows, 0);
+    if (st == OMNIZIP_OK)
+        st = merge_anchors(ctx, audio, 0, p->n_anchors, 0, p->n_pool);
+    if (st != OMNIZIP_OK)
+        return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "bind: out of memory") : st;
     ctx->bound = 1;
     ctx->us_bind += oz_now_us() - t0;
     return OMNIZIP_OK;
@@ -346,20 +412,26 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     }
     if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
         return st;
+    const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->cpu.norm;
+    if (!ctx->bound && w->video_len > 0) {
+        struct oz_span run = {0, w->video_len};
+        oz_cpu_norms(&ctx->cpu, &in->video, &run, 1, ctx->cpu.norm);
+    }
     if (!ctx->bound && w->anchor_count + w->pool_count > 0) {
         for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
             p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
-        st = cross_windows(ctx, &in->audio, w->audio_off, &in->video, w->video_off, i, i + 1);
+        audio_rows(ctx, w->pool_first, w->pool_first + w->pool_count, w->anchor_first,
+                   w->anchor_first + w->anchor_count, w);
+        st = cross_windows(ctx, &in->audio, &in->video, vnorm, i, i + 1, 1);
         if (st == OMNIZIP_OK)
-            st = merge_anchors(ctx, &in->audio, w->audio_off, w->anchor_first,
-                               w->anchor_first + w->anchor_count, w->pool_first,
-                               w->pool_first + w->pool_count);
+            st = merge_anchors(ctx, &in->audio, w->anchor_first, w->anchor_first + w->anchor_count,
+                               w->pool_first, w->pool_first + w->pool_count);
         if (st != OMNIZIP_OK)
             return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "window: out of memory") : st;
     }
     if (w->video_len > 0)
-        oz_cpu_istc(&ctx->cpu, &in->video, p->tpf, w->frames, w->num_keep, ctx->cfg.dpc_k,
-                    out->video_keep);
+        oz_cpu_istc(&ctx->cpu, &in->video, 0, w->video_len, vnorm, p->tpf, w->frames,
+                    w->num_keep, ctx->cfg.dpc_k, out->video_keep);
     if (w->audio_len > 0)
         memcpy(out->audio_state, p->audio_state + w->audio_off, (size_t)w->audio_len);
     if (w->anchor_count > 0)

@@ -20,6 +20,9 @@ struct omnizip_ctx {
     float *anchors; /* merged anchor rows, plan.n_anchors x d */
     float *sigma;   /* per pool token */
     int64_t *assign;
+    int64_t *pool_rows, *anchor_rows; /* rows of the audio matrix in use */
+    double *video_norm;               /* per video token, from bind */
+    struct oz_span *spans;            /* video runs in scope */
     int64_t *members; /* pool positions grouped by anchor */
     int64_t *member_start;
     float *member_rows;      /* one anchor's members, f32 */

@@ -10,7 +10,7 @@
 /* Sizes of the first released (1.0) layouts: smaller structs are refused. */
 #define SIZE_1_0(type, last) (offsetof(struct type, last) + sizeof(((struct type *)0)->last))
 #define HOST_1_0 SIZE_1_0(omnizip_host, parallel_for)
-#define LAYOUT_1_0 SIZE_1_0(omnizip_layout, grid_t)
+#define LAYOUT_1_0 SIZE_1_0(omnizip_layout, audio_run_start)
 #define PLAN_1_0 SIZE_1_0(omnizip_plan, video_kept)
 #define INFO_1_0 SIZE_1_0(omnizip_window_info, flops)
 #define WIN_IN_1_0 SIZE_1_0(omnizip_window_in, stream)

@@ -52,7 +52,7 @@ static const struct oz_st_tensor *need(oz_st_file *f, const char *name)
 
 /* Runs one golden file with the given extra key and checks everything. */
 static void run_case(const char *name, const char *extra_key, const char *extra_value,
-                     int check_embeds)
+                     int check_embeds, int sequence_rows)
 {
     char path[256], err[512];
     const char *dir = getenv("OMNIZIP_TESTDATA") ? getenv("OMNIZIP_TESTDATA") : "tests/data";
@@ -88,6 +88,10 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = vr.n, .n_audio_runs = ar.n,
                                  .video_run_len = vr.len, .audio_run_len = ar.len,
                                  .tokens_per_frame = (g[1] / s) * (g[2] / s), .grid_t = g[0]};
+    if (sequence_rows) {
+        lay.video_run_start = vr.start;
+        lay.audio_run_start = ar.start;
+    }
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     cr_assert_eq(p->plan(ctx, &lay, sc->data, sc->count, &plan), 0, "%s", p->last_error(ctx));
 
@@ -102,7 +106,11 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     }
     struct omnizip_matrix am = {arows, na, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
     struct omnizip_matrix vm = {vrows, nv, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
-    cr_assert_eq(p->bind(ctx, &am, &vm, NULL), 0, "%s", p->last_error(ctx));
+    struct omnizip_matrix whole = {(void *)x, l, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    if (sequence_rows)
+        cr_assert_eq(p->bind(ctx, &whole, &whole, NULL), 0, "%s", p->last_error(ctx));
+    else
+        cr_assert_eq(p->bind(ctx, &am, &vm, NULL), 0, "%s", p->last_error(ctx));
 
     uint8_t *keep = calloc((size_t)l, 1);
     float *out = malloc((size_t)l * d * 4);
@@ -176,7 +184,15 @@ ParameterizedTestParameters(golden, reference)
     return cr_make_param_array(struct gcase, cases, sizeof cases / sizeof cases[0]);
 }
 
-ParameterizedTest(struct gcase *c, golden, reference) { run_case(c->name, NULL, NULL, 1); }
+ParameterizedTest(struct gcase *c, golden, reference) { run_case(c->name, NULL, NULL, 1, 0); }
+
+/* The host's interleaved sequence handed as it is (run starts, no gather). */
+ParameterizedTestParameters(golden, sequence_rows)
+{
+    return cr_make_param_array(struct gcase, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(struct gcase *c, golden, sequence_rows) { run_case(c->name, NULL, NULL, 1, 1); }
 
 /* Masks and counts are the same in every scope; only merged rows differ. */
 ParameterizedTestParameters(golden, window_scope)
@@ -186,7 +202,7 @@ ParameterizedTestParameters(golden, window_scope)
 
 ParameterizedTest(struct gcase *c, golden, window_scope)
 {
-    run_case(c->name, "similarity_scope", "window", 0);
+    run_case(c->name, "similarity_scope", "window", 0, 0);
 }
 
 ParameterizedTestParameters(golden, window_scope_k2)
@@ -196,5 +212,5 @@ ParameterizedTestParameters(golden, window_scope_k2)
 
 ParameterizedTest(struct gcase *c, golden, window_scope_k2)
 {
-    run_case(c->name, "similarity_scope", "window:2", 0);
+    run_case(c->name, "similarity_scope", "window:2", 0, 1);
 }

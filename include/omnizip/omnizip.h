@@ -152,7 +152,14 @@ struct omnizip_host {
 /* The runs of consecutive video and audio positions in sequence order; video
  * run i pairs with audio run i. tokens_per_frame = (grid_h/s)*(grid_w/s), and
  * grid_t * tokens_per_frame is the video budget base (n_video_grid). A run
- * length may be 0. The arrays are borrowed for the plan call. */
+ * length may be 0. The arrays are borrowed for the plan call (copied).
+ *
+ * Where the rows live (bind): with video_run_start and audio_run_start NULL,
+ * bind's audio matrix holds the audio runs concatenated and its video matrix
+ * the video runs concatenated (hosts that keep encoder outputs apart). With
+ * both set, bind's audio and video matrices are the same whole-sequence
+ * embedding matrix (L rows) and run i starts at row *_run_start[i]: no
+ * gather is needed (hosts that hold the interleaved LLM input). */
 struct omnizip_layout {
     uint32_t struct_size;
     uint32_t n_video_runs;
@@ -162,6 +169,8 @@ struct omnizip_layout {
     const int64_t *audio_run_len;
     int64_t tokens_per_frame;
     int64_t grid_t;
+    const int64_t *video_run_start; /* NULL or n_video_runs sequence rows */
+    const int64_t *audio_run_start; /* NULL or n_audio_runs sequence rows */
 };
 
 /* Whole-clip counts fixed by plan. [1.0] */
@@ -316,12 +325,13 @@ struct omnizip_plugin {
     omnizip_status (*window_plan)(omnizip_ctx *ctx, uint32_t i,
                                   struct omnizip_window_info *out);
 
-    /* Hands the whole clip's audio rows (all audio runs concatenated, in
-     * sequence order) and video rows (likewise) once after plan: the global
-     * scope merges across windows. The merged anchors are computed here;
-     * the rows are not retained after the call. Required before window() in
-     * OMNIZIP_SCOPE_GLOBAL; ignored (OK) in the window scope. video may have
-     * 0 rows. [one-thread-per-ctx] */
+    /* Hands the whole clip's audio and video rows once after plan (laid out
+     * as struct omnizip_layout says: runs concatenated, or the whole
+     * sequence twice): the global scope merges across windows. The merged
+     * anchors and the video row norms are computed here; the rows are not
+     * retained after the call. Required before window() except in the
+     * window scope with scope_radius 0, where window() can work from its own
+     * rows alone. [one-thread-per-ctx] */
     omnizip_status (*bind)(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
                            const struct omnizip_matrix *video, void *stream);
 

@@ -117,11 +117,3 @@ void oz_unit_eps(const float *x, int64_t d, float *out)
     for (int64_t c = 0; c < d; c++)
         out[c] = x[c] * inv;
 }
-
-void oz_unit(const float *x, int64_t d, float *out)
-{
-    double n = norm2(x, d);
-    float inv = (float)(1.0 / (n > 1e-12 ? n : 1e-12));
-    for (int64_t c = 0; c < d; c++)
-        out[c] = x[c] * inv;
-}

@@ -13,8 +13,9 @@
 /* One window: video run i and audio run i, offsets into the clip's
  * concatenated video and audio rows. */
 struct oz_window {
-    int64_t audio_off, audio_len;
-    int64_t video_off, video_len;
+    int64_t audio_off, audio_len; /* in the clip's audio tokens */
+    int64_t video_off, video_len; /* in the clip's video tokens */
+    int64_t audio_row, video_row; /* first row in bind's matrices */
     int64_t anchor_first, anchor_count; /* slice of oz_plan.anchors */
     int64_t pool_first, pool_count;     /* slice of oz_plan.pool */
     int64_t audio_kept, video_kept;
@@ -32,6 +33,8 @@ struct oz_plan {
     uint8_t *audio_state; /* OMNIZIP_AUDIO_*; pool tokens PRUNED until merged */
     int64_t *anchors, n_anchors; /* audio indices, ascending */
     int64_t *pool, n_pool;       /* audio indices, ascending */
+    int64_t *audio_row;          /* bind-matrix row of each audio token */
+    int sequence_rows;           /* bind gets the whole sequence (run starts given) */
     int64_t audio_kept, video_kept;
 };
 
@@ -61,7 +64,8 @@ int64_t oz_merge_anchor(float *anchor, int64_t d, const int64_t *members, int64_
                         const float *sigma, const float *rows, int32_t g, uint8_t *chosen,
                         int64_t *scratch);
 
-/* Stage 3 decisions on one frame, given unit rows (tpf x d, f32). */
+/* Stage 3 decisions on one frame, from the unit rows' Gram matrix (tpf x tpf,
+ * full) or the cosines with the previous frame. */
 struct oz_istc_scratch {
     float *gram;     /* tpf x tpf */
     double *score;   /* tpf */
@@ -70,18 +74,19 @@ struct oz_istc_scratch {
 };
 void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep,
                      struct oz_istc_scratch *s, uint8_t *keep);
-void oz_temporal_keep(const float *cur, const float *prev, int64_t tpf, int64_t d,
-                      int64_t num_keep, struct oz_istc_scratch *s, uint8_t *keep);
+/* Temporal frames keep the num_keep tokens that changed most: the smallest
+ * cosines with the previous frame. */
+void oz_temporal_keep(const double *cosine, int64_t tpf, int64_t num_keep,
+                      struct oz_istc_scratch *s, uint8_t *keep);
 
 /* Indices of the k largest (desc) or smallest (asc) values, ties to the lower
  * index; order[n] is scratch and receives the full ranking. */
 void oz_rank_desc(const double *v, int64_t n, int64_t *order);
 void oz_rank_asc(const double *v, int64_t n, int64_t *order);
 
-/* Unit-normalisation of a row into f32: eps = 1e-6 added to the norm
- * (stage 1) or the norm floored at 1e-12 (stage 3). */
+/* Stage 1's unit normalisation into f32: eps = 1e-6 added to the norm. (Stage
+ * 3's, the norm floored at 1e-12, is applied as row scales by backends.) */
 void oz_unit_eps(const float *x, int64_t d, float *out);
-void oz_unit(const float *x, int64_t d, float *out);
 
 /* Row r of m converted to f32 (host memory only). */
 void oz_row_f32(const struct omnizip_matrix *m, int64_t r, float *out);

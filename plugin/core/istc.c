@@ -32,6 +32,8 @@ static double knn_mean(const float *row, int64_t tpf, int64_t i, int64_t k, doub
 void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep,
                      struct oz_istc_scratch *s, uint8_t *keep)
 {
+    if (tpf <= 0)
+        return;
     int64_t kk = k < tpf - 1 ? k : tpf - 1;
     double best[kk > 0 ? kk : 1];
     for (int64_t i = 0; i < tpf; i++)
@@ -61,17 +63,10 @@ void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep
         keep[s->order[t]] = 1;
 }
 
-void oz_temporal_keep(const float *cur, const float *prev, int64_t tpf, int64_t d,
-                      int64_t num_keep, struct oz_istc_scratch *s, uint8_t *keep)
+void oz_temporal_keep(const double *cosine, int64_t tpf, int64_t num_keep,
+                      struct oz_istc_scratch *s, uint8_t *keep)
 {
-    for (int64_t j = 0; j < tpf; j++) {
-        const float *a = cur + j * d, *b = prev + j * d;
-        double dot = 0.0;
-        for (int64_t c = 0; c < d; c++)
-            dot += (double)a[c] * (double)b[c];
-        s->score[j] = dot;
-    }
-    oz_rank_asc(s->score, tpf, s->order);
+    oz_rank_asc(cosine, tpf, s->order);
     memset(keep, 0, (size_t)tpf);
     for (int64_t t = 0; t < num_keep && t < tpf; t++)
         keep[s->order[t]] = 1;

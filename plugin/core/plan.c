@@ -26,6 +26,7 @@ void oz_plan_free(struct oz_plan *p)
     free(p->audio_state);
     free(p->anchors);
     free(p->pool);
+    free(p->audio_row);
     memset(p, 0, sizeof *p);
 }
 
@@ -58,6 +59,22 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         }
         nv += lay->video_run_len[i];
     }
+    if (!lay->audio_run_start != !lay->video_run_start) {
+        oz_seterr(err, es, "layout: give both audio_run_start and video_run_start, or neither");
+        return OMNIZIP_E_INVALID;
+    }
+    for (uint32_t i = 0; lay->audio_run_start && i < lay->n_audio_runs; i++)
+        if (lay->audio_run_start[i] < 0) {
+            oz_seterr(err, es, "layout: audio run %u starts at row %lld", i,
+                      (long long)lay->audio_run_start[i]);
+            return OMNIZIP_E_INVALID;
+        }
+    for (uint32_t i = 0; lay->video_run_start && i < lay->n_video_runs; i++)
+        if (lay->video_run_start[i] < 0) {
+            oz_seterr(err, es, "layout: video run %u starts at row %lld", i,
+                      (long long)lay->video_run_start[i]);
+            return OMNIZIP_E_INVALID;
+        }
     if (n_scores != na) {
         oz_seterr(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
                   (long long)na);
@@ -126,14 +143,16 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     p.n_video_grid = lay->grid_t * lay->tokens_per_frame;
     p.n_audio = na;
     p.n_video = nv;
+    p.sequence_rows = lay->audio_run_start != NULL;
 
     size_t n1 = (size_t)(na > 0 ? na : 1);
     p.win = calloc(p.n_windows ? p.n_windows : 1, sizeof *p.win);
     p.audio_state = calloc(n1, 1);
     p.anchors = malloc(n1 * sizeof *p.anchors);
     p.pool = malloc(n1 * sizeof *p.pool);
+    p.audio_row = malloc(n1 * sizeof *p.audio_row);
     int64_t *order = malloc(n1 * sizeof *order);
-    if (!p.win || !p.audio_state || !p.anchors || !p.pool || !order) {
+    if (!p.win || !p.audio_state || !p.anchors || !p.pool || !p.audio_row || !order) {
         free(order);
         oz_plan_free(&p);
         oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
@@ -148,6 +167,10 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
         w->video_off = vo;
         w->video_len = i < p.n_video_runs ? lay->video_run_len[i] : 0;
         w->guided = i < p.n_guided;
+        w->audio_row = lay->audio_run_start && i < p.n_audio_runs ? lay->audio_run_start[i] : ao;
+        w->video_row = lay->video_run_start && i < p.n_video_runs ? lay->video_run_start[i] : vo;
+        for (int64_t j = 0; j < w->audio_len; j++)
+            p.audio_row[ao + j] = w->audio_row + j;
         ao += w->audio_len;
         vo += w->video_len;
     }

@@ -1,47 +1,64 @@
 /*
- * cpu.h - the CPU backend: blocked BLAS GEMMs for the cross-modal scores and
- * the DPC-KNN Gram matrices, feeding the decisions in core/.
+ * cpu.h - the CPU backend: BLAS GEMMs straight on the host's rows (F32) or
+ * on converted blocks (F16/BF16), with the unit normalisations folded in as
+ * per-row scales, feeding the decisions in core/.
  */
 #ifndef OZ_CPU_H
 #define OZ_CPU_H
 
 #include "core/core.h"
 
+/* A run of consecutive rows of a matrix. */
+struct oz_span {
+    int64_t row, len;
+};
+
 /* Working memory, sized once (oz_cpu_reserve) so the window path allocates
  * nothing. */
 struct oz_cpu {
     int64_t d;
-    int64_t pool_cap, anchor_cap, tpf_cap;
-    float *pool_u;   /* pool chunk, unit_eps rows */
+    int64_t anchor_cap, tpf_cap, run_cap;
+    float *pool_u;   /* a pool chunk, unit_eps rows */
     float *anchor_u; /* anchors in scope, unit_eps rows */
-    float *video_u;  /* one video block, unit_eps rows */
+    float *block;    /* a block of rows converted to f32 (F16/BF16 input) */
     float *prod;     /* chunk x max(block, anchors) products */
     float *row;      /* one row in f32 */
-    float *frame_u;  /* two frames of unit rows (current, previous) */
+    float *frames;   /* two frames of f32 rows (F16/BF16 input) */
     float *gram;     /* tpf x tpf */
-    double *score, *rho;
+    double *score, *rho, *norm;
     int64_t *order;
-    uint8_t *keep;
-    double flops;    /* arithmetic done since the last reset */
+    double flops; /* arithmetic done since the last reset */
 };
 
-/* Grows the buffers for hidden size d, pool chunks, anchors in scope and
- * frames of tpf tokens. */
-omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int64_t tpf);
+omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int64_t tpf,
+                              int64_t run);
 void oz_cpu_release(struct oz_cpu *c);
 
-/* sigma and the assigned anchor (an index into anchor_idx, -1 with no
- * anchor in scope) of each pool token. Rows are audio_idx - audio_base of
- * `audio`; video rows [v0, v1) of `video`. With no video rows in scope sigma
- * is the best anchor similarity (ALGORITHM.md 1.4). */
+/* Euclidean norms of the rows of `spans` of m, concatenated into norm[]. */
+void oz_cpu_norms(struct oz_cpu *c, const struct omnizip_matrix *m, const struct oz_span *spans,
+                  int64_t n_spans, double *norm);
+
+/* sigma and the assigned anchor (an index into anchor_rows, -1 with no
+ * anchor) of each pool token. pool_rows/anchor_rows are rows of `audio`;
+ * the video in scope is the rows of `spans` of `video`, with norms vnorm[]
+ * (spans concatenated). With no video in scope sigma is the best anchor
+ * similarity (ALGORITHM.md 1.4). */
 omnizip_status oz_cpu_cross(struct oz_cpu *c, const struct omnizip_matrix *audio,
-                            int64_t audio_base, const int64_t *pool_idx, int64_t n_pool,
-                            const int64_t *anchor_idx, int64_t n_anchor,
-                            const struct omnizip_matrix *video, int64_t v0, int64_t v1,
+                            const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
+                            int64_t n_anchor, const struct omnizip_matrix *video,
+                            const struct oz_span *spans, int64_t n_spans, const double *vnorm,
                             float *sigma, int64_t *assign);
 
-/* Stage 3 on one video run (rows of `video`, n rows): keep[n] gets 0/1. */
-void oz_cpu_istc(struct oz_cpu *c, const struct omnizip_matrix *video, int64_t tpf,
-                 int64_t frames, int64_t num_keep, int32_t dpc_k, uint8_t *keep);
+/* Stage 3 on one video run: the run is rows [row, row + n) of `video` with
+ * norms norm[n]; keep[n] gets 0/1. */
+void oz_cpu_istc(struct oz_cpu *c, const struct omnizip_matrix *video, int64_t row, int64_t n,
+                 const double *norm, int64_t tpf, int64_t frames, int64_t num_keep,
+                 int32_t dpc_k, uint8_t *keep);
+
+/* Pointer to row r of a host matrix. */
+static inline const void *oz_row_ptr(const struct omnizip_matrix *m, int64_t r)
+{
+    return (const unsigned char *)m->data + (size_t)(r * m->row_stride) * oz_dtype_size(m->dtype);
+}
 
 #endif

@@ -1,0 +1,1 @@
+# CUDA backend build rules (filled in by the CUDA backend work).
