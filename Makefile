@@ -15,7 +15,8 @@ B := build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
           -ffp-contract=off -fno-fast-math -fPIC -Iinclude \
-          -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"'
+          -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
+          -DOMNIZIP_LIBDIR='"$(LIBDIR)"'
 LDFLAGS ?=
 ifeq ($(SANITIZE),1)
 B := build/san
@@ -86,6 +87,17 @@ endif
 
 test: all $(TEST_BIN) $(FIXTURE_SO)
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
+
+$(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
+	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) -lopenblas
+
+# Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
+bench: all $(B)/omnizip-bench
+	@OMNIZIP_BUILD=$(B) sh bench/run.sh
+
+# Regenerates the committed ABI baseline: only after an intended ABI change.
+abi-dump: $(B)/libomnizip.so
+	abidw --no-corpus-path --headers-dir include/omnizip --drop-private-types $< > tests/abi/libomnizip.abi
 
 lint:
 	@sh tests/lint.sh

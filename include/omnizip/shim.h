@@ -1,0 +1,154 @@
+/*
+ * shim.h - the host side of omnizip: a static library (libomnizip_shim.a) a
+ * runtime links instead of writing the glue itself.
+ *
+ * - Loader: finds libomnizip.so, dlopens it, negotiates the ABI and checks the
+ *   table; on any failure it records why and the shim passes sequences
+ *   through unchanged, so a runtime never breaks because the plugin is
+ *   missing.
+ * - Sequence adapter: token ids -> windows -> plan/bind/window/finish ->
+ *   in-place compaction of embeddings, ids, position ids and attention mask.
+ * - Dumps: omnizip's safetensors input/output files (DESIGN.md "Runtime shim").
+ *
+ * Thread tags, status codes and ownership rules are those of omnizip.h. The
+ * shim is a static library, not an ABI: its structs have no struct_size.
+ */
+#ifndef OMNIZIP_SHIM_H
+#define OMNIZIP_SHIM_H
+
+#include <omnizip/omnizip.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- loader ------------------------------------------------------------- */
+typedef struct omnizip_shim omnizip_shim;
+
+/* Opens the plugin at path, or when path is NULL the first that exists of:
+ * $OMNIZIP_PLUGIN, libomnizip.so next to the running executable,
+ * PREFIX/lib/libomnizip.so.1. dlopen(RTLD_NOW|RTLD_LOCAL), entry(1), then the
+ * table's abi_version, struct_size and every mandatory member are checked.
+ * Any failure leaves the shim in pass-through mode with the reason in
+ * omnizip_shim_reason() (also sent to host->log). Returns OMNIZIP_OK and a
+ * shim in both cases; OMNIZIP_E_NOMEM only when the shim itself cannot be
+ * allocated. host may be NULL; it is copied. [any-thread] */
+omnizip_status omnizip_shim_open(const char *path, const struct omnizip_host *host,
+                                 omnizip_shim **out);
+
+/* The negotiated table, or NULL in pass-through mode. Valid until close. */
+const struct omnizip_plugin *omnizip_shim_plugin(const omnizip_shim *shim);
+
+/* Why the shim passes through ("" when a plugin is loaded), naming the path
+ * tried and, for a refused version, both ABI versions. Valid until close. */
+const char *omnizip_shim_reason(const omnizip_shim *shim);
+
+/* The path of the loaded (or last tried) plugin. Valid until close. */
+const char *omnizip_shim_path(const omnizip_shim *shim);
+
+/* dlcloses the plugin. Contexts created from it must be destroyed first.
+ * NULL is a no-op. */
+void omnizip_shim_close(omnizip_shim *shim);
+
+/* ---- sequence adapter --------------------------------------------------- */
+/* One LLM input sequence. Arrays are host-owned; with compact = 1 they are
+ * compacted in place (kept rows moved to the front, original order). */
+struct omnizip_sequence {
+    int64_t length;       /* L; on return the new length when compact = 1 */
+    int64_t hidden;       /* D */
+    void *embeds;         /* L x D rows, host memory */
+    omnizip_dtype dtype;
+    int64_t row_stride;   /* elements between rows (>= hidden) */
+    int64_t *input_ids;   /* L */
+    int64_t *position_ids; /* 3 x L (M-RoPE) or NULL */
+    int64_t position_stride; /* elements between the 3 rows (>= L) */
+    int64_t *attention_mask; /* L or NULL */
+    int64_t audio_token_id;
+    int64_t video_token_id;
+    int64_t grid_t, grid_h, grid_w; /* video_grid_thw */
+    int64_t merge_size;             /* spatial merge size s (2 for Qwen) */
+    const float *audio_scores;      /* one per audio token, sequence order */
+    int64_t n_audio_scores;
+    int32_t compact;    /* 1: compact in place; 0: only decide */
+    uint8_t *keep_mask; /* NULL or L bytes (original length): 1 kept */
+    int64_t next_position; /* out: max position id + 1 (L when none given) */
+};
+
+/* Called after each window with its record (the trace and pacing hook). */
+typedef void (*omnizip_window_fn)(void *user, const struct omnizip_window_info *info);
+
+/* Everything a compress run reports. windows is a caller array of capacity
+ * entries (may be NULL/0); n_windows gets the true count either way. With
+ * seq->compact = 0 the merged anchors are not written into seq->embeds but
+ * returned here: anchor_positions (sequence positions, ascending) and
+ * anchor_rows (n_anchors x hidden, f32), owned by the report until
+ * omnizip_run_report_release(). */
+struct omnizip_run_report {
+    struct omnizip_plan plan;
+    struct omnizip_summary summary;
+    struct omnizip_window_info *windows;
+    uint32_t capacity;
+    uint32_t n_windows;
+    double ms_plan, ms_bind, ms_windows; /* wall time of each stage */
+    int64_t n_anchors;
+    int64_t *anchor_positions;
+    float *anchor_rows;
+};
+
+/* Frees the anchor arrays of a report (not the caller's windows array). */
+void omnizip_run_report_release(struct omnizip_run_report *report);
+
+/* Finds the windows, creates a context with config (NULL: defaults), drives
+ * plan, bind, window for every window in order, finish, and applies the
+ * decisions to seq (merged anchors written into seq->embeds, which must then
+ * be writable). on_window may be NULL. In pass-through mode everything is
+ * kept and OMNIZIP_OK returned with report->n_windows = 0. err names what is
+ * wrong; seq is untouched on failure. [one-thread-per-shim] */
+omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_config *config,
+                                     struct omnizip_sequence *seq, omnizip_window_fn on_window,
+                                     void *user, struct omnizip_run_report *report, char *err,
+                                     size_t err_size);
+
+/* Like compress but reads no embeddings: plan only (exact counts). */
+omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config *config,
+                                 const struct omnizip_sequence *seq,
+                                 struct omnizip_run_report *report, char *err, size_t err_size);
+
+/* ---- dumps (safetensors) ----------------------------------------------- */
+/* An input dump as DESIGN.md names its tensors. Loading validates
+ * everything (shapes, counts, dtypes, NaN/Inf, grid) and converts ids,
+ * positions and mask to int64; embeddings stay mapped where aligned. */
+struct omnizip_dump {
+    struct omnizip_sequence seq; /* compact = 0; embeds read-only */
+    int32_t has_position_ids, has_attention_mask;
+    int32_t embeds_rank3;  /* inputs_embeds was [1,L,D] */
+    int32_t ids_rank2;     /* input_ids was [1,L] */
+    int32_t positions_rank3; /* position_ids was [3,1,L] */
+    const char *path;
+    void *impl; /* owned by the dump */
+};
+
+/* Loads path. On failure returns OMNIZIP_E_IO (unreadable) or
+ * OMNIZIP_E_INVALID (not a valid dump) with "PATH: problem" in err. */
+omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, char *err,
+                                 size_t err_size);
+
+/* Looks up a metadata value of the file ("" absent -> NULL). */
+const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key);
+
+/* Writes the output file of DESIGN.md: keep_mask, compacted inputs_embeds (input
+ * dtype and rank; the kept rows of the dump, anchors replaced by the
+ * report's anchor_rows converted to the input dtype), input_ids,
+ * position_ids/attention_mask when the input had them, window_audio_retention
+ * (F32, guided windows) and window_video_rate (F64, video runs), from report.
+ * Atomic: temp file in the same directory, fsync, rename. */
+omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t *keep_mask,
+                                  const struct omnizip_run_report *report, const char *out_path,
+                                  char *err, size_t err_size);
+
+void omnizip_dump_free(struct omnizip_dump *dump);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,343 @@
+/*
+ * adapter.c - the sequence adapter's front half: checks a host sequence,
+ * finds its audio and video runs (ALGORITHM.md section 0), and drives
+ * create/plan/window_plan. adapter_apply.c does the rest.
+ */
+#include "adapter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loader.h"
+
+size_t oz_dtype_size(omnizip_dtype dtype)
+{
+    switch (dtype) {
+    case OMNIZIP_DTYPE_F32:
+        return 4;
+    case OMNIZIP_DTYPE_F16:
+    case OMNIZIP_DTYPE_BF16:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+double oz_adapter_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,
+                               const char *fmt, ...)
+{
+    if (err && err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+
+static omnizip_status validate(const struct omnizip_sequence *seq, int need_embeds, char *err,
+                               size_t err_size)
+{
+    if (!seq)
+        return FAIL(OMNIZIP_E_INVALID, "sequence is NULL");
+    int64_t L = seq->length;
+    if (L < 0)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: length %lld is negative", (long long)L);
+    if (L > 0 && !seq->input_ids)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: input_ids is NULL");
+    if (seq->position_ids && seq->position_stride < L)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: position_stride %lld is below length %lld",
+                    (long long)seq->position_stride, (long long)L);
+    if (seq->compact != 0 && seq->compact != 1)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: compact is %d, expected 0 or 1",
+                    (int)seq->compact);
+    if (seq->n_audio_scores < 0 || (seq->n_audio_scores > 0 && !seq->audio_scores))
+        return FAIL(OMNIZIP_E_INVALID, "sequence: audio_scores is NULL for %lld scores",
+                    (long long)seq->n_audio_scores);
+    if (seq->merge_size < 1)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: merge_size %lld is below 1",
+                    (long long)seq->merge_size);
+    if (seq->grid_t < 0 || seq->grid_h < 0 || seq->grid_w < 0)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: video grid %lldx%lldx%lld has a negative size",
+                    (long long)seq->grid_t, (long long)seq->grid_h, (long long)seq->grid_w);
+    if (!need_embeds)
+        return OMNIZIP_OK;
+    if (oz_dtype_size(seq->dtype) == 0)
+        return FAIL(OMNIZIP_E_UNSUPPORTED, "sequence: dtype %d is not f32, f16 or bf16",
+                    (int)seq->dtype);
+    if (seq->hidden < 1)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: hidden size %lld is below 1",
+                    (long long)seq->hidden);
+    if (seq->row_stride < seq->hidden)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: row_stride %lld is below hidden size %lld",
+                    (long long)seq->row_stride, (long long)seq->hidden);
+    if (L > 0 && !seq->embeds)
+        return FAIL(OMNIZIP_E_INVALID, "sequence: embeds is NULL");
+    return OMNIZIP_OK;
+}
+
+void oz_seqmap_free(struct oz_seqmap *map)
+{
+    free(map->audio_pos);
+    free(map->video_pos);
+    free(map->audio_run);
+    free(map->video_run);
+    free(map->audio_start);
+    free(map->video_start);
+    memset(map, 0, sizeof *map);
+}
+
+/* Splits positions into maximal runs of consecutive positions: each run's
+ * length and first position. Returns -1 when out of memory. */
+static int runs(const int64_t *pos, int64_t n, int64_t **len, int64_t **start, uint32_t *n_runs)
+{
+    *len = malloc((size_t)(n > 0 ? n : 1) * sizeof **len);
+    *start = malloc((size_t)(n > 0 ? n : 1) * sizeof **start);
+    if (!*len || !*start)
+        return -1;
+    uint32_t k = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (j > 0 && pos[j] == pos[j - 1] + 1) {
+            (*len)[k - 1]++;
+        } else {
+            (*start)[k] = pos[j];
+            (*len)[k++] = 1;
+        }
+    }
+    *n_runs = k;
+    return 0;
+}
+
+static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_seqmap *map,
+                                char *err, size_t err_size)
+{
+    memset(map, 0, sizeof *map);
+    int64_t L = seq->length;
+    size_t cap = (size_t)(L > 0 ? L : 1) * sizeof(int64_t);
+    map->audio_pos = malloc(cap);
+    map->video_pos = malloc(cap);
+    if (!map->audio_pos || !map->video_pos)
+        goto nomem;
+    for (int64_t j = 0; j < L; j++) {
+        if (seq->input_ids[j] == seq->audio_token_id)
+            map->audio_pos[map->n_audio++] = j;
+        else if (seq->input_ids[j] == seq->video_token_id)
+            map->video_pos[map->n_video++] = j;
+    }
+    if (runs(map->audio_pos, map->n_audio, &map->audio_run, &map->audio_start,
+             &map->n_audio_runs) != 0 ||
+        runs(map->video_pos, map->n_video, &map->video_run, &map->video_start,
+             &map->n_video_runs) != 0)
+        goto nomem;
+    map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs
+                                                           : map->n_video_runs;
+    map->tpf = (seq->grid_h / seq->merge_size) * (seq->grid_w / seq->merge_size);
+    if (seq->n_audio_scores != map->n_audio) {
+        oz_seqmap_free(map);
+        return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
+                    (long long)seq->n_audio_scores, (long long)map->n_audio,
+                    (long long)seq->audio_token_id);
+    }
+    if (map->n_video > 0 && (map->tpf == 0 || seq->grid_t == 0)) {
+        oz_seqmap_free(map);
+        return FAIL(OMNIZIP_E_INVALID,
+                    "sequence: %lld video tokens but grid %lldx%lldx%lld with merge size %lld "
+                    "holds no whole frame",
+                    (long long)map->n_video, (long long)seq->grid_t, (long long)seq->grid_h,
+                    (long long)seq->grid_w, (long long)seq->merge_size);
+    }
+    return OMNIZIP_OK;
+nomem:
+    oz_seqmap_free(map);
+    return FAIL(OMNIZIP_E_NOMEM, "sequence of %lld tokens: out of memory", (long long)L);
+}
+
+/* Creates a context and plans the clip: rep->plan, infos[] and ms_plan. */
+static omnizip_status start(const omnizip_shim *shim, const struct omnizip_config *config,
+                            const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                            omnizip_ctx **ctx, struct omnizip_window_info *infos,
+                            struct omnizip_run_report *rep, char *err, size_t err_size)
+{
+    const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
+    struct omnizip_config defaults;
+    if (!config) {
+        memset(&defaults, 0, sizeof defaults);
+        defaults.struct_size = sizeof defaults;
+        p->config_default(&defaults);
+        config = &defaults;
+    }
+    char why[512] = "";
+    omnizip_status st = p->create(config, oz_shim_host(shim), ctx, why, sizeof why);
+    if (st != OMNIZIP_OK)
+        return FAIL(st, "create: %s", *why ? why : p->status_str(st));
+
+    struct omnizip_layout layout = {
+        .struct_size = sizeof layout,
+        .n_video_runs = map->n_video_runs,
+        .n_audio_runs = map->n_audio_runs,
+        .video_run_len = map->video_run,
+        .audio_run_len = map->audio_run,
+        .tokens_per_frame = map->tpf,
+        .grid_t = seq->grid_t,
+        .video_run_start = map->video_start,
+        .audio_run_start = map->audio_start,
+    };
+    double t0 = oz_adapter_ms();
+    rep->plan.struct_size = sizeof rep->plan;
+    st = p->plan(*ctx, &layout, seq->audio_scores, seq->n_audio_scores, &rep->plan);
+    if (st != OMNIZIP_OK)
+        return FAIL(st, "plan: %s", p->last_error(*ctx));
+    for (uint32_t i = 0; i < map->n_windows; i++) {
+        memset(&infos[i], 0, sizeof infos[i]);
+        infos[i].struct_size = sizeof infos[i];
+        st = p->window_plan(*ctx, i, &infos[i]);
+        if (st != OMNIZIP_OK)
+            return FAIL(st, "window_plan %u: %s", i, p->last_error(*ctx));
+    }
+    rep->ms_plan = oz_adapter_ms() - t0;
+    rep->n_windows = map->n_windows;
+    return OMNIZIP_OK;
+}
+
+/* Pass-through decisions: every audio and video token kept. */
+static omnizip_status keep_all(const struct oz_seqmap *map, struct oz_decisions *d,
+                               struct omnizip_run_report *rep, char *err, size_t err_size)
+{
+    memset(d, 0, sizeof *d);
+    d->audio_state = malloc((size_t)map->n_audio + 1);
+    d->video_keep = malloc((size_t)map->n_video + 1);
+    if (!d->audio_state || !d->video_keep) {
+        free(d->audio_state);
+        free(d->video_keep);
+        return FAIL(OMNIZIP_E_NOMEM, "pass-through: out of memory");
+    }
+    memset(d->audio_state, OMNIZIP_AUDIO_KEPT, (size_t)map->n_audio);
+    memset(d->video_keep, 1, (size_t)map->n_video);
+    rep->plan.struct_size = sizeof rep->plan;
+    rep->plan.audio_in = rep->plan.audio_kept = map->n_audio;
+    rep->plan.video_in = rep->plan.video_kept = map->n_video;
+    rep->summary.struct_size = sizeof rep->summary;
+    rep->summary.audio_in = rep->summary.audio_kept = map->n_audio;
+    rep->summary.video_in = rep->summary.video_kept = map->n_video;
+    rep->n_windows = 0;
+    return OMNIZIP_OK;
+}
+
+/* The report as the caller sees it: its own windows array kept, infos copied. */
+static void hand_over(struct omnizip_run_report *out, struct omnizip_run_report *rep,
+                      const struct omnizip_window_info *infos)
+{
+    if (!out) {
+        omnizip_run_report_release(rep);
+        return;
+    }
+    rep->windows = out->windows;
+    rep->capacity = out->capacity;
+    if (rep->windows && infos) {
+        uint32_t n = rep->n_windows < rep->capacity ? rep->n_windows : rep->capacity;
+        memcpy(rep->windows, infos, n * sizeof *infos);
+    }
+    *out = *rep;
+}
+
+void omnizip_run_report_release(struct omnizip_run_report *report)
+{
+    if (!report)
+        return;
+    free(report->anchor_positions);
+    free(report->anchor_rows);
+    report->anchor_positions = NULL;
+    report->anchor_rows = NULL;
+    report->n_anchors = 0;
+}
+
+omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_config *config,
+                                     struct omnizip_sequence *seq, omnizip_window_fn on_window,
+                                     void *user, struct omnizip_run_report *report, char *err,
+                                     size_t err_size)
+{
+    if (!shim)
+        return FAIL(OMNIZIP_E_INVALID, "shim is NULL");
+    omnizip_status st = validate(seq, 1, err, err_size);
+    if (st != OMNIZIP_OK)
+        return st;
+    struct oz_seqmap map;
+    if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
+        return st;
+
+    struct omnizip_run_report rep;
+    memset(&rep, 0, sizeof rep);
+    struct oz_decisions d;
+    struct omnizip_window_info *infos = NULL;
+    const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
+    omnizip_ctx *ctx = NULL;
+    if (!p || map.n_windows == 0) {
+        st = keep_all(&map, &d, &rep, err, err_size);
+    } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
+        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
+    } else if ((st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size)) ==
+               OMNIZIP_OK) {
+        st = oz_adapter_drive(p, ctx, seq, &map, infos, on_window, user, &rep, &d, err,
+                              err_size);
+    }
+    if (ctx)
+        p->destroy(ctx);
+    if (st == OMNIZIP_OK)
+        st = oz_adapter_apply(seq, &map, &d, &rep, err, err_size);
+    if (st == OMNIZIP_OK)
+        hand_over(report, &rep, infos);
+    free(infos);
+    oz_seqmap_free(&map);
+    return st;
+}
+
+omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config *config,
+                                 const struct omnizip_sequence *seq,
+                                 struct omnizip_run_report *report, char *err, size_t err_size)
+{
+    if (!shim)
+        return FAIL(OMNIZIP_E_INVALID, "shim is NULL");
+    omnizip_status st = validate(seq, 0, err, err_size);
+    if (st != OMNIZIP_OK)
+        return st;
+    struct oz_seqmap map;
+    if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
+        return st;
+
+    struct omnizip_run_report rep;
+    memset(&rep, 0, sizeof rep);
+    struct omnizip_window_info *infos = NULL;
+    const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
+    omnizip_ctx *ctx = NULL;
+    if (!p || map.n_windows == 0) {
+        struct oz_decisions d;
+        st = keep_all(&map, &d, &rep, err, err_size);
+        if (st == OMNIZIP_OK) {
+            free(d.audio_state);
+            free(d.video_keep);
+        }
+    } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
+        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
+    } else {
+        st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size);
+    }
+    if (ctx)
+        p->destroy(ctx);
+    if (st == OMNIZIP_OK)
+        hand_over(report, &rep, infos);
+    free(infos);
+    oz_seqmap_free(&map);
+    return st;
+}

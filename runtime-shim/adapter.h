@@ -1,0 +1,57 @@
+/* adapter.h - shared between the sequence adapter's two halves: adapter.c
+ * (validation, windows, plan) and adapter_apply.c (bind, windows, compaction). */
+#ifndef OZ_ADAPTER_H
+#define OZ_ADAPTER_H
+
+#include <omnizip/shim.h>
+
+/* Where the audio and video tokens of a sequence are, split into the runs of
+ * ALGORITHM.md section 0. Run i of either list belongs to window i. */
+struct oz_seqmap {
+    int64_t *audio_pos, *video_pos; /* sequence positions, ascending */
+    int64_t n_audio, n_video;
+    int64_t *audio_run, *video_run; /* run lengths */
+    int64_t *audio_start, *video_start; /* each run's first sequence row */
+    uint32_t n_audio_runs, n_video_runs;
+    uint32_t n_windows; /* max of the two run counts */
+    int64_t tpf;
+};
+
+void oz_seqmap_free(struct oz_seqmap *map);
+
+/* Everything the plugin decided for one sequence, in clip order. */
+struct oz_decisions {
+    uint8_t *audio_state; /* n_audio OMNIZIP_AUDIO_* codes */
+    uint8_t *video_keep;  /* n_video 0/1 */
+    float *anchors;       /* n_anchors x hidden, f32 */
+    int64_t n_anchors;
+};
+
+/* Bytes per element of a sequence dtype, 0 when not served. */
+size_t oz_dtype_size(omnizip_dtype dtype);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+double oz_adapter_ms(void);
+
+/* err <- "fmt..."; tolerates a NULL or empty buffer. Returns status. */
+omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,
+                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Runs bind, window for every window (calling on_window after each) and
+ * finish on a planned context; fills infos, *d (caller frees its arrays)
+ * and rep's bind/window timings and summary. Reads seq, never writes it. */
+omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx,
+                                const struct omnizip_sequence *seq,
+                                const struct oz_seqmap *map,
+                                struct omnizip_window_info *infos, omnizip_window_fn on_window,
+                                void *user, struct omnizip_run_report *rep,
+                                struct oz_decisions *d, char *err, size_t err_size);
+
+/* Applies the decisions to seq: keep_mask, anchors (written into embeds and
+ * compacted with compact = 1, else moved into rep), next_position. Fails
+ * only on allocation, before touching seq. Takes d's arrays either way. */
+omnizip_status oz_adapter_apply(struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                                struct oz_decisions *d, struct omnizip_run_report *rep,
+                                char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * cli.h - omnizip-run, the reference host: argument parsing, config
+ * building, the compress/plan/profile commands, their reports and the
+ * built-in synthetic clip. Everything goes through include/omnizip/shim.h.
+ * Unlike the rest of runtime-shim/, these files print: they are the program.
+ */
+#ifndef OZ_CLI_H
+#define OZ_CLI_H
+
+#include <stdio.h>
+
+#include <omnizip/shim.h>
+
+/* Runs omnizip-run and returns its exit code (DESIGN.md). */
+int omnizip_run_main(int argc, char **argv);
+
+/* Exit codes, fixed by DESIGN.md. */
+enum {
+    OZ_EXIT_OK = 0,
+    OZ_EXIT_FAIL = 1,
+    OZ_EXIT_USAGE = 2,
+    OZ_EXIT_INPUT = 3,
+    OZ_EXIT_PROFILE = 4,
+    OZ_EXIT_PLUGIN = 5,
+};
+
+enum oz_cmd {
+    OZ_CMD_COMPRESS,
+    OZ_CMD_PLAN,
+    OZ_CMD_PROFILE_CHECK,
+    OZ_CMD_PROFILE_SHOW,
+    OZ_CMD_HELP,
+    OZ_CMD_VERSION,
+};
+
+#define OZ_DEFAULT_MODEL "qwen2.5-omni-7b"
+#define OZ_DEFAULT_PACE_MS 150L
+
+/* The parsed command line; strings point into argv. */
+struct oz_cli {
+    enum oz_cmd cmd;
+    const char *input; /* NULL: the built-in clip */
+    const char *output;
+    const char *profile;
+    const char *task;
+    const char **sets; /* "key=value", in command-line order */
+    int n_sets;
+    const char **files; /* profile check: points into operands */
+    int n_files;
+    const char **operands; /* owned */
+    const char *trace;
+    const char *model;
+    const char *plugin;
+    int json;
+    int live;
+    long pace_ms;
+};
+
+/* "omnizip-run: " + message + newline on stderr. */
+void oz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cli_args.c. Fills *cli; on a usage error prints why and returns
+ * OZ_EXIT_USAGE, else OZ_EXIT_OK. oz_cli_free releases what parse allocated. */
+int oz_cli_parse(int argc, char **argv, struct oz_cli *cli);
+void oz_cli_free(struct oz_cli *cli);
+void oz_cli_usage(FILE *f);
+
+/* cli_config.c. The --task search path (OMNIZIP_PROFILE_PATH dirs, the
+ * installed profiles, ./profiles), malloc'd, colon-separated. */
+char *oz_cli_search_path(void);
+/* The profile file cli names (--profile or --task found on search_path) into
+ * *path (malloc'd, NULL when neither is given); OZ_EXIT_PROFILE when a task is
+ * not found. */
+int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path);
+/* defaults < profile < --set, then config_check; returns an exit code. */
+int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
+                  struct omnizip_config *cfg);
+/* The text of an enum-valued key ("global"...). */
+const char *oz_cli_enum_name(const char *key, int32_t value);
+
+/* cli_profile.c: `profile check` and `profile show`. */
+int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli);
+
+/* builtin_clip.c: the deterministic 60-window synthetic clip. */
+struct oz_clip {
+    struct omnizip_sequence seq; /* compact = 0, keep_mask NULL */
+    float *embeds;
+    int64_t *ids;
+    int64_t *positions;
+    float *scores;
+};
+int oz_clip_build(struct oz_clip *clip);
+void oz_clip_free(struct oz_clip *clip);
+
+/* One compress or plan run: what the reports print. */
+struct oz_run {
+    const struct oz_cli *cli;
+    const struct omnizip_plugin *plugin;
+    const struct omnizip_config *cfg;
+    const char *source; /* input path or "builtin" */
+    int planned_only;   /* plan: no embeddings read */
+    int64_t length;     /* L */
+    int64_t kept;       /* kept rows of the whole sequence */
+    struct omnizip_run_report report;
+    double ms_load, ms_write, ms_total;
+    double flops_before, flops_after;
+};
+
+/* cli_run.c: the compress and plan commands. */
+int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg);
+
+/* cli_report.c: human table and --json. */
+void oz_report_table_head(FILE *f);
+void oz_report_row(FILE *f, const struct omnizip_window_info *w);
+void oz_report_totals(FILE *f, const struct oz_run *run);
+int oz_report_json(FILE *f, const struct oz_run *run);
+/* The config as a JSON object of every key (jansson json_t *). */
+void *oz_report_config_json(const struct omnizip_config *cfg);
+
+/* cli_trace.c: the JSON-lines trace (/work/briefs/trace.md), the progress
+ * bar and the --live pacing, all fed by the on_window callback. */
+struct oz_watch {
+    FILE *trace;
+    const char *trace_path;
+    int trace_failed;
+    int live;        /* print rows as they come, pace them */
+    long pace_ms;
+    int progress;    /* stderr is a tty and not --json */
+    uint32_t n_windows;
+    uint32_t seen;
+    double t0;
+};
+int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
+                  uint32_t n_windows);
+void oz_trace_summary(struct oz_watch *w, const struct oz_run *run);
+int oz_trace_close(struct oz_watch *w);
+void oz_watch_window(void *user, const struct omnizip_window_info *info);
+void oz_watch_done(struct oz_watch *w);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+double oz_now_ms(void);
+
+#endif

@@ -1,0 +1,168 @@
+/* cli_config.c - omnizip-run's config: built-in defaults < profile (--profile
+ * or --task) < every --set in order, then the plugin's cross-key check. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef OMNIZIP_DATADIR
+#define OMNIZIP_DATADIR "/usr/local/share/omnizip"
+#endif
+
+char *oz_cli_search_path(void)
+{
+    const char *env = getenv("OMNIZIP_PROFILE_PATH");
+    const char *installed = OMNIZIP_DATADIR "/profiles";
+    const char *local = "./profiles";
+    size_t n = (env ? strlen(env) : 0) + strlen(installed) + strlen(local) + 3;
+    char *path = malloc(n);
+    if (!path)
+        return NULL;
+    if (env && *env)
+        snprintf(path, n, "%s:%s:%s", env, installed, local);
+    else
+        snprintf(path, n, "%s:%s", installed, local);
+    return path;
+}
+
+/* dir/NAME.yaml for the first dir of search_path holding it, malloc'd. */
+static char *find_task(const char *name, const char *search_path)
+{
+    const char *dir = search_path;
+    while (dir) {
+        const char *colon = strchr(dir, ':');
+        size_t len = colon ? (size_t)(colon - dir) : strlen(dir);
+        if (len > 0) {
+            size_t n = len + strlen(name) + 7;
+            char *file = malloc(n);
+            if (!file)
+                return NULL;
+            snprintf(file, n, "%.*s/%s.yaml", (int)len, dir, name);
+            if (access(file, R_OK) == 0)
+                return file;
+            free(file);
+        }
+        dir = colon ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path)
+{
+    *path = NULL;
+    if (cli->profile) {
+        *path = strdup(cli->profile);
+        if (!*path) {
+            oz_cli_error("out of memory");
+            return OZ_EXIT_FAIL;
+        }
+        return OZ_EXIT_OK;
+    }
+    if (!cli->task)
+        return OZ_EXIT_OK;
+    if (!*cli->task || strchr(cli->task, '/')) {
+        oz_cli_error("--task '%s': expected a profile name such as paper-45 "
+                     "(use --profile for a file)", cli->task);
+        return OZ_EXIT_PROFILE;
+    }
+    *path = find_task(cli->task, search_path);
+    if (!*path) {
+        oz_cli_error("--task %s: no %s.yaml in %s", cli->task, cli->task, search_path);
+        return OZ_EXIT_PROFILE;
+    }
+    return OZ_EXIT_OK;
+}
+
+/* Prints a plugin message, prefixed by what it concerns unless it names it already. */
+static void report(const char *what, const char *err)
+{
+    if (strstr(err, what))
+        oz_cli_error("%s", err);
+    else
+        oz_cli_error("%s: %s", what, err);
+}
+
+static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg,
+                     const char *set)
+{
+    char key[128], err[512] = "";
+    const char *eq = strchr(set, '=');
+    size_t len = (size_t)(eq - set);
+    if (len >= sizeof key) {
+        oz_cli_error("--set %.40s...: key too long", set);
+        return OZ_EXIT_PROFILE;
+    }
+    memcpy(key, set, len);
+    key[len] = '\0';
+    if (p->config_set(cfg, key, eq + 1, err, sizeof err) != OMNIZIP_OK) {
+        oz_cli_error("--set %s: %s", set, *err ? err : "rejected");
+        return OZ_EXIT_PROFILE;
+    }
+    return OZ_EXIT_OK;
+}
+
+int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
+                  struct omnizip_config *cfg)
+{
+    char err[512] = "";
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    p->config_default(cfg);
+
+    char *search = oz_cli_search_path();
+    char *path = NULL;
+    if (!search) {
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    int rc = oz_cli_profile_path(cli, search, &path);
+    if (rc == OZ_EXIT_OK && path &&
+        p->profile_load(path, search, cfg, NULL, NULL, err, sizeof err) != OMNIZIP_OK) {
+        report(path, *err ? err : "cannot load profile");
+        rc = OZ_EXIT_PROFILE;
+    }
+    free(path);
+    free(search);
+    for (int i = 0; rc == OZ_EXIT_OK && i < cli->n_sets; i++)
+        rc = apply_set(p, cfg, cli->sets[i]);
+    if (rc == OZ_EXIT_OK && cli->live && p->config_set(cfg, "telemetry", "shm", err, sizeof err)) {
+        oz_cli_error("--live: cannot turn telemetry on: %s", err);
+        rc = OZ_EXIT_PROFILE;
+    }
+    if (rc == OZ_EXIT_OK && p->config_check(cfg, err, sizeof err) != OMNIZIP_OK) {
+        oz_cli_error("config: %s", *err ? err : "rejected");
+        rc = OZ_EXIT_PROFILE;
+    }
+    /* A valid config the plugin cannot serve (mode: streaming, backend: cuda
+     * without CUDA) is a config problem, not a bad input file: find out now. */
+    omnizip_ctx *ctx = NULL;
+    if (rc == OZ_EXIT_OK && p->create(cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK) {
+        oz_cli_error("config: %s", *err ? err : "the plugin cannot serve it");
+        rc = OZ_EXIT_PROFILE;
+    }
+    p->destroy(ctx);
+    return rc;
+}
+
+const char *oz_cli_enum_name(const char *key, int32_t value)
+{
+    static const char *const normalize[] = {"reference", "exact"};
+    static const char *const scope[] = {"global", "window"};
+    static const char *const mode[] = {"reference", "streaming"};
+    static const char *const backend[] = {"auto", "cpu", "cuda"};
+    static const char *const telemetry[] = {"off", "shm"};
+    const char *const *names = NULL;
+    int32_t n = 0;
+    if (strcmp(key, "normalize") == 0)
+        names = normalize, n = 2;
+    else if (strcmp(key, "similarity_scope") == 0)
+        names = scope, n = 2;
+    else if (strcmp(key, "mode") == 0)
+        names = mode, n = 2;
+    else if (strcmp(key, "backend") == 0)
+        names = backend, n = 3;
+    else if (strcmp(key, "telemetry") == 0)
+        names = telemetry, n = 2;
+    return names && value >= 0 && value < n ? names[value] : "unknown";
+}

@@ -1,0 +1,150 @@
+/* cli_profile.c - `omnizip-run profile check FILE...` and `profile show`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* check: "FILE: ok" or the loader's "FILE:LINE:COL: problem", on stdout,
+ * one line each, so the whole report reads in order. */
+static int check_one(const struct omnizip_plugin *p, const char *file, const char *search)
+{
+    struct omnizip_config cfg;
+    char err[1024] = "";
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    p->config_default(&cfg);
+    omnizip_status st = p->profile_load(file, search, &cfg, NULL, NULL, err, sizeof err);
+    if (st == OMNIZIP_OK)
+        st = p->config_check(&cfg, err, sizeof err);
+    if (st == OMNIZIP_OK) {
+        printf("%s: ok\n", file);
+        return 0;
+    }
+    if (!*err)
+        snprintf(err, sizeof err, "%s", p->status_str(st));
+    /* one line per problem even if the message spans lines */
+    for (char *line = err, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (strncmp(line, file, strlen(file)) == 0)
+            printf("%s\n", line);
+        else
+            printf("%s: %s\n", file, line);
+    }
+    return 1;
+}
+
+static int check(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+{
+    int bad = 0;
+    for (int i = 0; i < cli->n_files; i++)
+        bad += check_one(p, cli->files[i], search);
+    fflush(stdout);
+    return bad ? OZ_EXIT_PROFILE : OZ_EXIT_OK;
+}
+
+struct row {
+    char key[64];
+    char value[128];
+    char source[512];
+};
+
+struct rows {
+    struct row r[64];
+    int n;
+};
+
+static void on_key(void *user, const char *key, const char *value, const char *file,
+                   int32_t line)
+{
+    struct rows *rows = user;
+    if (rows->n >= (int)(sizeof rows->r / sizeof rows->r[0]))
+        return;
+    struct row *r = &rows->r[rows->n++];
+    snprintf(r->key, sizeof r->key, "%s", key);
+    snprintf(r->value, sizeof r->value, "%s", value);
+    if (!file)
+        snprintf(r->source, sizeof r->source, "default");
+    else if (line > 0)
+        snprintf(r->source, sizeof r->source, "%s:%d", file, (int)line);
+    else
+        snprintf(r->source, sizeof r->source, "%s", file);
+}
+
+/* --set overrides the row it names (validated by the plugin first). */
+static int apply_sets(const struct omnizip_plugin *p, const struct oz_cli *cli,
+                      struct omnizip_config *cfg, struct rows *rows)
+{
+    for (int i = 0; i < cli->n_sets; i++) {
+        const char *set = cli->sets[i], *eq = strchr(set, '=');
+        char key[64], err[512] = "";
+        snprintf(key, sizeof key, "%.*s", (int)(eq - set), set);
+        if (p->config_set(cfg, key, eq + 1, err, sizeof err) != OMNIZIP_OK) {
+            oz_cli_error("--set %s: %s", set, *err ? err : "rejected");
+            return OZ_EXIT_PROFILE;
+        }
+        for (int k = 0; k < rows->n; k++) {
+            if (strcmp(rows->r[k].key, key) == 0) {
+                snprintf(rows->r[k].value, sizeof rows->r[k].value, "%s", eq + 1);
+                snprintf(rows->r[k].source, sizeof rows->r[k].source, "--set");
+            }
+        }
+    }
+    char err[512] = "";
+    if (p->config_check(cfg, err, sizeof err) != OMNIZIP_OK) {
+        oz_cli_error("config: %s", err);
+        return OZ_EXIT_PROFILE;
+    }
+    return OZ_EXIT_OK;
+}
+
+static int show(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+{
+    char *path = NULL;
+    int rc = oz_cli_profile_path(cli, search, &path);
+    if (rc)
+        return rc;
+    if (!path) {
+        oz_cli_error("profile show: expected FILE or --task NAME");
+        return OZ_EXIT_USAGE;
+    }
+    struct omnizip_config cfg;
+    struct rows *rows = calloc(1, sizeof *rows);
+    char err[1024] = "";
+    if (!rows) {
+        free(path);
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    p->config_default(&cfg);
+    if (p->profile_load(path, search, &cfg, on_key, rows, err, sizeof err) != OMNIZIP_OK) {
+        oz_cli_error("%s", *err ? err : path);
+        rc = OZ_EXIT_PROFILE;
+    }
+    if (rc == OZ_EXIT_OK)
+        rc = apply_sets(p, cli, &cfg, rows);
+    if (rc == OZ_EXIT_OK) {
+        printf("# %s\n", path);
+        for (int k = 0; k < rows->n; k++)
+            printf("%-18s %-12s %s\n", rows->r[k].key, rows->r[k].value, rows->r[k].source);
+        fflush(stdout);
+    }
+    free(rows);
+    free(path);
+    return rc;
+}
+
+int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli)
+{
+    char *search = oz_cli_search_path();
+    if (!search) {
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    int rc = cli->cmd == OZ_CMD_PROFILE_CHECK ? check(p, cli, search) : show(p, cli, search);
+    free(search);
+    return rc;
+}

@@ -1,0 +1,137 @@
+/* cli_report.c - omnizip-run's output: the per-window table with totals for
+ * people, and the one-object --json for programs. */
+#include <jansson.h>
+#include <string.h>
+
+#include "cli.h"
+
+void oz_report_table_head(FILE *f)
+{
+    fprintf(f, "%6s  %13s  %5s  %5s  %5s  %13s  %14s\n", "window", "audio kept/in", "S_a",
+            "base", "rate", "video kept/in", "anchors/merged");
+}
+
+void oz_report_row(FILE *f, const struct omnizip_window_info *w)
+{
+    char audio[32], video[32], merge[32], s_a[16], base[16];
+    snprintf(audio, sizeof audio, "%lld/%lld", (long long)w->audio_kept, (long long)w->audio_in);
+    snprintf(video, sizeof video, "%lld/%lld", (long long)w->video_kept, (long long)w->video_in);
+    snprintf(merge, sizeof merge, "%lld/%lld", (long long)w->audio_anchors,
+             (long long)w->audio_merged);
+    /* unguided windows have no S_a: their rate is rho_video itself */
+    snprintf(s_a, sizeof s_a, "-");
+    snprintf(base, sizeof base, "-");
+    if (w->guided) {
+        snprintf(s_a, sizeof s_a, "%.3f", w->s_a);
+        snprintf(base, sizeof base, "%.3f", w->base_rate);
+    }
+    fprintf(f, "%6u  %13s  %5s  %5s  %5.3f  %13s  %14s\n", w->index, audio, s_a, base, w->rate,
+            video, merge);
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static int64_t text_tokens(const struct oz_run *run)
+{
+    const struct omnizip_plan *p = &run->report.plan;
+    return run->length - p->audio_in - p->video_in;
+}
+
+void oz_report_totals(FILE *f, const struct oz_run *run)
+{
+    const struct omnizip_plan *p = &run->report.plan;
+    fprintf(f,
+            "total: audio %lld/%lld kept (%.1f%%), video %lld/%lld (%.1f%%), text %lld, "
+            "sequence %lld/%lld (%.1f%%)\n",
+            (long long)p->audio_kept, (long long)p->audio_in, pct(p->audio_kept, p->audio_in),
+            (long long)p->video_kept, (long long)p->video_in, pct(p->video_kept, p->video_in),
+            (long long)text_tokens(run), (long long)run->kept, (long long)run->length,
+            pct(run->kept, run->length));
+    double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
+    fprintf(f, "prefill FLOPs (%s, audio+video tokens): %.2f T -> %.2f T (%.1f%%)\n",
+            run->cli->model, run->flops_before / 1e12, run->flops_after / 1e12, 100.0 * ratio);
+    fprintf(f, "time: load %.1f ms, plan %.2f ms", run->ms_load, run->report.ms_plan);
+    if (!run->planned_only)
+        fprintf(f, ", bind %.2f ms, windows %.2f ms", run->report.ms_bind,
+                run->report.ms_windows);
+    if (run->cli->output)
+        fprintf(f, ", write %.1f ms", run->ms_write);
+    fprintf(f, ", total %.1f ms\n", run->ms_total);
+}
+
+void *oz_report_config_json(const struct omnizip_config *c)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:s}",
+                     "rho_audio", c->rho_audio, "rho_video", c->rho_video, "contextual_ratio",
+                     c->contextual_ratio, "rho_min", c->rho_min, "rho_max", c->rho_max, "g",
+                     (int)c->g, "dpc_k", (int)c->dpc_k, "normalize",
+                     oz_cli_enum_name("normalize", c->normalize), "similarity_scope",
+                     oz_cli_enum_name("similarity_scope", c->similarity_scope), "scope_radius",
+                     (int)c->scope_radius, "mode", oz_cli_enum_name("mode", c->mode), "backend",
+                     oz_cli_enum_name("backend", c->backend), "threads", (int)c->threads,
+                     "telemetry", oz_cli_enum_name("telemetry", c->telemetry));
+}
+
+static json_t *window_json(const struct omnizip_window_info *w)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:b, s:I, s:I}", "index",
+                     (json_int_t)w->index, "audio_in", (json_int_t)w->audio_in, "audio_kept",
+                     (json_int_t)w->audio_kept, "anchors", (json_int_t)w->audio_anchors,
+                     "merged", (json_int_t)w->audio_merged, "s_a", w->s_a, "base_rate",
+                     w->base_rate, "rate", w->rate, "guided", w->guided != 0, "video_in",
+                     (json_int_t)w->video_in, "video_kept", (json_int_t)w->video_kept);
+}
+
+static json_t *per_window(const struct oz_run *run)
+{
+    json_t *arr = json_array();
+    uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
+                                                               : run->report.capacity;
+    for (uint32_t i = 0; arr && i < n; i++) {
+        if (json_array_append_new(arr, window_json(&run->report.windows[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *tokens_json(const struct oz_run *run)
+{
+    const struct omnizip_plan *p = &run->report.plan;
+    return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:I, s:{s:I, s:I}}", "audio", "in",
+                     (json_int_t)p->audio_in, "kept", (json_int_t)p->audio_kept, "video", "in",
+                     (json_int_t)p->video_in, "kept", (json_int_t)p->video_kept, "text",
+                     (json_int_t)text_tokens(run), "total", "in", (json_int_t)run->length,
+                     "kept", (json_int_t)run->kept);
+}
+
+int oz_report_json(FILE *f, const struct oz_run *run)
+{
+    const struct omnizip_run_report *r = &run->report;
+    double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
+    json_t *root = json_pack(
+        "{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:s, s:f, s:f, s:f}, "
+        "s:o, s:o}",
+        "command", run->planned_only ? "plan" : "compress", "input", run->source, "windows",
+        (json_int_t)r->n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
+        r->ms_plan, "bind", r->ms_bind, "windows", r->ms_windows, "write", run->ms_write, "total",
+        run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
+        run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->cfg),
+        "per_window", per_window(run));
+    if (!root) {
+        oz_cli_error("cannot build the JSON report (out of memory)");
+        return OZ_EXIT_FAIL;
+    }
+    int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF ||
+              fflush(f) != 0;
+    json_decref(root);
+    if (bad) {
+        oz_cli_error("writing the JSON report to stdout failed");
+        return OZ_EXIT_FAIL;
+    }
+    return OZ_EXIT_OK;
+}

@@ -1,0 +1,230 @@
+/* cli_run.c - `omnizip-run compress` (a dump or the built-in clip) and
+ * `omnizip-run plan`: load, drive the shim, write OUT atomically, report. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The window count the adapter will find: max(video runs, audio runs),
+ * each a maximal run of consecutive positions (ALGORITHM.md section 0). */
+static uint32_t count_windows(const struct omnizip_sequence *s)
+{
+    uint32_t runs[3] = {0, 0, 0};
+    int prev = 0;
+    for (int64_t i = 0; i < s->length; i++) {
+        int64_t id = s->input_ids[i];
+        int kind = id == s->video_token_id ? 1 : id == s->audio_token_id ? 2 : 0;
+        if (kind && kind != prev)
+            runs[kind]++;
+        prev = kind;
+    }
+    return runs[1] > runs[2] ? runs[1] : runs[2];
+}
+
+/* What a failed shim call means for omnizip-run's exit code. */
+static int status_exit(omnizip_status st)
+{
+    switch (st) {
+    case OMNIZIP_E_INVALID:
+    case OMNIZIP_E_UNSUPPORTED:
+    case OMNIZIP_E_IO:
+        return OZ_EXIT_INPUT;
+    case OMNIZIP_E_PROFILE:
+        return OZ_EXIT_PROFILE;
+    default:
+        return OZ_EXIT_FAIL;
+    }
+}
+
+static int check_model(const struct omnizip_plugin *p, const char *model)
+{
+    double f;
+    if (p->prefill_flops(model, 1, 100, &f) == OMNIZIP_OK)
+        return OZ_EXIT_OK;
+    oz_cli_error("--model %s: unknown model preset (try qwen2.5-omni-7b or qwen2.5-omni-3b)",
+                 model);
+    return OZ_EXIT_USAGE;
+}
+
+struct input {
+    struct omnizip_dump dump;
+    struct oz_clip clip;
+    int is_dump;
+    struct omnizip_sequence *seq;
+};
+
+static int load(const struct oz_cli *cli, struct input *in)
+{
+    char err[1024] = "";
+    memset(in, 0, sizeof *in);
+    if (!cli->input) {
+        if (oz_clip_build(&in->clip) != 0) {
+            oz_cli_error("out of memory building the built-in clip");
+            return OZ_EXIT_FAIL;
+        }
+        in->seq = &in->clip.seq;
+        return OZ_EXIT_OK;
+    }
+    omnizip_status st = omnizip_dump_load(cli->input, &in->dump, err, sizeof err);
+    if (st != OMNIZIP_OK) {
+        oz_cli_error("%s", *err ? err : cli->input);
+        return st == OMNIZIP_E_NOMEM ? OZ_EXIT_FAIL : OZ_EXIT_INPUT;
+    }
+    in->is_dump = 1;
+    in->seq = &in->dump.seq;
+    return OZ_EXIT_OK;
+}
+
+static void unload(struct input *in)
+{
+    if (in->is_dump)
+        omnizip_dump_free(&in->dump);
+    else if (in->seq)
+        oz_clip_free(&in->clip);
+}
+
+/* Eq. 9 over audio + video tokens, before and after. */
+static void compute_flops(struct oz_run *run)
+{
+    const struct omnizip_plan *p = &run->report.plan;
+    run->plugin->prefill_flops(run->cli->model, p->audio_in + p->video_in, 100,
+                               &run->flops_before);
+    run->plugin->prefill_flops(run->cli->model, p->audio_kept + p->video_kept, 100,
+                               &run->flops_after);
+}
+
+static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct input *in, uint8_t *keep,
+                 struct oz_run *run)
+{
+    char err[1024] = "";
+    omnizip_status st;
+    if (run->planned_only) {
+        st = omnizip_shim_plan(shim, run->cfg, in->seq, &run->report, err, sizeof err);
+    } else {
+        struct oz_watch watch;
+        memset(&watch, 0, sizeof watch);
+        watch.live = cli->live;
+        watch.pace_ms = cli->pace_ms;
+        watch.progress = !cli->json && !cli->live && isatty(STDERR_FILENO);
+        int rc = oz_trace_open(&watch, cli->trace, run, run->report.capacity);
+        if (rc)
+            return rc;
+        in->seq->keep_mask = keep;
+        st = omnizip_shim_compress(shim, run->cfg, in->seq, oz_watch_window, &watch,
+                                   &run->report, err, sizeof err);
+        oz_watch_done(&watch);
+        if (st == OMNIZIP_OK) {
+            compute_flops(run);
+            oz_trace_summary(&watch, run);
+        }
+        rc = oz_trace_close(&watch);
+        if (st == OMNIZIP_OK && rc)
+            return rc;
+    }
+    if (st != OMNIZIP_OK) {
+        const char *what = cli->input ? cli->input : "built-in clip";
+        if (strstr(err, what))
+            oz_cli_error("%s", err);
+        else
+            oz_cli_error("%s: %s", what, *err ? err : run->plugin->status_str(st));
+        return status_exit(st);
+    }
+    return OZ_EXIT_OK;
+}
+
+static void count_kept(struct oz_run *run, const uint8_t *keep)
+{
+    const struct omnizip_plan *p = &run->report.plan;
+    if (run->planned_only) {
+        run->kept = run->length - p->audio_in - p->video_in + p->audio_kept + p->video_kept;
+        compute_flops(run);
+        return;
+    }
+    run->kept = 0;
+    for (int64_t i = 0; i < run->length; i++)
+        run->kept += keep[i] != 0;
+}
+
+static int write_out(const struct oz_cli *cli, struct input *in, const uint8_t *keep,
+                     struct oz_run *run)
+{
+    char err[1024] = "";
+    double t = oz_now_ms();
+    omnizip_status st = omnizip_dump_write(&in->dump, keep, &run->report, cli->output, err,
+                                           sizeof err);
+    run->ms_write = oz_now_ms() - t;
+    if (st != OMNIZIP_OK) {
+        if (strstr(err, cli->output))
+            oz_cli_error("%s", err);
+        else
+            oz_cli_error("%s: %s", cli->output, *err ? err : "write failed");
+        return OZ_EXIT_FAIL;
+    }
+    return OZ_EXIT_OK;
+}
+
+static void print_human(const struct oz_cli *cli, const struct oz_run *run)
+{
+    uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
+                                                               : run->report.capacity;
+    if (!cli->input || run->planned_only || n <= 64) {
+        if (!cli->live) {
+            oz_report_table_head(stdout);
+            for (uint32_t i = 0; i < n; i++)
+                oz_report_row(stdout, &run->report.windows[i]);
+        }
+    }
+    oz_report_totals(stdout, run);
+    if (cli->output)
+        printf("wrote %s (%lld of %lld rows)\n", cli->output, (long long)run->kept,
+               (long long)run->length);
+    fflush(stdout);
+}
+
+int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg)
+{
+    struct oz_run run;
+    struct input in;
+    memset(&run, 0, sizeof run);
+    run.cli = cli;
+    run.plugin = omnizip_shim_plugin(shim);
+    run.cfg = cfg;
+    run.planned_only = cli->cmd == OZ_CMD_PLAN;
+    run.source = cli->input ? cli->input : "builtin";
+    double t0 = oz_now_ms();
+    int rc = check_model(run.plugin, cli->model);
+    if (rc)
+        return rc;
+    rc = load(cli, &in);
+    if (rc)
+        return rc;
+    run.ms_load = oz_now_ms() - t0;
+    run.length = in.seq->length;
+    uint32_t n_windows = count_windows(in.seq);
+    run.report.windows = calloc(n_windows ? n_windows : 1, sizeof *run.report.windows);
+    run.report.capacity = n_windows;
+    uint8_t *keep = malloc(run.length > 0 ? (size_t)run.length : 1);
+    if (!run.report.windows || !keep) {
+        oz_cli_error("out of memory");
+        rc = OZ_EXIT_FAIL;
+    }
+    if (rc == OZ_EXIT_OK)
+        rc = drive(shim, cli, &in, keep, &run);
+    if (rc == OZ_EXIT_OK)
+        count_kept(&run, keep);
+    if (rc == OZ_EXIT_OK && cli->output)
+        rc = write_out(cli, &in, keep, &run);
+    run.ms_total = oz_now_ms() - t0;
+    if (rc == OZ_EXIT_OK) {
+        if (cli->json)
+            rc = oz_report_json(stdout, &run);
+        else
+            print_human(cli, &run);
+    }
+    omnizip_run_report_release(&run.report);
+    free(run.report.windows);
+    free(keep);
+    unload(&in);
+    return rc;
+}

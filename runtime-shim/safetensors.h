@@ -1,0 +1,118 @@
+/*
+ * safetensors.h - the shim's internal safetensors reader and writer, plus the
+ * half-precision conversions the dump layer needs.
+ *
+ * Format: an 8-byte little-endian header length N, N bytes of JSON
+ * ({"name": {"dtype", "shape", "data_offsets": [begin, end]}, ...,
+ * "__metadata__": {str: str}}), then the data block; offsets are relative to
+ * the data block. Every error message starts with the file path.
+ */
+#ifndef OZ_SAFETENSORS_H
+#define OZ_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <omnizip/omnizip.h>
+
+enum oz_st_dtype {
+    OZ_ST_BOOL,
+    OZ_ST_U8,
+    OZ_ST_I8,
+    OZ_ST_F8_E4M3,
+    OZ_ST_F8_E5M2,
+    OZ_ST_I16,
+    OZ_ST_U16,
+    OZ_ST_F16,
+    OZ_ST_BF16,
+    OZ_ST_I32,
+    OZ_ST_U32,
+    OZ_ST_F32,
+    OZ_ST_I64,
+    OZ_ST_U64,
+    OZ_ST_F64,
+};
+
+#define OZ_ST_MAX_RANK 8
+
+/* Bytes per element, 0 for a value outside the enum. */
+size_t oz_st_dtype_size(enum oz_st_dtype dtype);
+/* The header spelling ("F32"), "?" for a value outside the enum. */
+const char *oz_st_dtype_name(enum oz_st_dtype dtype);
+/* Parses a header spelling; returns 0 on success, -1 for an unknown one. */
+int oz_st_dtype_parse(const char *name, enum oz_st_dtype *out);
+
+/* One tensor of an open file. data is aligned for the dtype: the mapping
+ * itself where the file offset allows, else an owned aligned copy. All
+ * pointers live until oz_st_close(). */
+struct oz_st_tensor {
+    const char *name;
+    enum oz_st_dtype dtype;
+    int rank;
+    int64_t shape[OZ_ST_MAX_RANK];
+    int64_t count;  /* product of shape (1 for rank 0) */
+    size_t nbytes;  /* count * dtype size */
+    const void *data;
+};
+
+typedef struct oz_st_file oz_st_file;
+
+/* Maps path read-only and validates the whole header: length, JSON object,
+ * dtypes, shapes (non-negative, overflow-checked product), offsets (inside
+ * the data block, matching the shape, not overlapping), metadata strings.
+ * Returns OMNIZIP_E_IO when the file cannot be read, OMNIZIP_E_INVALID when
+ * it is not valid safetensors, OMNIZIP_E_NOMEM; err gets "PATH: problem".
+ * *out is set only on success. */
+omnizip_status oz_st_open(const char *path, oz_st_file **out, char *err, size_t err_size);
+
+/* Unmaps and frees everything. NULL is a no-op. */
+void oz_st_close(oz_st_file *file);
+
+size_t oz_st_count(const oz_st_file *file);
+/* Tensor i in header order, NULL when i is out of range. */
+const struct oz_st_tensor *oz_st_at(const oz_st_file *file, size_t i);
+/* The tensor called name, NULL when absent. */
+const struct oz_st_tensor *oz_st_find(const oz_st_file *file, const char *name);
+/* A __metadata__ value, NULL when absent. */
+const char *oz_st_meta(const oz_st_file *file, const char *key);
+const char *oz_st_path(const oz_st_file *file);
+
+/* ---- writer ---- */
+typedef struct oz_st_writer oz_st_writer;
+
+/* NULL when out of memory. */
+oz_st_writer *oz_st_writer_new(void);
+
+/* Adds a tensor. name and shape are copied; data is borrowed until save and
+ * holds count * dtype size bytes (may be NULL only when that is 0). Problems
+ * (duplicate name, bad rank or dim, missing data) are remembered and
+ * reported by save; the return says whether this call was accepted. */
+omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+                                int rank, const int64_t *shape, const void *data);
+
+/* Adds a __metadata__ entry (both strings copied). */
+omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *value);
+
+/* Writes everything to path atomically: a mkstemp file beside path, the
+ * header padded with spaces so the data block starts 8-byte aligned, tensors
+ * laid out by element size (largest first, then name) so each is aligned,
+ * fsync, rename. On any failure the temp file is removed and path is left as
+ * it was. Returns OMNIZIP_E_IO, OMNIZIP_E_INVALID or OMNIZIP_E_NOMEM with
+ * "PATH: problem" in err. */
+omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err,
+                                 size_t err_size);
+
+/* NULL is a no-op. */
+void oz_st_writer_free(oz_st_writer *w);
+
+/* ---- half precision (halfconv.c) ---- */
+float oz_f16_to_f32(uint16_t h);
+float oz_bf16_to_f32(uint16_t h);
+/* Round to nearest, ties to even; overflow gives Inf; NaN stays NaN. */
+uint16_t oz_f32_to_f16(float f);
+uint16_t oz_f32_to_bf16(float f);
+/* 1 when the 16-bit pattern is NaN or +-Inf. */
+int oz_f16_nonfinite(uint16_t h);
+int oz_bf16_nonfinite(uint16_t h);
+
+#endif
