@@ -1,0 +1,297 @@
+/*
+ * app.c - omnizip-inspect: picks the source (replay, live, tune), then either
+ * prints one frame (--dump), writes the plot (--svg) or runs the terminal
+ * loop: poll the source, redraw on change, sleep on input.
+ */
+#include "inspect.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crt.h"
+#include "draw.h"
+#include "engine.h"
+#include "keys.h"
+#include "live.h"
+#include "model.h"
+#include "svg.h"
+#include "trace.h"
+#include "tune.h"
+
+/* 20 frames per second at most; also the poll period of a live ring. */
+#define TICK_MS 50
+
+struct app {
+    struct oz_options opt;
+    struct oz_model m;
+    struct oz_engine engine;
+    struct oz_live live;
+    struct oz_tune *tune;
+    struct oz_frame frame;
+    struct oz_layout layout;
+    const struct oz_glyphs *glyphs;
+    double credit;   /* replay: records owed to the pacing clock */
+    double last;     /* seconds, monotonic */
+    int prompting;
+    char prompt[16];
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int poll_source(struct app *a)
+{
+    struct oz_model *m = &a->m;
+    double t = now(), dt = t - a->last;
+    a->last = t;
+    if (m->mode == OZ_MODE_LIVE)
+        return oz_live_poll(&a->live, m);
+    if (m->mode != OZ_MODE_REPLAY || m->paused || m->n_shown >= m->n_rec)
+        return 0;
+    a->credit += dt * m->speed;
+    size_t before = m->n_shown;
+    while (a->credit >= 1 && m->n_shown < m->n_rec) {
+        m->n_shown++;
+        a->credit -= 1;
+    }
+    if (m->n_shown >= m->n_rec)
+        a->credit = 0;
+    return m->n_shown != before;
+}
+
+static void render(struct app *a, int w, int h)
+{
+    if (a->frame.w != w || a->frame.h != h)
+        oz_frame_resize(&a->frame, w, h);
+    oz_layout_compute(&a->layout, &a->m, w, h);
+    struct oz_draw_extra extra;
+    memset(&extra, 0, sizeof(extra));
+    extra.prompt = a->prompting ? a->prompt : NULL;
+    if (a->tune)
+        extra.n_params = oz_tune_params(a->tune, &extra.param_names, &extra.param_values,
+                                        &extra.param_sel);
+    oz_draw(&a->frame, &a->m, &a->layout, a->glyphs, &extra);
+}
+
+static void jump(struct oz_model *m, const char *text)
+{
+    char *end;
+    long want = strtol(text, &end, 10);
+    if (end == text || *end) {
+        oz_model_message(m, "jump: '%s' is not a window number", text);
+        return;
+    }
+    for (size_t i = 0; i < m->n_shown; i++) {
+        if ((long)m->rec[i].index == want) {
+            m->sel = i;
+            m->follow = 0;
+            return;
+        }
+    }
+    oz_model_message(m, "jump: window %ld not shown", want);
+}
+
+/* Keys typed into the jump prompt. */
+static void prompt_key(struct app *a, int key)
+{
+    size_t n = strlen(a->prompt);
+    if (key >= '0' && key <= '9' && n + 1 < sizeof(a->prompt)) {
+        a->prompt[n] = (char)key;
+        a->prompt[n + 1] = '\0';
+    } else if (oz_key_is_backspace(key) && n > 0) {
+        a->prompt[n - 1] = '\0';
+    } else if (oz_key_is_enter(key)) {
+        a->prompting = 0;
+        if (n)
+            jump(&a->m, a->prompt);
+    } else if (key == 27) {
+        a->prompting = 0;
+    }
+}
+
+/* Returns 1 to quit. */
+static int handle_key(struct app *a, int key)
+{
+    struct oz_model *m = &a->m;
+    if (m->help) {
+        m->help = 0;
+        return 0;
+    }
+    if (a->prompting) {
+        prompt_key(a, key);
+        return 0;
+    }
+    long page = a->layout.table_rows > 1 ? a->layout.table_rows - 1 : 1;
+    enum oz_action act = oz_key_action(key, m->mode);
+    switch (act) {
+    case OZ_ACT_QUIT: return 1;
+    case OZ_ACT_HELP: m->help = 1; break;
+    case OZ_ACT_ESCAPE: m->detail = 0; break;
+    case OZ_ACT_UP: oz_view_move(m, -1); break;
+    case OZ_ACT_DOWN: oz_view_move(m, 1); break;
+    case OZ_ACT_PGUP: oz_view_move(m, -page); break;
+    case OZ_ACT_PGDN: oz_view_move(m, page); break;
+    case OZ_ACT_HOME: oz_view_move(m, -(long)m->n_shown); break;
+    case OZ_ACT_END:
+    case OZ_ACT_FOLLOW: m->follow = 1; break;
+    case OZ_ACT_DETAIL: m->detail = !m->detail; break;
+    case OZ_ACT_PAUSE: m->paused = !m->paused; break;
+    case OZ_ACT_NEXT:
+        if (m->paused && m->n_shown < m->n_rec)
+            m->n_shown++;
+        break;
+    case OZ_ACT_PREV:
+        if (m->paused && m->n_shown > 0)
+            m->n_shown--;
+        break;
+    case OZ_ACT_FASTER: m->speed = m->speed * 2 > 1000 ? 1000 : m->speed * 2; break;
+    case OZ_ACT_SLOWER: m->speed = m->speed / 2 < 0.125 ? 0.125 : m->speed / 2; break;
+    case OZ_ACT_JUMP:
+        a->prompting = 1;
+        a->prompt[0] = '\0';
+        break;
+    case OZ_ACT_PARAM_NEXT:
+    case OZ_ACT_PARAM_PREV:
+    case OZ_ACT_PARAM_UP:
+    case OZ_ACT_PARAM_DOWN:
+    case OZ_ACT_PARAM_RESET:
+    case OZ_ACT_PARAM_WRITE:
+        if (a->tune)
+            oz_tune_action(a->tune, act, m);
+        break;
+    case OZ_ACT_NONE: break;
+    }
+    return 0;
+}
+
+static int run_terminal(struct app *a)
+{
+    char err[256];
+    if (oz_crt_start(a->opt.mono, err, sizeof(err)) != 0) {
+        fprintf(stderr, "omnizip-inspect: %s\n", err);
+        return OZ_EXIT_FAIL;
+    }
+    long frames = 0;
+    int dirty = 1;
+    a->last = now();
+    while (!oz_crt_signal()) {
+        dirty |= poll_source(a);
+        if (dirty) {
+            int w, h;
+            oz_crt_size(&w, &h);
+            render(a, w, h);
+            oz_crt_paint(&a->frame);
+            dirty = 0;
+            if (a->opt.frames && ++frames >= a->opt.frames)
+                break;
+        }
+        int key = oz_crt_key(TICK_MS);
+        if (key < 0)
+            continue;
+        dirty = 1;
+        if (!oz_crt_is_resize(key) && handle_key(a, key))
+            break;
+    }
+    int sig = oz_crt_signal();
+    oz_crt_stop();
+    return sig ? 128 + sig : OZ_EXIT_OK;
+}
+
+static int open_source(struct app *a)
+{
+    char err[1024];
+    struct oz_model *m = &a->m;
+    if (a->opt.replay) {
+        oz_model_init(m, OZ_MODE_REPLAY);
+        if (oz_trace_load(m, a->opt.replay, err, sizeof(err)) != 0) {
+            fprintf(stderr, "omnizip-inspect: %s\n", err);
+            return OZ_EXIT_INPUT;
+        }
+        m->speed = a->opt.speed;
+        if (a->opt.dump || a->opt.svg)
+            m->n_shown = m->n_rec;
+    } else if (a->opt.attach) {
+        oz_model_init(m, OZ_MODE_LIVE);
+        if (oz_live_open(&a->live, a->opt.attach_pid, m, err, sizeof(err)) != 0) {
+            fprintf(stderr, "omnizip-inspect: %s\n", err);
+            return OZ_EXIT_FAIL;
+        }
+        oz_live_poll(&a->live, m);
+    } else {
+        oz_model_init(m, OZ_MODE_TUNE);
+        int rc = oz_tune_open(&a->tune, &a->engine, a->opt.tune, a->opt.profile, m, err,
+                              sizeof(err));
+        if (rc != OZ_EXIT_OK) {
+            fprintf(stderr, "omnizip-inspect: %s\n", err);
+            return rc;
+        }
+    }
+    if (a->opt.model)
+        snprintf(m->preset, sizeof(m->preset), "%s", a->opt.model);
+    if (a->engine.plugin) {
+        m->flops = oz_engine_flops;
+        m->flops_user = &a->engine;
+    }
+    return OZ_EXIT_OK;
+}
+
+static int run(struct app *a)
+{
+    if (a->opt.list) {
+        oz_live_list(stdout);
+        return OZ_EXIT_OK;
+    }
+    if (a->opt.model && !oz_preset_find(a->opt.model)) {
+        fprintf(stderr, "omnizip-inspect: --model: unknown preset '%s' (known: %s)\n",
+                a->opt.model, oz_preset_names());
+        return OZ_EXIT_USAGE;
+    }
+    oz_engine_open(&a->engine, a->opt.plugin);
+    int rc = open_source(a);
+    if (rc != OZ_EXIT_OK)
+        return rc;
+    if (a->opt.svg) {
+        char err[1024];
+        if (oz_svg_write(&a->m, a->opt.svg, err, sizeof(err)) != 0) {
+            fprintf(stderr, "omnizip-inspect: %s\n", err);
+            return OZ_EXIT_FAIL;
+        }
+    }
+    if (a->opt.dump) {
+        render(a, a->opt.width, a->opt.height);
+        return oz_frame_write(&a->frame, stdout) == 0 ? OZ_EXIT_OK : OZ_EXIT_FAIL;
+    }
+    if (a->opt.svg)
+        return OZ_EXIT_OK;
+    return run_terminal(a);
+}
+
+int omnizip_inspect_main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    static struct app a;
+    char err[256];
+    if (oz_options_parse(&a.opt, argc, argv, err, sizeof(err)) != 0) {
+        int help = strcmp(err, "help") == 0;
+        if (!help)
+            fprintf(stderr, "omnizip-inspect: %s\n", err);
+        fputs(oz_usage(), help ? stdout : stderr);
+        return help ? OZ_EXIT_OK : OZ_EXIT_USAGE;
+    }
+    a.glyphs = oz_crt_locale_utf8() ? &oz_glyphs_utf8 : &oz_glyphs_ascii;
+    int rc = run(&a);
+    if (a.live.ring)
+        oz_live_close(&a.live);
+    oz_tune_close(a.tune);
+    oz_engine_close(&a.engine);
+    oz_model_free(&a.m);
+    oz_frame_free(&a.frame);
+    return rc;
+}

@@ -1,0 +1,331 @@
+/*
+ * draw.c - the inspector's screen, composed as text cells: title, totals,
+ * config, history strip, window table with bars, detail pane, help overlay,
+ * status line and function-key bar (TUI.md "Layout").
+ */
+#include "draw.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "keys.h"
+
+const struct oz_glyphs oz_glyphs_utf8 = {
+    "\u2588",
+    {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
+    "\u2588", "\u2503", "\u00b7",
+    {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
+    "\u2588", "\u2592", "\u00b7",
+};
+
+const struct oz_glyphs oz_glyphs_ascii = {
+    "#",
+    {"", "", "", "", "", "", "", ""},
+    "=", "|", ".",
+    {"_", ".", ":", "-", "=", "+", "*", "#"},
+    "#", "+", ".",
+};
+
+static void human(double v, const char *unit, char *buf, size_t n)
+{
+    static const char *prefix[] = {"", "K", "M", "G", "T", "P", "E"};
+    int i = 0;
+    while (v >= 1000 && i < 6) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(buf, n, "%.1f%s%s", v, prefix[i], unit);
+}
+
+static void mib(double bytes, char *buf, size_t n)
+{
+    if (bytes >= 1024.0 * 1024 * 1024)
+        snprintf(buf, n, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    else
+        snprintf(buf, n, "%.1f MiB", bytes / (1024.0 * 1024));
+}
+
+static void title(struct oz_frame *f, const struct oz_model *m)
+{
+    static const char *what[] = {"", "replay", "live", "", "tune"};
+    char state[64];
+    if (m->paused)
+        snprintf(state, sizeof(state), "PAUSED");
+    else
+        snprintf(state, sizeof(state), "%s", m->follow ? "following" : "browsing");
+    int x = oz_frame_printf(f, 0, 0, OZ_R_TITLE, "omnizip-inspect  %s %s", what[m->mode],
+                            m->source);
+    if (m->mode == OZ_MODE_LIVE && m->origin[0])
+        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, " (%s)", m->origin);
+    x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "  %zu", m->n_shown);
+    if (m->n_planned)
+        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "/%u", m->n_planned);
+    x = oz_frame_printf(f, 0, x, OZ_R_TITLE, " windows  %s  %s", m->preset, state);
+    if (m->mode == OZ_MODE_REPLAY)
+        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "  %g/s", m->speed);
+    if (m->dropped)
+        x = oz_frame_printf(f, 0, x, OZ_R_WARN, "  dropped %llu",
+                            (unsigned long long)m->dropped);
+    oz_frame_role(f, 0, x, f->w, OZ_R_TITLE);
+}
+
+static void totals(struct oz_frame *f, const struct oz_model *m, int y)
+{
+    struct oz_totals t;
+    oz_model_totals(m, &t);
+    int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL,
+                            "audio %lld/%lld  video %lld/%lld  kept %.1f%%",
+                            (long long)t.audio_kept, (long long)t.audio_in,
+                            (long long)t.video_kept, (long long)t.video_in, t.kept_pct);
+    if (t.have_flops && t.flops_before > 0) {
+        char a[32], b[32];
+        human(t.flops_before, "", a, sizeof(a));
+        human(t.flops_after, "", b, sizeof(b));
+        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, "  FLOPs %s -> %s (-%.1f%%)", a, b,
+                            100.0 * (1 - t.flops_after / t.flops_before));
+    }
+    char kv[32];
+    mib(t.kv_saved, kv, sizeof(kv));
+    oz_frame_printf(f, y, x, OZ_R_NORMAL, "  KV saved %s", kv);
+}
+
+static void config(struct oz_frame *f, const struct oz_model *m, int y,
+                   const struct oz_draw_extra *e)
+{
+    if (e && e->n_params) {
+        int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "tune:");
+        for (size_t i = 0; i < e->n_params; i++) {
+            int sel = i == e->param_sel;
+            x = oz_frame_printf(f, y, x + 1, sel ? OZ_R_SEL : OZ_R_NORMAL, "%s%s %g%s",
+                                sel ? "[" : " ", e->param_names[i], e->param_values[i],
+                                sel ? "]" : " ");
+        }
+        return;
+    }
+    if (!m->have_config) {
+        oz_frame_put(f, y, 0, OZ_R_DIM, "config unknown");
+        return;
+    }
+    oz_frame_printf(f, y, 0, OZ_R_NORMAL,
+                    "rho_audio %.2f  rho_video %.2f  g %d  rho band [%.2f, %.2f]  "
+                    "contextual %.2f",
+                    m->rho_audio, m->rho_video, m->g, m->rho_min, m->rho_max,
+                    m->contextual_ratio);
+}
+
+static void history(struct oz_frame *f, const struct oz_model *m, int y,
+                    const struct oz_glyphs *g)
+{
+    int width = f->w - 6;
+    size_t n = m->n_shown, from = n > (size_t)width ? n - (size_t)width : 0;
+    oz_frame_put(f, y, 0, OZ_R_HEAD, "S_a");
+    oz_frame_put(f, y + 1, 0, OZ_R_HEAD, "rate");
+    for (size_t i = from; i < n; i++) {
+        int x = 6 + (int)(i - from);
+        const struct omnizip_window_info *r = &m->rec[i];
+        if (r->guided)
+            oz_frame_put(f, y, x, OZ_R_AUDIO, g->spark[oz_spark_level(r->s_a)]);
+        oz_frame_put(f, y + 1, x, OZ_R_VIDEO, g->spark[oz_spark_level(r->rate)]);
+    }
+}
+
+static void bar(struct oz_frame *f, int y, int x, int w, double v, const struct oz_glyphs *g,
+                enum oz_role role)
+{
+    int e = g->partial[1][0] ? oz_bar_eighths(v, w) : oz_bar_cells(v, w) * 8;
+    for (int i = 0; i < w; i++, e -= 8) {
+        if (e >= 8)
+            oz_frame_put(f, y, x + i, role, g->full);
+        else if (e > 0)
+            oz_frame_put(f, y, x + i, role, g->partial[e]);
+    }
+}
+
+static void rate_bar(struct oz_frame *f, int y, int x, int w, const struct oz_model *m,
+                     double rate, const struct oz_glyphs *g)
+{
+    int fill = oz_bar_cells(rate, w);
+    int lo = oz_bar_mark(m->rho_min, w), hi = oz_bar_mark(m->rho_max, w);
+    for (int i = 0; i < w; i++) {
+        if (m->have_config && (i == lo || i == hi))
+            oz_frame_put(f, y, x + i, OZ_R_BAND, g->mark);
+        else if (i < fill)
+            oz_frame_put(f, y, x + i, OZ_R_VIDEO, g->rate_fill);
+        else if (m->have_config && i > lo && i < hi)
+            oz_frame_put(f, y, x + i, OZ_R_DIM, g->band);
+    }
+}
+
+static void head(struct oz_frame *f, const struct oz_layout *l, int y)
+{
+    int sa = l->sa_w + 2 + (l->values ? 5 : 0), rate = l->rate_w + 2 + (l->values ? 5 : 0);
+    int x = oz_frame_printf(f, y, 0, OZ_R_HEAD, "  win %*s ", 2 * l->audio_w + 1, "audio");
+    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*.*s ", sa, sa, "S_a (audio kept)");
+    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*.*s", rate, rate,
+                        "video prune rate |rho_min rho_max|");
+    if (l->video_col)
+        x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %*s", 2 * l->video_w + 1, "video");
+    oz_frame_role(f, y, x, f->w, OZ_R_HEAD);
+}
+
+static void row(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
+                size_t i, int y, const struct oz_glyphs *g)
+{
+    const struct omnizip_window_info *r = &m->rec[i];
+    int sel = i == m->sel;
+    int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL, "%c%4u %*lld/%-*lld ", sel ? '>' : ' ',
+                            r->index, l->audio_w, (long long)r->audio_kept, l->audio_w,
+                            (long long)r->audio_in);
+    oz_frame_put(f, y, x, OZ_R_NORMAL, "[");
+    if (r->guided)
+        bar(f, y, x + 1, l->sa_w, r->s_a, g, OZ_R_AUDIO);
+    x = oz_frame_put(f, y, x + 1 + l->sa_w, OZ_R_NORMAL, "]");
+    if (l->values)
+        x = r->guided ? oz_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->s_a)
+                      : oz_frame_put(f, y, x, OZ_R_DIM, "    -");
+    x = oz_frame_put(f, y, x, OZ_R_NORMAL, " [");
+    rate_bar(f, y, x, l->rate_w, m, r->rate, g);
+    x = oz_frame_put(f, y, x + l->rate_w, OZ_R_NORMAL, "]");
+    if (l->values)
+        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->rate);
+    if (l->video_col)
+        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %*lld/%-*lld", l->video_w,
+                            (long long)r->video_kept, l->video_w, (long long)r->video_in);
+    if (sel)
+        oz_frame_role(f, y, 0, 5, OZ_R_SEL);
+    (void)x;
+}
+
+/* One run of cells standing for n tokens, scaled by per tokens a cell. */
+static int cells(struct oz_frame *f, int y, int x, int64_t n, int64_t per, const char *glyph,
+                 enum oz_role role)
+{
+    for (int64_t c = (n + per - 1) / per; c > 0 && x < f->w; c--)
+        x = oz_frame_put(f, y, x, role, glyph);
+    return x;
+}
+
+static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
+                   const struct oz_glyphs *g)
+{
+    int y = l->detail_y;
+    for (int x = 0; x < f->w; x++)
+        oz_frame_put(f, y, x, OZ_R_HEAD, "-");
+    if (m->n_shown == 0)
+        return;
+    const struct omnizip_window_info *r = &m->rec[m->sel];
+    int64_t dominant = r->audio_kept - r->audio_anchors;
+    int64_t pruned = r->audio_in - r->audio_kept - r->audio_merged;
+    if (pruned < 0)
+        pruned = 0;
+    oz_frame_printf(f, y, 2, OZ_R_HEAD, " window %u (%s) ", r->index,
+                    r->guided ? "guided" : "unguided");
+    oz_frame_printf(f, y + 1, 0, OZ_R_NORMAL,
+                    "audio %lld in: %lld kept (%lld anchors), %lld merged, %lld pruned   "
+                    "video %lld in: %lld kept, rate %.3f (base %.3f)",
+                    (long long)r->audio_in, (long long)r->audio_kept,
+                    (long long)r->audio_anchors, (long long)r->audio_merged, (long long)pruned,
+                    (long long)r->video_in, (long long)r->video_kept, r->rate, r->base_rate);
+    int64_t room = f->w - 8, most = r->audio_in > r->video_in ? r->audio_in : r->video_in;
+    int64_t per = most > room && room > 0 ? (most + room - 1) / room : 1;
+    int x = oz_frame_put(f, y + 2, 0, OZ_R_HEAD, "audio ");
+    x = cells(f, y + 2, x + 2, dominant, per, g->kept, OZ_R_AUDIO);
+    x = cells(f, y + 2, x, r->audio_anchors, per, g->kept, OZ_R_AUDIO);
+    x = cells(f, y + 2, x, r->audio_merged, per, g->merged, OZ_R_NORMAL);
+    cells(f, y + 2, x, pruned, per, g->pruned, OZ_R_DIM);
+    x = oz_frame_put(f, y + 3, 0, OZ_R_HEAD, "video ");
+    x = cells(f, y + 3, x + 2, r->video_kept, per, g->kept, OZ_R_VIDEO);
+    cells(f, y + 3, x, r->video_in - r->video_kept, per, g->pruned, OZ_R_DIM);
+    oz_frame_printf(f, y + 4, 0, OZ_R_DIM, "%s kept  %s merged  %s pruned  (1 cell = %lld "
+                    "token%s)   %.1f us  %.3g FLOPs",
+                    g->kept, g->merged, g->pruned, (long long)per, per == 1 ? "" : "s",
+                    r->micros, r->flops);
+}
+
+static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l)
+{
+    int top = l->config_y + 1, bottom = l->status_y;
+    for (int y = top; y < bottom; y++)
+        for (int x = 0; x < f->w; x++)
+            oz_frame_cell(f, y, x, OZ_R_NORMAL, ' ');
+    oz_frame_put(f, top, 2, OZ_R_HEAD, "Help: keys (any key closes this)");
+    const char *keys, *text;
+    size_t i = 0;
+    int col = 0, y = top + 1, colw = f->w >= 100 ? f->w / 2 : f->w;
+    while (oz_key_help(m->mode, i++, &keys, &text)) {
+        if (y >= bottom) {
+            if (colw == f->w)
+                break;
+            col += colw;
+            y = top + 1;
+            if (col >= f->w)
+                break;
+        }
+        oz_frame_printf(f, y, col + 2, OZ_R_KEY, "%-10s", keys);
+        oz_frame_put(f, y++, col + 13, OZ_R_NORMAL, text);
+    }
+}
+
+static void key_bar(struct oz_frame *f, const struct oz_model *m, int y)
+{
+    const char *label, *text;
+    int x = 0;
+    for (size_t i = 0; oz_key_bar(m->mode, i, &label, &text); i++) {
+        x = oz_frame_put(f, y, x, OZ_R_KEY, label);
+        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %s  ", text);
+    }
+}
+
+static void status(struct oz_frame *f, const struct oz_model *m, int y,
+                   const struct oz_draw_extra *e)
+{
+    if (e && e->prompt) {
+        oz_frame_printf(f, y, 0, OZ_R_HEAD, "jump to window: %s_", e->prompt);
+        return;
+    }
+    const char *msg = oz_model_last_message(m);
+    if (msg[0]) {
+        int x = oz_frame_put(f, y, 0, OZ_R_WARN, msg);
+        if (m->n_messages > 1)
+            oz_frame_printf(f, y, x, OZ_R_DIM, " (+%zu more)", m->n_messages - 1);
+    } else if (m->n_shown == 0) {
+        oz_frame_put(f, y, 0, OZ_R_DIM, "no windows yet");
+    }
+}
+
+static void too_small(struct oz_frame *f)
+{
+    char need[32];
+    snprintf(need, sizeof(need), "(need %dx%d)", OZ_MIN_WIDTH, OZ_MIN_HEIGHT);
+    if (f->w >= 19 + (int)strlen(need)) {
+        oz_frame_printf(f, 0, 0, OZ_R_WARN, "terminal too small %s", need);
+    } else {
+        oz_frame_put(f, 0, 0, OZ_R_WARN, "terminal too small");
+        oz_frame_put(f, 1, 0, OZ_R_WARN, need);
+    }
+}
+
+void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
+             const struct oz_glyphs *g, const struct oz_draw_extra *extra)
+{
+    oz_frame_clear(f);
+    if (!l->ok) {
+        too_small(f);
+        return;
+    }
+    oz_view_fit(m, l->table_rows);
+    title(f, m);
+    totals(f, m, l->totals_y);
+    config(f, m, l->config_y, extra);
+    if (l->history_y >= 0)
+        history(f, m, l->history_y, g);
+    head(f, l, l->head_y);
+    for (int r = 0; r < l->table_rows && m->top + (size_t)r < m->n_shown; r++)
+        row(f, m, l, m->top + (size_t)r, l->table_y + r, g);
+    if (l->detail_y >= 0)
+        detail(f, m, l, g);
+    if (m->help)
+        help(f, m, l);
+    status(f, m, l->status_y, extra);
+    key_bar(f, m, l->bar_y);
+}

@@ -1,0 +1,42 @@
+/*
+ * draw.h - composes the inspector's screen into a frame (frame.h) from the
+ * model and the layout. No terminal calls: crt.c paints the frame, the dump
+ * mode prints it.
+ */
+#ifndef OZ_INSPECT_DRAW_H
+#define OZ_INSPECT_DRAW_H
+
+#include <stddef.h>
+
+#include "frame.h"
+#include "model.h"
+
+/* Glyph sets: Unicode blocks when the locale is UTF-8, ASCII otherwise. */
+struct oz_glyphs {
+    const char *full;       /* a full bar cell */
+    const char *partial[8]; /* 0..7 eighths ("" for 0) */
+    const char *rate_fill;  /* rate bar cell */
+    const char *mark;       /* rho_min / rho_max marker */
+    const char *band;       /* empty cell inside the rho band */
+    const char *spark[8];
+    const char *kept, *merged, *pruned;
+};
+
+extern const struct oz_glyphs oz_glyphs_utf8;
+extern const struct oz_glyphs oz_glyphs_ascii;
+
+/* What only the app knows: the jump prompt, the tune parameters. */
+struct oz_draw_extra {
+    const char *prompt;          /* NULL or the text being typed */
+    size_t n_params;             /* tune mode: parameters shown on line 3 */
+    const char *const *param_names;
+    const double *param_values;
+    size_t param_sel;
+};
+
+/* Draws the whole screen (or the too-small message) into f, which must be
+ * l->w x l->h. Fits m's view to the layout first. */
+void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
+             const struct oz_glyphs *g, const struct oz_draw_extra *extra);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * engine.h - the plugin as the inspector reaches it: through the runtime
+ * shim (include/omnizip/shim.h), never by linking the engine in.
+ */
+#ifndef OZ_INSPECT_ENGINE_H
+#define OZ_INSPECT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <omnizip/shim.h>
+
+struct oz_engine {
+    omnizip_shim *shim;
+    const struct omnizip_plugin *plugin; /* NULL: not loadable (see why) */
+    char why[512];
+};
+
+/* Loads the plugin at path (NULL: the shim's search). Never fails hard: a
+ * missing plugin leaves e->plugin NULL with the reason in e->why. */
+void oz_engine_open(struct oz_engine *e, const char *path);
+void oz_engine_close(struct oz_engine *e);
+
+/* An oz_flops_fn over the plugin's prefill_flops (user: the engine). */
+int oz_engine_flops(void *user, const char *model, int64_t n, double *flops);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * inspect.h - omnizip-inspect: the entry its tiny main() calls, and the
+ * options shared by the inspector's files.
+ */
+#ifndef OZ_INSPECT_H
+#define OZ_INSPECT_H
+
+#include <stddef.h>
+
+/* Runs omnizip-inspect with argv; returns the process exit code (0 ok,
+ * 2 usage, 3 bad input file, 4 bad profile, 5 plugin, 1 anything else). */
+int omnizip_inspect_main(int argc, char **argv);
+
+#define OZ_EXIT_OK 0
+#define OZ_EXIT_FAIL 1
+#define OZ_EXIT_USAGE 2
+#define OZ_EXIT_INPUT 3
+#define OZ_EXIT_PROFILE 4
+#define OZ_EXIT_PLUGIN 5
+
+struct oz_options {
+    const char *replay;  /* --replay FILE */
+    int attach;          /* --attach [PID] */
+    long attach_pid;     /* 0: newest live session */
+    int list;            /* --list */
+    const char *tune;    /* --tune DUMP */
+    const char *profile; /* --profile FILE (tune) */
+    const char *svg;     /* --svg OUT */
+    const char *model;   /* --model PRESET */
+    const char *plugin;  /* --plugin PATH */
+    int dump;            /* --dump */
+    int width, height;   /* --width/--height for --dump */
+    long frames;         /* -n N / --once; 0: unbounded */
+    int mono;            /* --no-color */
+    double speed;        /* --speed R (replay records per second) */
+};
+
+/* Parses argv into o; returns 0, or -1 with the problem in err. */
+int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, size_t err_size);
+
+/* The usage text. */
+const char *oz_usage(void);
+
+#endif

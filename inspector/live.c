@@ -1,0 +1,127 @@
+/*
+ * live.c - attach to a running session's ring and follow it. Paused views
+ * keep reading (and counting drops) but stop revealing rows.
+ */
+#include "live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SESSIONS 256
+#define BATCH 256
+
+size_t oz_live_list(FILE *out)
+{
+    struct oz_session_info *s = calloc(MAX_SESSIONS, sizeof(*s));
+    if (!s)
+        return 0;
+    size_t n = oz_ring_list(s, MAX_SESSIONS);
+    for (size_t i = 0; i < n; i++) {
+        char line[300];
+        oz_session_describe(&s[i], line, sizeof(line));
+        fprintf(out, "%s\n", line);
+    }
+    if (n == 0)
+        fprintf(out, "no omnizip sessions\n");
+    free(s);
+    return n;
+}
+
+static void header_config(struct oz_live *l, struct oz_model *m)
+{
+    const struct omnizip_telemetry_header *h = oz_ring_header(l->ring);
+    m->have_config = 1;
+    m->rho_audio = h->rho_audio;
+    m->rho_video = h->rho_video;
+    m->rho_min = h->rho_min;
+    m->rho_max = h->rho_max;
+    m->contextual_ratio = h->contextual_ratio;
+    m->g = h->g;
+    m->dpc_k = h->dpc_k;
+    l->pid = h->writer_pid;
+    snprintf(m->source, sizeof(m->source), "%s", oz_ring_name(l->ring));
+    snprintf(m->origin, sizeof(m->origin), "pid %d", (int)l->pid);
+}
+
+int oz_live_open(struct oz_live *l, long pid, struct oz_model *m, char *err, size_t err_size)
+{
+    memset(l, 0, sizeof(*l));
+    struct oz_session_info *s = calloc(MAX_SESSIONS, sizeof(*s));
+    if (!s) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    size_t n = oz_ring_list(s, MAX_SESSIONS);
+    const struct oz_session_info *pick = NULL;
+    for (size_t i = 0; i < n && !pick; i++)
+        if (s[i].state == OZ_SESSION_LIVE && (pid == 0 || s[i].pid == pid))
+            pick = &s[i];
+    /* A named process's ended or stale session still shows what it wrote. */
+    for (size_t i = 0; i < n && !pick && pid; i++)
+        if (s[i].pid == pid && s[i].state != OZ_SESSION_BAD)
+            pick = &s[i];
+    int rc = -1;
+    if (!pick && pid)
+        snprintf(err, err_size, "no omnizip session of pid %ld (see --list)", pid);
+    else if (!pick)
+        snprintf(err, err_size, "no live omnizip session (see --list)");
+    else
+        rc = oz_ring_attach(&l->ring, pick->name, err, err_size);
+    free(s);
+    if (rc == 0)
+        header_config(l, m);
+    return rc;
+}
+
+static void check_end(struct oz_live *l, struct oz_model *m)
+{
+    if (l->ended)
+        return;
+    if (oz_ring_closed(l->ring)) {
+        oz_model_message(m, "session %d ended", (int)l->pid);
+    } else if (!oz_ring_writer_alive(l->ring)) {
+        oz_model_message(m, "session %d ended: stale segment %s (pid %d gone)", (int)l->pid,
+                         oz_ring_name(l->ring), (int)l->pid);
+    } else {
+        return;
+    }
+    l->ended = 1;
+    m->ended = 1;
+}
+
+int oz_live_poll(struct oz_live *l, struct oz_model *m)
+{
+    struct oz_ring_record buf[BATCH];
+    uint64_t dropped = m->dropped;
+    size_t before = m->n_shown, got, total = 0;
+    int changed = 0;
+    /* One ring's worth at most per poll so a flood cannot starve the keys. */
+    while (total < OMNIZIP_TELEMETRY_CAPACITY &&
+           (got = oz_ring_read(l->ring, buf, BATCH, &m->dropped)) > 0) {
+        total += got;
+        for (size_t i = 0; i < got; i++) {
+            if (buf[i].clip != l->clip) {
+                oz_model_clear(m);
+                l->clip = buf[i].clip;
+                changed = 1;
+            }
+            if (oz_model_add(m, &buf[i].info) != 0) {
+                oz_model_message(m, "out of memory: records dropped");
+                break;
+            }
+        }
+    }
+    m->n_planned = oz_ring_n_windows(l->ring);
+    if (!m->paused)
+        m->n_shown = m->n_rec;
+    int was_ended = l->ended;
+    check_end(l, m);
+    return changed || m->n_shown != before || m->dropped != dropped || was_ended != l->ended;
+}
+
+void oz_live_close(struct oz_live *l)
+{
+    oz_ring_detach(l->ring);
+    l->ring = NULL;
+}

@@ -1,0 +1,254 @@
+/*
+ * model.c - records, totals, cost figures, view state and layout arithmetic
+ * of the inspector. Pure: no terminal, no files.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct oz_preset presets[] = {
+    {"qwen2.5-omni-7b", 28, 3584, 18944, 4, 128},
+    {"qwen2.5-omni-3b", 36, 2048, 11008, 2, 128},
+};
+
+const struct oz_preset *oz_preset_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(presets) / sizeof(presets[0]); i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return &presets[i];
+    return NULL;
+}
+
+const char *oz_preset_names(void)
+{
+    return "qwen2.5-omni-7b, qwen2.5-omni-3b";
+}
+
+double oz_eq9(const struct oz_preset *p, double n, double r)
+{
+    double d = p->hidden, m = p->ffn, t = p->layers;
+    double prefill = 4 * n * d * d + 2 * n * n * d + 2 * n * d * m;
+    double decode = (4 * d * d + 2 * d * m) + 2 * (d * n + d * (r + 1) / 2);
+    return t * prefill + t * r * decode;
+}
+
+double oz_kv_bytes(const struct oz_preset *p, double n)
+{
+    return n * 2 * p->layers * p->kv_heads * p->head_dim * 2;
+}
+
+void oz_model_init(struct oz_model *m, enum oz_mode mode)
+{
+    memset(m, 0, sizeof(*m));
+    m->mode = mode;
+    m->follow = 1;
+    m->speed = 10;
+    snprintf(m->preset, sizeof(m->preset), "qwen2.5-omni-7b");
+}
+
+void oz_model_free(struct oz_model *m)
+{
+    free(m->rec);
+    m->rec = NULL;
+    m->n_rec = m->cap_rec = m->n_shown = 0;
+}
+
+void oz_model_clear(struct oz_model *m)
+{
+    m->n_rec = m->n_shown = 0;
+    m->sel = m->top = 0;
+}
+
+int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec)
+{
+    if (m->n_rec == m->cap_rec) {
+        size_t cap = m->cap_rec ? 2 * m->cap_rec : 64;
+        void *p = realloc(m->rec, cap * sizeof(*m->rec));
+        if (!p)
+            return -1;
+        m->rec = p;
+        m->cap_rec = cap;
+    }
+    m->rec[m->n_rec++] = *rec;
+    return 0;
+}
+
+void oz_model_message(struct oz_model *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->messages[m->n_messages % OZ_MAX_MESSAGES], OZ_MESSAGE_LEN, fmt, ap);
+    va_end(ap);
+    m->n_messages++;
+}
+
+const char *oz_model_last_message(const struct oz_model *m)
+{
+    return m->n_messages ? m->messages[(m->n_messages - 1) % OZ_MAX_MESSAGES] : "";
+}
+
+static int flops_of(const struct oz_model *m, const struct oz_preset *p, int64_t n, double *out)
+{
+    if (m->flops)
+        return m->flops(m->flops_user, m->preset, n, out);
+    if (!p)
+        return -1;
+    *out = oz_eq9(p, (double)n, OZ_DECODE_TOKENS);
+    return 0;
+}
+
+void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; i < m->n_shown && i < m->n_rec; i++) {
+        t->audio_in += m->rec[i].audio_in;
+        t->audio_kept += m->rec[i].audio_kept;
+        t->video_in += m->rec[i].video_in;
+        t->video_kept += m->rec[i].video_kept;
+    }
+    int64_t before = t->audio_in + t->video_in, after = t->audio_kept + t->video_kept;
+    t->kept_pct = before > 0 ? 100.0 * (double)after / (double)before : 0;
+    const struct oz_preset *p = oz_preset_find(m->preset);
+    t->have_flops = flops_of(m, p, before, &t->flops_before) == 0 &&
+                    flops_of(m, p, after, &t->flops_after) == 0;
+    if (p)
+        t->kv_saved = oz_kv_bytes(p, (double)(before - after));
+}
+
+void oz_view_fit(struct oz_model *m, int rows)
+{
+    size_t n = m->n_shown;
+    if (n == 0) {
+        m->sel = m->top = 0;
+        return;
+    }
+    if (m->follow || m->sel >= n)
+        m->sel = n - 1;
+    if (rows <= 0) {
+        m->top = m->sel;
+        return;
+    }
+    size_t r = (size_t)rows;
+    if (m->sel < m->top)
+        m->top = m->sel;
+    if (m->sel >= m->top + r)
+        m->top = m->sel - r + 1;
+    if (m->top + r > n)
+        m->top = n > r ? n - r : 0;
+}
+
+void oz_view_move(struct oz_model *m, long delta)
+{
+    m->follow = 0;
+    if (m->n_shown == 0)
+        return;
+    long last = (long)m->n_shown - 1, s = (long)m->sel + delta;
+    m->sel = (size_t)(s < 0 ? 0 : s > last ? last : s);
+}
+
+static double unit(double v)
+{
+    return isnan(v) || v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+int oz_bar_cells(double v, int width)
+{
+    return width <= 0 ? 0 : (int)floor(unit(v) * width + 0.5);
+}
+
+int oz_bar_eighths(double v, int width)
+{
+    return width <= 0 ? 0 : (int)floor(unit(v) * width * 8 + 0.5);
+}
+
+int oz_bar_mark(double v, int width)
+{
+    int c = (int)floor(unit(v) * width);
+    return c >= width ? width - 1 : c;
+}
+
+int oz_spark_level(double v)
+{
+    int l = (int)(unit(v) * 8);
+    return l > 7 ? 7 : l;
+}
+
+static int digits(int64_t v)
+{
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+static int row_fixed(const struct oz_layout *l)
+{
+    /* marker, index, audio kept/in, two bracketed bars */
+    int w = 1 + 4 + 1 + (2 * l->audio_w + 1) + 1 + 2 + 1 + 2;
+    if (l->values)
+        w += 10;
+    if (l->video_col)
+        w += 1 + 2 * l->video_w + 1;
+    return w;
+}
+
+static void columns(struct oz_layout *l, const struct oz_model *m)
+{
+    int64_t amax = 0, vmax = 0;
+    for (size_t i = 0; i < m->n_rec; i++) {
+        if (m->rec[i].audio_in > amax)
+            amax = m->rec[i].audio_in;
+        if (m->rec[i].video_in > vmax)
+            vmax = m->rec[i].video_in;
+    }
+    l->audio_w = digits(amax) < 2 ? 2 : digits(amax);
+    l->video_w = digits(vmax) < 2 ? 2 : digits(vmax);
+    l->values = 1;
+    l->video_col = 1;
+    if (l->w - row_fixed(l) < 20)
+        l->values = 0;
+    if (l->w - row_fixed(l) < 12)
+        l->video_col = 0;
+    int rem = l->w - row_fixed(l);
+    if (rem < 2)
+        rem = 2;
+    l->sa_w = rem * 2 / 5;
+    l->rate_w = rem - l->sa_w;
+}
+
+void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h)
+{
+    memset(l, 0, sizeof(*l));
+    l->w = w;
+    l->h = h;
+    l->ok = w >= OZ_MIN_WIDTH && h >= OZ_MIN_HEIGHT;
+    l->history_y = -1;
+    l->detail_y = -1;
+    if (!l->ok)
+        return;
+    l->totals_y = 1;
+    l->config_y = 2;
+    l->bar_y = h - 1;
+    l->status_y = h - 2;
+    int y = 3;
+    if (h >= 20) {
+        l->history_y = y;
+        y += 2;
+    }
+    l->head_y = y;
+    l->table_y = y + 1;
+    int end = l->status_y;
+    if (m->detail && end - l->table_y >= 10) {
+        l->detail_h = 6;
+        l->detail_y = end - l->detail_h;
+        end = l->detail_y;
+    }
+    l->table_rows = end - l->table_y;
+    columns(l, m);
+}

@@ -1,0 +1,127 @@
+/*
+ * model.h - the inspector's UI-free model: window records and their totals,
+ * the cost figures, the view state (selection, scroll, follow, pause) and the
+ * layout arithmetic (what fits, bar lengths). Nothing here touches a terminal.
+ */
+#ifndef OZ_INSPECT_MODEL_H
+#define OZ_INSPECT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <omnizip/omnizip.h>
+
+#define OZ_MIN_WIDTH 40
+#define OZ_MIN_HEIGHT 10
+#define OZ_MAX_MESSAGES 16
+#define OZ_MESSAGE_LEN 200
+/* Decoded tokens R in Eq. 9 (the paper uses 100). */
+#define OZ_DECODE_TOKENS 100
+
+/* A model preset for the FLOPs and KV-cache figures. */
+struct oz_preset {
+    const char *name;
+    int layers;
+    double hidden, ffn;
+    int kv_heads, head_dim;
+};
+
+/* NULL for an unknown name. */
+const struct oz_preset *oz_preset_find(const char *name);
+/* The preset names, comma-separated, for messages. */
+const char *oz_preset_names(void);
+/* The paper's Eq. 9 for n tokens and r decoded ones. */
+double oz_eq9(const struct oz_preset *p, double n, double r);
+/* KV-cache bytes of n tokens (K and V, 2-byte elements). */
+double oz_kv_bytes(const struct oz_preset *p, double n);
+
+/* Computes prefill FLOPs for n tokens; returns 0 on success. The app points
+ * this at the plugin's prefill_flops when the plugin loads. */
+typedef int (*oz_flops_fn)(void *user, const char *model, int64_t n, double *flops);
+
+/* Where records come from; decides the title and which keys apply. */
+enum oz_mode { OZ_MODE_REPLAY = 1, OZ_MODE_LIVE = 2, OZ_MODE_TUNE = 4 };
+
+struct oz_totals {
+    int64_t audio_in, audio_kept, video_in, video_kept;
+    double kept_pct;     /* kept audio+video tokens / all, in percent */
+    double flops_before, flops_after;
+    int have_flops;
+    double kv_saved;     /* bytes */
+};
+
+struct oz_model {
+    enum oz_mode mode;
+    char source[512];    /* trace path, shm name or dump path */
+    char origin[256];    /* the trace's "source", the live pid... */
+    char preset[64];     /* model preset name */
+    /* The config the records were made with (trace header / shm header). */
+    int have_config;
+    double rho_audio, rho_video, rho_min, rho_max, contextual_ratio;
+    int g, dpc_k;
+    uint32_t n_planned;  /* windows the header announces, 0 unknown */
+    struct omnizip_window_info *rec;
+    size_t n_rec, cap_rec;
+    size_t n_shown;      /* records revealed so far (replay pacing) */
+    uint64_t dropped;    /* records a live reader lost */
+    int ended;           /* the producer is gone (trace complete, session ended) */
+    char messages[OZ_MAX_MESSAGES][OZ_MESSAGE_LEN];
+    size_t n_messages;   /* total ever added; the last OZ_MAX_MESSAGES kept */
+    /* View state. */
+    size_t sel, top;
+    int follow, paused, help, detail;
+    double speed;        /* replay records per second */
+    oz_flops_fn flops;
+    void *flops_user;
+};
+
+void oz_model_init(struct oz_model *m, enum oz_mode mode);
+void oz_model_free(struct oz_model *m);
+/* Drops every record (a new clip). */
+void oz_model_clear(struct oz_model *m);
+/* Appends a copy of rec; returns 0, or -1 when out of memory. */
+int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec);
+/* Adds a status message (printf format). */
+void oz_model_message(struct oz_model *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The newest message, "" if none. */
+const char *oz_model_last_message(const struct oz_model *m);
+
+/* Totals over the shown records. */
+void oz_model_totals(const struct oz_model *m, struct oz_totals *t);
+
+/* Keeps sel and top consistent for `rows` visible table rows: sel within the
+ * shown records, follow pins sel to the newest, top scrolls sel into view. */
+void oz_view_fit(struct oz_model *m, int rows);
+/* Moves the selection by delta rows (clamped); leaves follow mode unless it
+ * lands on the newest record. */
+void oz_view_move(struct oz_model *m, long delta);
+
+/* Cells filled for a value in [0,1] on a bar of width cells (rounded). */
+int oz_bar_cells(double v, int width);
+/* The same in eighths of a cell, for Unicode partial blocks. */
+int oz_bar_eighths(double v, int width);
+/* The cell at which a mark for value v sits on a bar of width cells. */
+int oz_bar_mark(double v, int width);
+/* Sparkline level 0..7 of a value in [0,1]. */
+int oz_spark_level(double v);
+
+/* Screen layout for a w x h terminal. */
+struct oz_layout {
+    int ok;              /* 0: too small, draw only the message */
+    int w, h;
+    int totals_y, config_y;
+    int history_y;       /* first of 2 sparkline lines, -1 when none */
+    int head_y;          /* column header */
+    int table_y, table_rows;
+    int detail_y, detail_h; /* -1/0 when the detail pane is off */
+    int status_y, bar_y;
+    int audio_w, video_w;   /* digits of the kept/in columns */
+    int sa_w, rate_w;       /* bar cells between the brackets */
+    int values;             /* 1: numeric S_a and rate after the bars */
+    int video_col;          /* 1: the video kept/in column is shown */
+};
+
+void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * options.c - omnizip-inspect's command line.
+ */
+#include "inspect.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: omnizip-inspect --replay FILE.jsonl [view options]\n"
+    "       omnizip-inspect --attach [PID] [view options]\n"
+    "       omnizip-inspect --list\n"
+    "       omnizip-inspect --tune DUMP.safetensors [--profile FILE] [view options]\n"
+    "view options:\n"
+    "  --dump              print one text frame and exit (no terminal)\n"
+    "  --width W --height H  size of the --dump frame (default 120x40)\n"
+    "  -n N, --once        stop after N frames (--once: 1)\n"
+    "  --svg OUT.svg       write the S_a / video-rate plot and exit\n"
+    "  --no-color          monochrome (also NO_COLOR=1)\n"
+    "  --model PRESET      qwen2.5-omni-7b (default) or qwen2.5-omni-3b\n"
+    "  --speed R           replay R windows per second (default 10)\n"
+    "  --plugin PATH       libomnizip.so to use for FLOPs and tuning\n";
+
+const char *oz_usage(void)
+{
+    return usage;
+}
+
+static int number(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int real(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const struct string_opt {
+    const char *name;
+    size_t offset;
+} string_opts[] = {
+    {"--replay", offsetof(struct oz_options, replay)},
+    {"--tune", offsetof(struct oz_options, tune)},
+    {"--profile", offsetof(struct oz_options, profile)},
+    {"--svg", offsetof(struct oz_options, svg)},
+    {"--model", offsetof(struct oz_options, model)},
+    {"--plugin", offsetof(struct oz_options, plugin)},
+};
+
+static const struct string_opt *string_option(const char *arg)
+{
+    for (size_t i = 0; i < sizeof(string_opts) / sizeof(string_opts[0]); i++)
+        if (strcmp(arg, string_opts[i].name) == 0)
+            return &string_opts[i];
+    return NULL;
+}
+
+/* The argument of option argv[*i], or NULL with err filled. */
+static const char *value(int argc, char **argv, int *i, char *err, size_t err_size)
+{
+    if (*i + 1 >= argc) {
+        snprintf(err, err_size, "%s needs an argument", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, size_t err_size)
+{
+    memset(o, 0, sizeof(*o));
+    o->width = 120;
+    o->height = 40;
+    o->speed = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        long n;
+        if (strcmp(a, "--attach") == 0) {
+            o->attach = 1;
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                if (number(argv[++i], 1, 0x7fffffffL, &o->attach_pid) != 0) {
+                    snprintf(err, err_size, "--attach: bad PID '%s'", argv[i]);
+                    return -1;
+                }
+            }
+            continue;
+        }
+        if (strcmp(a, "--list") == 0) {
+            o->list = 1;
+        } else if (strcmp(a, "--dump") == 0) {
+            o->dump = 1;
+        } else if (strcmp(a, "--once") == 0) {
+            o->frames = 1;
+        } else if (strcmp(a, "--no-color") == 0) {
+            o->mono = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            snprintf(err, err_size, "help");
+            return -1;
+        } else if (string_option(a)) {
+            if (!(v = value(argc, argv, &i, err, err_size)))
+                return -1;
+            *(const char **)(void *)((char *)o + string_option(a)->offset) = v;
+        } else if (strcmp(a, "--width") == 0 || strcmp(a, "--height") == 0 ||
+                   strcmp(a, "-n") == 0) {
+            if (!(v = value(argc, argv, &i, err, err_size)))
+                return -1;
+            if (number(v, 1, 10000, &n) != 0) {
+                snprintf(err, err_size, "%s: bad number '%s' (1..10000)", a, v);
+                return -1;
+            }
+            if (a[1] == 'n')
+                o->frames = n;
+            else if (a[2] == 'w')
+                o->width = (int)n;
+            else
+                o->height = (int)n;
+        } else if (strcmp(a, "--speed") == 0) {
+            if (!(v = value(argc, argv, &i, err, err_size)))
+                return -1;
+            if (real(v, 0.1, 1000, &o->speed) != 0) {
+                snprintf(err, err_size, "--speed: bad rate '%s' (0.1..1000)", v);
+                return -1;
+            }
+        } else {
+            snprintf(err, err_size, "unknown argument '%s'", a);
+            return -1;
+        }
+    }
+    int modes = (o->replay != NULL) + o->attach + o->list + (o->tune != NULL);
+    if (modes != 1) {
+        snprintf(err, err_size, modes ? "give only one of --replay, --attach, --list, --tune"
+                                      : "give one of --replay, --attach, --list, --tune");
+        return -1;
+    }
+    if (o->profile && !o->tune) {
+        snprintf(err, err_size, "--profile goes with --tune");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,271 @@
+/*
+ * The real omnizip-inspect in a real terminal: tmux on a private socket,
+ * keys by send-keys, screens by capture-pane. Skipped when tmux is absent.
+ * Every test kills its tmux server, and the live test unlinks its ring.
+ */
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "telemetry.h"
+
+static char sock[64];
+
+static const char *build(void)
+{
+    const char *b = getenv("OMNIZIP_BUILD");
+    return b && b[0] ? b : "build";
+}
+
+static int tmux(const char *fmt, ...)
+{
+    char args[1024], cmd[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof(cmd), "tmux -L %s %s >/dev/null 2>&1", sock, args);
+    return system(cmd);
+}
+
+static void setup(void)
+{
+    if (system("tmux -V >/dev/null 2>&1") != 0)
+        cr_skip_test("tmux is not installed: terminal tests skipped");
+    snprintf(sock, sizeof(sock), "oz-inspect-%d", (int)getpid());
+}
+
+static void teardown(void)
+{
+    if (!sock[0])
+        return;
+    tmux("kill-server");
+    /* tmux leaves its socket file behind once the server is gone. */
+    const char *tmp = getenv("TMUX_TMPDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tmux-%d/%s", tmp && tmp[0] ? tmp : "/tmp", (int)getuid(),
+             sock);
+    unlink(path);
+}
+
+static void start(const char *args)
+{
+    char cwd[512];
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    cr_assert_eq(tmux("new-session -d -x 120 -y 40 -c %s 'exec %s/omnizip-inspect %s'", cwd,
+                      build(), args), 0, "tmux new-session failed");
+}
+
+static void capture(char *out, size_t size)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "tmux -L %s capture-pane -p 2>/dev/null", sock);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    if (p)
+        pclose(p);
+}
+
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits up to 5 s for text on the screen; leaves the screen in out. */
+static int wait_for(const char *text, char *out, size_t size)
+{
+    for (int i = 0; i < 100; i++) {
+        capture(out, size);
+        if (strstr(out, text))
+            return 1;
+        nap(50);
+    }
+    return 0;
+}
+
+static int window_rows(const char *screen)
+{
+    int rows = 0;
+    for (const char *s = screen; s; s = strchr(s, '\n')) {
+        if (*s == '\n')
+            s++;
+        int idx, used = 0;
+        if ((s[0] == ' ' || s[0] == '>') && sscanf(s + 1, "%4d %*d/%*d [%n", &idx, &used) == 1 &&
+            used > 0)
+            rows++;
+    }
+    return rows;
+}
+
+static int gone(void)
+{
+    for (int i = 0; i < 60; i++) {
+        if (tmux("has-session") != 0)
+            return 1;
+        nap(50);
+    }
+    return 0;
+}
+
+TestSuite(tmux, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(tmux, replay_shows_rows_resizes_and_quits)
+{
+    static char s[1 << 16];
+    start("--replay tests/traces/ten.jsonl");
+    cr_assert(wait_for(">   9 ", s, sizeof(s)), "replay did not reach window 9:\n%s", s);
+    cr_expect_eq(window_rows(s), 10, "screen:\n%s", s);
+    cr_expect(strstr(s, "10/10 windows") && strstr(s, "F10 Quit"), "%s", s);
+
+    tmux("resize-window -x 50 -y 12");
+    cr_expect(wait_for("F1 Help", s, sizeof(s)), "%s", s);
+    nap(200);
+    capture(s, sizeof(s));
+    cr_expect(strstr(s, "too small") == NULL, "50x12 is big enough:\n%s", s);
+    cr_expect_gt(window_rows(s), 0, "%s", s);
+
+    tmux("resize-window -x 30 -y 8");
+    cr_expect(wait_for("terminal too small", s, sizeof(s)), "%s", s);
+    cr_expect_eq(tmux("has-session"), 0, "survives a tiny terminal");
+
+    tmux("resize-window -x 120 -y 40");
+    cr_expect(wait_for(">   9 ", s, sizeof(s)), "redraws when it grows:\n%s", s);
+
+    tmux("send-keys q");
+    cr_expect(gone(), "q quits");
+}
+
+Test(tmux, help_overlay_and_keys)
+{
+    static char s[1 << 16];
+    start("--replay tests/traces/sixty.jsonl --speed 1000");
+    cr_assert(wait_for(">  59 ", s, sizeof(s)), "%s", s);
+    tmux("send-keys ?");
+    cr_expect(wait_for("Help: keys", s, sizeof(s)), "%s", s);
+    cr_expect(strstr(s, "q F10") && strstr(s, "pause / resume"), "help built from the table");
+    tmux("send-keys x");
+    cr_expect(wait_for(">  59 ", s, sizeof(s)), "any key closes help:\n%s", s);
+    cr_expect(strstr(s, "Help: keys") == NULL);
+    tmux("send-keys g");
+    cr_expect(wait_for(">   0 ", s, sizeof(s)), "g goes to the first window:\n%s", s);
+    tmux("send-keys j j");
+    cr_expect(wait_for(">   2 ", s, sizeof(s)), "j moves down:\n%s", s);
+    tmux("send-keys Enter");
+    cr_expect(wait_for("window 2 (guided)", s, sizeof(s)), "Enter opens the detail:\n%s", s);
+    tmux("send-keys Escape");
+    nap(300);
+    tmux("send-keys ' '");
+    cr_expect(wait_for("PAUSED", s, sizeof(s)), "%s", s);
+    tmux("send-keys F10");
+    cr_expect(gone(), "F10 quits");
+}
+
+Test(tmux, sigterm_restores_and_exits)
+{
+    static char s[1 << 16];
+    start("--replay tests/traces/ten.jsonl");
+    cr_assert(wait_for("F10 Quit", s, sizeof(s)), "%s", s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "tmux -L %s display -p '#{pane_pid}'", sock);
+    FILE *p = popen(cmd, "r");
+    int pid = 0;
+    cr_assert(p && fscanf(p, "%d", &pid) == 1 && pid > 0);
+    pclose(p);
+    kill(pid, SIGTERM);
+    cr_expect(gone(), "SIGTERM ends the inspector");
+}
+
+static struct omnizip_window_info record(uint32_t i)
+{
+    struct omnizip_window_info w;
+    memset(&w, 0, sizeof(w));
+    w.struct_size = sizeof(w);
+    w.index = i;
+    w.audio_in = 50;
+    w.audio_kept = 20 + i;
+    w.video_in = 72;
+    w.video_kept = 30;
+    w.s_a = (double)w.audio_kept / 50;
+    w.base_rate = w.rate = 0.5;
+    w.guided = 1;
+    return w;
+}
+
+Test(tmux, live_attach_follows_the_ring)
+{
+    static char s[1 << 16];
+    struct omnizip_config c;
+    memset(&c, 0, sizeof(c));
+    c.struct_size = sizeof(c);
+    c.rho_min = 0.35;
+    c.rho_max = 0.75;
+    c.g = 3;
+    struct oz_telemetry *t = NULL;
+    char err[256];
+    cr_assert_eq(oz_telemetry_open(&t, &c, err, sizeof(err)), OMNIZIP_OK, "%s", err);
+    oz_telemetry_plan(t, 8);
+    for (uint32_t i = 0; i < 5; i++) {
+        struct omnizip_window_info w = record(i);
+        oz_telemetry_publish(t, &w);
+    }
+    char args[64];
+    snprintf(args, sizeof(args), "--attach %d", (int)getpid());
+    start(args);
+    int seen = wait_for(">   4 ", s, sizeof(s));
+    for (uint32_t i = 5; i < 8; i++) {
+        struct omnizip_window_info w = record(i);
+        oz_telemetry_publish(t, &w);
+    }
+    int more = wait_for(">   7 ", s, sizeof(s));
+    int rows = window_rows(s);
+    oz_telemetry_close(t);
+    int ended = wait_for("ended", s, sizeof(s));
+    tmux("send-keys q");
+    cr_expect(seen, "the records already in the ring show");
+    cr_expect(more, "new records show as they come:\n%s", s);
+    cr_expect_eq(rows, 8);
+    cr_expect(ended, "the end of the session shows:\n%s", s);
+    cr_expect(strstr(s, "8/8 windows") != NULL, "%s", s);
+    cr_expect(gone());
+}
+
+Test(tmux, tune_changes_and_writes_profile)
+{
+    static char s[1 << 16];
+    char cwd[512], dir[] = "/tmp/oz_tune_XXXXXX", args[1400], yaml[600];
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    cr_assert_not_null(mkdtemp(dir));
+    const char *b = build();
+    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --plugin %s%s%s/libomnizip.so",
+             cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
+    cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'exec %s/%s/omnizip-inspect %s'", dir,
+                      b[0] == '/' ? "" : cwd, b, args), 0);
+    int up = wait_for("[rho_audio 0.5]", s, sizeof(s));
+    tmux("send-keys +");
+    int changed = wait_for("[rho_audio 0.55]", s, sizeof(s));
+    tmux("send-keys w");
+    int written = wait_for("profile written to", s, sizeof(s));
+    tmux("send-keys q");
+    snprintf(yaml, sizeof(yaml), "%s/omnizip-tuned.yaml", dir);
+    FILE *f = fopen(yaml, "r");
+    char text[1024] = "";
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    unlink(yaml);
+    rmdir(dir);
+    cr_expect(up, "tune screen:\n%s", s);
+    cr_expect(changed, "+ raises rho_audio:\n%s", s);
+    cr_expect(written, "w says where:\n%s", s);
+    cr_expect(strstr(text, "rho_audio: 0.55\n") != NULL, "profile:\n%s", text);
+    cr_expect(gone());
+}
