@@ -1,0 +1,82 @@
+/* test_random.c - random conformance: tests/ref/check_random.py draws seeded
+ * cases, computes their answers with the independent numpy reference and
+ * compares them with $OMNIZIP_BUILD/omnizip-run (masks and counts exact, rates
+ * bit-exact, merged embeddings within 1e-5). Needs python3 with numpy: skipped
+ * without them. OMNIZIP_RANDOM_SEED and OMNIZIP_RANDOM_N override the seed and
+ * the case count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#define SCRIPT "tests/ref/check_random.py"
+#define DEFAULT_SEED "20251124"
+#define DEFAULT_N "200"
+
+/* The first interpreter that imports numpy: pyenv shims can shadow Debian's
+ * python3 (which carries python3-numpy) with one that lacks it. */
+static const char *find_python(void)
+{
+    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "%s -c 'import numpy' >/dev/null 2>&1", candidates[i]);
+        int rc = system(cmd);
+        if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
+            return candidates[i];
+    }
+    return NULL;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+/* Only digits reach the shell command line. */
+static int digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+Test(random, reference_conformance, .timeout = 300)
+{
+    const char *py = find_python();
+    if (!py)
+        cr_skip_test("python3 with numpy not found: random conformance not run");
+    cr_assert(access(SCRIPT, R_OK) == 0, "%s not found (run from the repository root)", SCRIPT);
+    const char *seed = env_or("OMNIZIP_RANDOM_SEED", DEFAULT_SEED);
+    const char *n = env_or("OMNIZIP_RANDOM_N", DEFAULT_N);
+    cr_assert(digits(seed) && digits(n), "OMNIZIP_RANDOM_SEED/OMNIZIP_RANDOM_N must be numbers");
+
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s %s --n %s --seed %s 2>&1", py, SCRIPT, n, seed);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "cannot run %s", cmd);
+    /* Keep the summary and the first failures for the report. */
+    char line[4096], first[4][4096], last[4096] = "";
+    int shown = 0;
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "note:", 5) == 0)
+            cr_log_warn("%s", line);
+        else if (shown < 4 && strstr(line, "passed, ") == NULL)
+            snprintf(first[shown++], sizeof first[0], "%s", line);
+        snprintf(last, sizeof last, "%s", line);
+    }
+    int rc = pclose(p);
+    for (int i = 0; i < shown; i++)
+        cr_log_error("%s", first[i]);
+    cr_assert(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+              "%s: exit %d, last line: %s", cmd, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, last);
+    cr_assert(strstr(last, " passed, 0 failed") != NULL, "unexpected summary: %s", last);
+}
