@@ -25,8 +25,14 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
 {
     char *e = ctx->err;
     size_t es = sizeof ctx->err;
-    if (m->memory != OMNIZIP_MEMORY_HOST) {
-        oz_seterr(e, es, "%s: CUDA memory needs the cuda backend (libomnizip_cuda.so)", what);
+    if (m->memory == OMNIZIP_MEMORY_CUDA && !ctx->cuda && ctx->cfg.backend == OMNIZIP_BACKEND_AUTO) {
+        omnizip_status st = oz_cuda_open(&ctx->cuda, e, es);
+        if (st != OMNIZIP_OK)
+            return st;
+    }
+    if (m->memory != OMNIZIP_MEMORY_HOST && !(m->memory == OMNIZIP_MEMORY_CUDA && ctx->cuda)) {
+        oz_seterr(e, es, "%s: memory kind %d needs the cuda backend (backend auto or cuda)", what,
+                  (int)m->memory);
         return OMNIZIP_E_UNSUPPORTED;
     }
     if (oz_dtype_size(m->dtype) == 0) {
@@ -74,6 +80,13 @@ void oz_engine_free(omnizip_ctx *ctx)
     ctx->d = 0;
 }
 
+/* The window scope with radius 0 needs nothing beyond each window's own
+ * rows: bind is skipped and memory stays per-window. */
+static int window_local(const omnizip_ctx *ctx)
+{
+    return ctx->cfg.similarity_scope == OMNIZIP_SCOPE_WINDOW && ctx->cfg.scope_radius == 0;
+}
+
 omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
                               const float *scores, int64_t n_scores, struct omnizip_plan *out)
 {
@@ -88,7 +101,7 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     int64_t *assign = malloc(np * sizeof *assign), *members = malloc(np * sizeof *members);
     int64_t *start = malloc((na + 1) * sizeof *start);
     int64_t *prow = malloc(np * sizeof *prow), *arow = malloc(na * sizeof *arow);
-    double *vnorm = malloc((size_t)(p.n_video ? p.n_video : 1) * sizeof *vnorm);
+    double *vnorm = malloc((size_t)(p.n_video && !window_local(ctx) ? p.n_video : 1) * sizeof *vnorm);
     struct oz_span *spans = malloc((p.n_windows ? p.n_windows : 1) * sizeof *spans);
     if (!sigma || !assign || !members || !start || !prow || !arow || !vnorm || !spans) {
         free(sigma), free(assign), free(members), free(start);
@@ -172,10 +185,13 @@ static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matri
 {
     struct oz_plan *p = &ctx->plan;
     if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL) {
-        int64_t ns = video_spans(ctx, 0, p->n_windows ? p->n_windows - 1 : 0, 0);
+        int64_t ns = p->n_windows ? video_spans(ctx, 0, p->n_windows - 1, 0) : 0;
+        if (ctx->cuda)
+            return oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows, p->n_pool,
+                                 ctx->anchor_rows, p->n_anchors, video, ctx->spans, ns, ctx->sigma,
+                                 ctx->assign, &ctx->cpu.flops, ctx->err, sizeof ctx->err);
         return oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows, p->n_pool, ctx->anchor_rows,
-                            p->n_anchors, video, ctx->spans, p->n_windows ? ns : 0, vnorm,
-                            ctx->sigma, ctx->assign);
+                            p->n_anchors, video, ctx->spans, ns, vnorm, ctx->sigma, ctx->assign);
     }
     int64_t k = ctx->cfg.scope_radius;
     int64_t v_first = p->win[w0].video_off;
@@ -187,10 +203,16 @@ static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matri
         uint32_t hi = (int64_t)i + k >= (int64_t)w1 ? w1 - 1 : (uint32_t)(i + k);
         int64_t a0 = p->win[lo].anchor_first, a1 = p->win[hi].anchor_first + p->win[hi].anchor_count;
         int64_t ns = video_spans(ctx, lo, hi, local);
-        omnizip_status st = oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows + w->pool_first,
-                                         w->pool_count, ctx->anchor_rows + a0, a1 - a0, video,
-                                         ctx->spans, ns, vnorm + (p->win[lo].video_off - v_first),
-                                         ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
+        omnizip_status st =
+            ctx->cuda
+                ? oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows + w->pool_first,
+                                w->pool_count, ctx->anchor_rows + a0, a1 - a0, video, ctx->spans,
+                                ns, ctx->sigma + w->pool_first, ctx->assign + w->pool_first,
+                                &ctx->cpu.flops, ctx->err, sizeof ctx->err)
+                : oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows + w->pool_first, w->pool_count,
+                               ctx->anchor_rows + a0, a1 - a0, video, ctx->spans, ns,
+                               vnorm + (p->win[lo].video_off - v_first),
+                               ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
         if (st != OMNIZIP_OK)
             return st;
         for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
@@ -206,6 +228,11 @@ static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matri
                                     int64_t a0, int64_t a1, int64_t q0, int64_t q1)
 {
     struct oz_plan *p = &ctx->plan;
+    if (ctx->cuda)
+        return oz_cuda_merge_anchors(ctx->cuda, ctx->stream, p, ctx->cfg.g, audio, ctx->anchor_rows,
+                                     ctx->pool_rows, a0, a1, q0, q1, ctx->sigma, ctx->assign,
+                                     ctx->anchors + (a0 - ctx->anchor_base) * ctx->d, ctx->d,
+                                     ctx->err, sizeof ctx->err);
     int64_t d = ctx->d, *start = ctx->member_start + a0;
     memset(start, 0, (size_t)(a1 - a0 + 1) * sizeof *start);
     for (int64_t q = q0; q < q1; q++)
@@ -241,7 +268,7 @@ static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matri
     int64_t *scratch = ctx->member_scratch;
     uint8_t *chosen = ctx->member_chosen;
     for (int64_t c = a0; c < a1; c++) {
-        float *anchor = ctx->anchors + c * d;
+        float *anchor = ctx->anchors + (c - ctx->anchor_base) * d;
         oz_row_f32(audio, ctx->anchor_rows[c], anchor);
         const int64_t *m = fill + start[c - a0];
         int64_t n = start[c - a0 + 1] - start[c - a0];
@@ -260,14 +287,15 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d)
     if (ctx->d == d && ctx->anchors)
         return OMNIZIP_OK;
     const struct oz_plan *p = &ctx->plan;
-    ctx->anchors = malloc((size_t)(p->n_anchors ? p->n_anchors : 1) * (size_t)d * sizeof(float));
-    if (!ctx->anchors)
-        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
     int64_t max_anchor = 0, max_run = 0, k = ctx->cfg.scope_radius;
     for (uint32_t i = 0; i < p->n_windows; i++) {
         max_anchor = p->win[i].anchor_count > max_anchor ? p->win[i].anchor_count : max_anchor;
         max_run = p->win[i].video_len > max_run ? p->win[i].video_len : max_run;
     }
+    int64_t stored = window_local(ctx) ? max_anchor : p->n_anchors;
+    ctx->anchors = malloc((size_t)(stored ? stored : 1) * (size_t)d * sizeof(float));
+    if (!ctx->anchors)
+        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
     if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL || max_anchor * (2 * k + 1) > p->n_anchors)
         max_anchor = p->n_anchors;
     else
@@ -323,7 +351,7 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
     double t0 = oz_now_us();
     struct oz_plan *p = &ctx->plan;
     omnizip_status st = check_bind_rows(ctx, audio, video);
-    if (st != OMNIZIP_OK)
+    if (st != OMNIZIP_OK || window_local(ctx))
         return st;
     int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
     if (ctx->d && d && d != ctx->d) {
@@ -336,10 +364,11 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
     ctx->bound = 0;
     for (int64_t q = 0; q < p->n_pool; q++)
         p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
-    if (p->n_video > 0)
+    if (p->n_video > 0 && !ctx->cuda)
         oz_cpu_norms(&ctx->cpu, video, ctx->spans,
                      video_spans(ctx, 0, p->n_windows - 1, 0), ctx->video_norm);
     audio_rows(ctx, 0, p->n_pool, 0, p->n_anchors, NULL);
+    ctx->anchor_base = 0;
     if (p->n_pool > 0)
         st = cross_windows(ctx, audio, video, ctx->video_norm, 0, p->n_windows, 0);
     if (st == OMNIZIP_OK)
@@ -356,7 +385,7 @@ static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
 {
     size_t es = oz_dtype_size(out->dtype);
     for (int64_t a = 0; a < w->anchor_count; a++) {
-        const float *src = ctx->anchors + (w->anchor_first + a) * ctx->d;
+        const float *src = ctx->anchors + (w->anchor_first + a - ctx->anchor_base) * ctx->d;
         unsigned char *dst = (unsigned char *)out->data + (size_t)(a * out->row_stride) * es;
         if (out->dtype == OMNIZIP_DTYPE_F32) {
             memcpy(dst, src, (size_t)ctx->d * 4);
@@ -380,8 +409,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
                   p->n_windows);
         return OMNIZIP_E_INVALID;
     }
-    int local = ctx->cfg.similarity_scope == OMNIZIP_SCOPE_WINDOW && ctx->cfg.scope_radius == 0;
-    if (!ctx->bound && !local)
+    if (!ctx->bound && !window_local(ctx))
         return fail(ctx, OMNIZIP_E_STATE, "window before bind (the global similarity scope "
                                           "needs the clip's rows first)");
     const struct oz_window *w = &p->win[i];
@@ -413,7 +441,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
         return st;
     const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->cpu.norm;
-    if (!ctx->bound && w->video_len > 0) {
+    if (!ctx->bound && w->video_len > 0 && !ctx->cuda) {
         struct oz_span run = {0, w->video_len};
         oz_cpu_norms(&ctx->cpu, &in->video, &run, 1, ctx->cpu.norm);
     }
@@ -422,6 +450,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
             p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
         audio_rows(ctx, w->pool_first, w->pool_first + w->pool_count, w->anchor_first,
                    w->anchor_first + w->anchor_count, w);
+        ctx->anchor_base = w->anchor_first;
         st = cross_windows(ctx, &in->audio, &in->video, vnorm, i, i + 1, 1);
         if (st == OMNIZIP_OK)
             st = merge_anchors(ctx, &in->audio, w->anchor_first, w->anchor_first + w->anchor_count,
@@ -429,9 +458,16 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
         if (st != OMNIZIP_OK)
             return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "window: out of memory") : st;
     }
-    if (w->video_len > 0)
+    if (w->video_len > 0 && ctx->cuda) {
+        st = oz_cuda_istc(ctx->cuda, ctx->stream, &in->video, 0, w->video_len, p->tpf, w->frames,
+                          w->num_keep, ctx->cfg.dpc_k, out->video_keep, &ctx->cpu.flops, ctx->err,
+                          sizeof ctx->err);
+        if (st != OMNIZIP_OK)
+            return st;
+    } else if (w->video_len > 0) {
         oz_cpu_istc(&ctx->cpu, &in->video, 0, w->video_len, vnorm, p->tpf, w->frames,
                     w->num_keep, ctx->cfg.dpc_k, out->video_keep);
+    }
     if (w->audio_len > 0)
         memcpy(out->audio_state, p->audio_state + w->audio_off, (size_t)w->audio_len);
     if (w->anchor_count > 0)

@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "cpu/cpu.h"
+#include "cuda_loader.h"
 #include "telemetry.h"
 
 struct omnizip_ctx {
@@ -17,7 +18,8 @@ struct omnizip_ctx {
     int planned, bound;
     struct oz_plan plan;
     int64_t d;      /* hidden size, known from bind or the first window */
-    float *anchors; /* merged anchor rows, plan.n_anchors x d */
+    float *anchors; /* merged anchor rows from anchor_base on */
+    int64_t anchor_base;
     float *sigma;   /* per pool token */
     int64_t *assign;
     int64_t *pool_rows, *anchor_rows; /* rows of the audio matrix in use */
@@ -30,6 +32,8 @@ struct omnizip_ctx {
     uint8_t *member_chosen;
     int64_t member_cap;
     struct oz_cpu cpu;
+    struct oz_cuda *cuda; /* the CUDA backend when asked for or fed device memory */
+    void *stream;         /* the host's stream for the call in progress */
     struct oz_telemetry *tel;
     double us_plan, us_bind, us_windows;
 };

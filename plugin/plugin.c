@@ -77,10 +77,6 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
         oz_seterr(err, err_size, "create: mode streaming is not served by this plugin");
         return OMNIZIP_E_UNSUPPORTED;
     }
-    if (cfg.backend == OMNIZIP_BACKEND_CUDA) {
-        oz_seterr(err, err_size, "create: backend cuda is not built into this plugin");
-        return OMNIZIP_E_UNSUPPORTED;
-    }
     omnizip_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         oz_seterr(err, err_size, "create: out of memory");
@@ -89,9 +85,17 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     ctx->cfg = cfg;
     if (host)
         copy_in(&ctx->host, sizeof ctx->host, host, host->struct_size);
+    if (cfg.backend == OMNIZIP_BACKEND_CUDA) {
+        st = oz_cuda_open(&ctx->cuda, err, err_size);
+        if (st != OMNIZIP_OK) {
+            free(ctx);
+            return st;
+        }
+    }
     if (cfg.telemetry == OMNIZIP_TELEMETRY_SHM) {
         st = oz_telemetry_open(&ctx->tel, &cfg, err, err_size);
         if (st != OMNIZIP_OK) {
+            oz_cuda_close(ctx->cuda);
             free(ctx);
             return st;
         }
@@ -106,6 +110,7 @@ static void destroy(omnizip_ctx *ctx)
         return;
     oz_engine_free(ctx);
     oz_cpu_release(&ctx->cpu);
+    oz_cuda_close(ctx->cuda);
     oz_telemetry_close(ctx->tel);
     free(ctx);
 }
@@ -153,10 +158,10 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
 static omnizip_status bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
                            const struct omnizip_matrix *video, void *stream)
 {
-    (void)stream;
     if (!ctx)
         return OMNIZIP_E_INVALID;
     ctx->err[0] = 0;
+    ctx->stream = stream;
     if (!audio || !video)
         return bad(ctx, OMNIZIP_E_INVALID, "bind: audio and video must not be NULL");
     return oz_engine_bind(ctx, audio, video);
@@ -179,6 +184,7 @@ static omnizip_status window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_
     copy_in(&win, sizeof win, in, in->struct_size);
     copy_in(&wout, sizeof wout, out, out->struct_size);
     struct omnizip_window_info info;
+    ctx->stream = win.stream;
     omnizip_status st = oz_engine_window(ctx, i, &win, &wout, &info);
     if (st == OMNIZIP_OK && out->info) {
         uint32_t n = out->info->struct_size < sizeof info ? out->info->struct_size : sizeof info;
@@ -222,6 +228,13 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
     if (!in || !scores || in->struct_size < IMPORTANCE_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: in and scores must not be NULL "
                                            "and in's struct_size must be at least 1.0");
+    if (in->q.memory == OMNIZIP_MEMORY_CUDA && !ctx->cuda) {
+        omnizip_status st = oz_cuda_open(&ctx->cuda, ctx->err, sizeof ctx->err);
+        if (st != OMNIZIP_OK)
+            return st;
+    }
+    if (ctx->cuda)
+        return oz_cuda_importance(ctx->cuda, in, scores, n_scores, ctx->err, sizeof ctx->err);
     return oz_cpu_importance(ctx, in, scores, n_scores);
 }
 

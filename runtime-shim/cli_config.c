@@ -134,12 +134,16 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
         oz_cli_error("config: %s", *err ? err : "rejected");
         rc = OZ_EXIT_PROFILE;
     }
-    /* A valid config the plugin cannot serve (mode: streaming, backend: cuda
-     * without CUDA) is a config problem, not a bad input file: find out now. */
+    /* A valid config the plugin cannot serve is found out now, not as a bad
+     * input file: mode streaming is a config problem (4), a CUDA backend that
+     * will not load or finds no device a plugin problem (5). */
     omnizip_ctx *ctx = NULL;
-    if (rc == OZ_EXIT_OK && p->create(cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK) {
+    omnizip_status st = rc == OZ_EXIT_OK ? p->create(cfg, NULL, &ctx, err, sizeof err) : OMNIZIP_OK;
+    if (st != OMNIZIP_OK) {
         oz_cli_error("config: %s", *err ? err : "the plugin cannot serve it");
-        rc = OZ_EXIT_PROFILE;
+        rc = st == OMNIZIP_E_BACKEND || (st == OMNIZIP_E_UNSUPPORTED && cfg->backend == OMNIZIP_BACKEND_CUDA)
+                 ? OZ_EXIT_PLUGIN
+                 : OZ_EXIT_PROFILE;
     }
     p->destroy(ctx);
     return rc;

@@ -88,6 +88,9 @@ void oz_rank_asc(const double *v, int64_t n, int64_t *order);
  * 3's, the norm floored at 1e-12, is applied as row scales by backends.) */
 void oz_unit_eps(const float *x, int64_t d, float *out);
 
+/* Dot product of two f32 vectors accumulated in double. */
+double oz_dot(const float *a, const float *b, int64_t n);
+
 /* Row r of m converted to f32 (host memory only). */
 void oz_row_f32(const struct omnizip_matrix *m, int64_t r, float *out);
 float oz_f16_to_f32(uint16_t h);

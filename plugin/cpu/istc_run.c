@@ -60,10 +60,7 @@ void oz_cpu_istc(struct oz_cpu *c, const struct omnizip_matrix *video, int64_t r
             oz_dpc_knn_keep(c->gram, tpf, dpc_k, num_keep, &s, k);
         } else {
             for (int64_t j = 0; j < tpf; j++) {
-                const float *a = x + j * ld, *b = prev + j * ld_prev;
-                double dot = 0.0;
-                for (int64_t q = 0; q < d; q++)
-                    dot += (double)a[q] * (double)b[q];
+                double dot = oz_dot(x + j * ld, prev + j * ld_prev, d);
                 s.score[j] = dot * inv_unit(nm[j]) * inv_unit(nm[j - tpf]);
             }
             c->flops += 2.0 * (double)tpf * (double)d;

@@ -62,14 +62,6 @@ void oz_cpu_release(struct oz_cpu *c)
     memset(c, 0, sizeof *c);
 }
 
-static double norm_f32(const float *x, int64_t d)
-{
-    double s = 0.0;
-    for (int64_t k = 0; k < d; k++)
-        s += (double)x[k] * (double)x[k];
-    return sqrt(s);
-}
-
 void oz_cpu_norms(struct oz_cpu *c, const struct omnizip_matrix *m, const struct oz_span *spans,
                   int64_t n_spans, double *norm)
 {
@@ -81,7 +73,7 @@ void oz_cpu_norms(struct oz_cpu *c, const struct omnizip_matrix *m, const struct
                 oz_row_f32(m, spans[s].row + r, c->row);
                 x = c->row;
             }
-            norm[at++] = norm_f32(x, d);
+            norm[at++] = sqrt(oz_dot(x, x, d));
         }
 }
 

@@ -1,0 +1,292 @@
+/*
+ * omnizip-bench: times the compress stage (plan + bind + windows, no file
+ * I/O) of the real libomnizip.so on a workload dump, against the floor set by
+ * the sgemm rate the same BLAS reaches in the same run; and times whole
+ * commands (median wall time, peak RSS of the child).
+ *
+ *   omnizip-bench stage DUMP [--runs N] [--set k=v]...   one JSON line
+ *   omnizip-bench proc --runs N -- CMD ARGS...           one JSON line
+ *   omnizip-bench importance T [--runs N]                one JSON line
+ */
+#include <cblas.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "safetensors.h"
+#include <omnizip/omnizip.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The attainable sgemm rate of this BLAS here: a square product, best of 3. */
+static double sgemm_gflops(void)
+{
+    const int n = 2048;
+    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)(i % 13) * 0.01f;
+        b[i] = (float)(i % 7) * 0.02f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_ms();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = now_ms() - t0;
+        best = t < best ? t : best;
+    }
+    free(a), free(b), free(c);
+    return 2.0 * n * (double)n * n / (best * 1e6);
+}
+
+static const struct omnizip_plugin *load_plugin(void)
+{
+    const char *path = getenv("OMNIZIP_PLUGIN") ? getenv("OMNIZIP_PLUGIN") : "build/libomnizip.so";
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    omnizip_plugin_entry_fn entry = h ? (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL) : NULL;
+    const struct omnizip_plugin *p = entry ? entry(OMNIZIP_ABI_VERSION) : NULL;
+    if (!p)
+        fprintf(stderr, "omnizip-bench: cannot load %s: %s\n", path, dlerror());
+    return p;
+}
+
+struct runs {
+    int64_t *start, *len;
+    uint32_t n;
+};
+
+static void find_runs(const int64_t *ids, int64_t l, int64_t id, struct runs *r)
+{
+    r->start = calloc((size_t)l + 1, 8);
+    r->len = calloc((size_t)l + 1, 8);
+    for (int64_t p = 0; p < l; p++) {
+        if (ids[p] != id)
+            continue;
+        if (r->n && r->start[r->n - 1] + r->len[r->n - 1] == p)
+            r->len[r->n - 1]++;
+        else
+            r->start[r->n] = p, r->len[r->n++] = 1;
+    }
+}
+
+static int stage(int argc, char **argv)
+{
+    char err[512];
+    int runs = 5;
+    const struct omnizip_plugin *p = load_plugin();
+    if (!p || argc < 1)
+        return 1;
+    oz_st_file *f;
+    if (oz_st_open(argv[0], &f, err, sizeof err) != OMNIZIP_OK) {
+        fprintf(stderr, "omnizip-bench: %s\n", err);
+        return 1;
+    }
+    struct omnizip_config cfg = {.struct_size = sizeof cfg};
+    p->config_default(&cfg);
+    p->config_set(&cfg, "rho_audio", "0.3", err, sizeof err);
+    p->config_set(&cfg, "rho_video", "0.6", err, sizeof err);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            runs = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+            char kv[256];
+            snprintf(kv, sizeof kv, "%s", argv[++i]);
+            char *eq = strchr(kv, '=');
+            if (!eq || p->config_set(&cfg, kv, (*eq = 0, eq + 1), err, sizeof err) != OMNIZIP_OK) {
+                fprintf(stderr, "omnizip-bench: --set %s: %s\n", argv[i], err);
+                return 2;
+            }
+        }
+    }
+    const struct oz_st_tensor *emb = oz_st_find(f, "inputs_embeds"), *ids = oz_st_find(f, "input_ids");
+    const struct oz_st_tensor *sc = oz_st_find(f, "audio_scores"), *grid = oz_st_find(f, "video_grid_thw");
+    int64_t l = ids->count, d = emb->shape[emb->rank - 1];
+    const int64_t *g = grid->data;
+    struct runs ar = {0}, vr = {0};
+    find_runs(ids->data, l, atoll(oz_st_meta(f, "audio_token_id")), &ar);
+    find_runs(ids->data, l, atoll(oz_st_meta(f, "video_token_id")), &vr);
+    int64_t tpf = (g[1] / 2) * (g[2] / 2);
+    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = vr.n, .n_audio_runs = ar.n,
+                                 .video_run_len = vr.len, .audio_run_len = ar.len,
+                                 .tokens_per_frame = tpf, .grid_t = g[0],
+                                 .video_run_start = vr.start, .audio_run_start = ar.start};
+    struct omnizip_matrix whole = {(void *)emb->data, l, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    omnizip_ctx *ctx;
+    if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK) {
+        fprintf(stderr, "omnizip-bench: %s\n", err);
+        return 1;
+    }
+    uint8_t *astate = malloc((size_t)l), *vkeep = malloc((size_t)l);
+    float *anchors = malloc((size_t)(sc->count + 1) * d * 4);
+    double *tp = calloc((size_t)runs, 8), *tb = calloc((size_t)runs, 8), *tw = calloc((size_t)runs, 8);
+    double *tt = calloc((size_t)runs, 8);
+    struct omnizip_plan plan = {.struct_size = sizeof plan};
+    int64_t n_pool = 0, even = 0, odd = 0;
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
+    for (int r = -1; r < runs; r++) { /* run -1 warms caches and BLAS threads */
+        double t0 = now_ms();
+        if (p->plan(ctx, &lay, sc->data, sc->count, &plan) != OMNIZIP_OK)
+            return fprintf(stderr, "plan: %s\n", p->last_error(ctx)), 1;
+        double t1 = now_ms();
+        if (p->bind(ctx, &whole, &whole, NULL) != OMNIZIP_OK)
+            return fprintf(stderr, "bind: %s\n", p->last_error(ctx)), 1;
+        double t2 = now_ms();
+        n_pool = even = odd = 0;
+        for (uint32_t i = 0; i < plan.n_windows; i++) {
+            int64_t alen = i < ar.n ? ar.len[i] : 0, vlen = i < vr.n ? vr.len[i] : 0;
+            struct omnizip_window_info info = {.struct_size = sizeof info};
+            struct omnizip_window_in in = {.struct_size = sizeof in,
+                .audio = {(float *)emb->data + (i < ar.n ? ar.start[i] : 0) * d, alen, d, d, 0, 0},
+                .video = {(float *)emb->data + (i < vr.n ? vr.start[i] : 0) * d, vlen, d, d, 0, 0}};
+            struct omnizip_window_out out = {.struct_size = sizeof out, .audio_state = astate,
+                .audio_capacity = l, .video_keep = vkeep, .video_capacity = l,
+                .anchors = {anchors, sc->count + 1, d, d, 0, 0}, .info = &info};
+            if (p->window(ctx, i, &in, &out) != OMNIZIP_OK)
+                return fprintf(stderr, "window %u: %s\n", i, p->last_error(ctx)), 1;
+            for (int64_t j = 0; j < alen; j++)
+                n_pool += astate[j] == OMNIZIP_AUDIO_PRUNED || astate[j] == OMNIZIP_AUDIO_MERGED;
+            int64_t frames = tpf ? vlen / tpf : 0;
+            even += (frames + 1) / 2;
+            odd += frames / 2;
+        }
+        double t3 = now_ms();
+        if (r >= 0)
+            tp[r] = t1 - t0, tb[r] = t2 - t1, tw[r] = t3 - t2, tt[r] = t3 - t0;
+    }
+    /* Pool = remaining minus anchors; the audio_state count above includes
+     * neither kept nor anchor tokens. */
+    double n_video = (double)plan.video_in, n_anchor = (double)plan.audio_anchors;
+    double fl_cross = 2.0 * d * (double)n_pool * (n_video + n_anchor);
+    double fl_istc = (double)d * tpf * tpf * even + 2.0 * d * tpf * odd;
+    /* Working memory: the peak beyond what the process held before and the
+     * input rows it touched (the mapped file). */
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
+    double extra_mb = (ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0 - (double)emb->nbytes / 1048576.0;
+    double rate = sgemm_gflops();
+    double mt = median(tt, runs), floor_ms = (fl_cross + fl_istc) / (rate * 1e6);
+    printf("{\"workload\":\"%s\",\"runs\":%d,\"windows\":%u,\"hidden\":%lld,\"n_pool\":%lld,"
+           "\"n_anchor\":%.0f,\"n_video\":%.0f,\"ms_plan\":%.3f,\"ms_bind\":%.3f,\"ms_windows\":%.3f,"
+           "\"ms_total\":%.3f,\"gflop_cross\":%.3f,\"gflop_istc\":%.3f,\"sgemm_gflops\":%.1f,"
+           "\"ms_floor\":%.3f,\"x_floor\":%.3f,\"achieved_gflops\":%.1f,\"kept\":%lld,"
+           "\"scope\":\"%s\",\"extra_mb\":%.1f}\n",
+           argv[0], runs, plan.n_windows, (long long)d, (long long)n_pool, n_anchor, n_video,
+           median(tp, runs), median(tb, runs), median(tw, runs), mt, fl_cross / 1e9, fl_istc / 1e9,
+           rate, floor_ms, mt / floor_ms, (fl_cross + fl_istc) / (mt * 1e6),
+           (long long)(plan.audio_kept + plan.video_kept),
+           cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window", extra_mb);
+    p->destroy(ctx);
+    oz_st_close(f);
+    return 0;
+}
+
+static int proc(int argc, char **argv)
+{
+    int runs = 5, at = 0;
+    if (argc >= 2 && !strcmp(argv[0], "--runs"))
+        runs = atoi(argv[1]), at = 2;
+    if (at < argc && !strcmp(argv[at], "--"))
+        at++;
+    if (at >= argc)
+        return 2;
+    double *t = calloc((size_t)runs, 8);
+    long rss = 0;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        pid_t pid = fork();
+        if (pid == 0) {
+            execvp(argv[at], argv + at);
+            _exit(127);
+        }
+        int st;
+        struct rusage ru;
+        wait4(pid, &st, 0, &ru);
+        t[r] = now_ms() - t0;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            return fprintf(stderr, "omnizip-bench: %s failed\n", argv[at]), 1;
+        rss = ru.ru_maxrss > rss ? ru.ru_maxrss : rss;
+    }
+    printf("{\"command\":\"%s\",\"runs\":%d,\"ms_median\":%.1f,\"peak_rss_mb\":%.1f}\n", argv[at],
+           runs, median(t, runs), rss / 1024.0);
+    return 0;
+}
+
+/* Audio importance at Qwen2.5-Omni's audio encoder shape (20 heads x 64). */
+static int importance(int argc, char **argv)
+{
+    char err[512];
+    int64_t t = argc > 0 ? atoll(argv[0]) : 15000;
+    int runs = argc > 2 && !strcmp(argv[1], "--runs") ? atoi(argv[2]) : 3;
+    const struct omnizip_plugin *p = load_plugin();
+    struct omnizip_config cfg = {.struct_size = sizeof cfg};
+    omnizip_ctx *ctx;
+    if (!p)
+        return 1;
+    p->config_default(&cfg);
+    if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK)
+        return fprintf(stderr, "%s\n", err), 1;
+    const int64_t h = 20, hd = 64;
+    float *q = malloc((size_t)(h * t * hd) * 4), *k = malloc((size_t)(h * t * hd) * 4);
+    float *s = malloc((size_t)(t / 2) * 4);
+    uint32_t x = 12345;
+    for (int64_t i = 0; i < h * t * hd; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        q[i] = (float)(x % 2001) / 1000.0f - 1.0f;
+        k[i] = (float)((x >> 11) % 2001) / 1000.0f - 1.0f;
+    }
+    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = (uint32_t)h, .pool = 2,
+        .q = {q, h * t, hd, hd, 0, 0}, .k = {k, h * t, hd, hd, 0, 0}};
+    double *tm = calloc((size_t)runs, 8);
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        if (p->audio_importance(ctx, &in, s, t / 2) != OMNIZIP_OK)
+            return fprintf(stderr, "%s\n", p->last_error(ctx)), 1;
+        tm[r] = now_ms() - t0;
+    }
+    double flops = 2.0 * 2.0 * (double)h * t * t * hd;
+    double ms = median(tm, runs);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"importance_T\":%lld,\"heads\":%lld,\"head_dim\":%lld,\"ms_median\":%.1f,"
+           "\"gflops\":%.1f,\"input_mb\":%.1f,\"peak_rss_mb\":%.1f}\n", (long long)t,
+           (long long)h, (long long)hd, ms, flops / (ms * 1e6), 2.0 * h * t * hd * 4 / 1048576.0,
+           ru.ru_maxrss / 1024.0);
+    p->destroy(ctx);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "stage"))
+        return stage(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "proc"))
+        return proc(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "importance"))
+        return importance(argc - 2, argv + 2);
+    fprintf(stderr, "usage: omnizip-bench stage DUMP [--runs N] [--set k=v]... | proc [--runs N] "
+                    "-- CMD... | importance T [--runs N]\n");
+    return 2;
+}
