@@ -24,7 +24,17 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-PLUGIN_LIBS := -lyaml -lopenblas -lm -lpthread -lrt -ldl
+# The plugin runs its own (or the host's) threads, so it links OpenBLAS's
+# single-threaded build where Debian ships it (libopenblas0-serial): BLAS
+# threads on top of ours would oversubscribe the cores.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+OPENBLAS_SERIAL ?= /usr/lib/$(MULTIARCH)/openblas-serial
+ifneq ($(wildcard $(OPENBLAS_SERIAL)/libopenblas.so.0),)
+BLAS_LIBS := $(OPENBLAS_SERIAL)/libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL)
+else
+BLAS_LIBS := -lopenblas
+endif
+PLUGIN_LIBS := -lyaml $(BLAS_LIBS) -lm -lpthread -lrt -ldl
 SHIM_LIBS := -ljansson -ldl -lm -lpthread -lrt
 INSPECT_LIBS := -lncursesw -ltinfo
 
@@ -89,7 +99,7 @@ test: all $(TEST_BIN) $(FIXTURE_SO)
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
-	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) -lopenblas
+	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS)
 
 # Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
 bench: all $(B)/omnizip-bench

@@ -6,6 +6,58 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+static void exec_run(const struct oz_exec *x, uint32_t n, omnizip_task_fn fn, void *arg)
+{
+    omnizip_ctx *ctx = x->self;
+    if (ctx->host.parallel_for)
+        ctx->host.parallel_for(ctx->host.user, n, fn, arg);
+    else if (ctx->pool)
+        oz_pool_run(ctx->pool, n, fn, arg);
+    else
+        for (uint32_t i = 0; i < n; i++)
+            fn(arg, i);
+}
+
+omnizip_status oz_engine_init(omnizip_ctx *ctx, char *err, size_t err_size)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t tasks = ctx->cfg.threads > 0 ? (uint32_t)ctx->cfg.threads
+                                          : (uint32_t)(cores > 0 ? (cores < 64 ? cores : 64) : 1);
+    ctx->work = calloc(tasks, sizeof *ctx->work);
+    if (!ctx->work) {
+        oz_seterr(err, err_size, "create: out of memory");
+        return OMNIZIP_E_NOMEM;
+    }
+    ctx->exec = (struct oz_exec){tasks, ctx->work, exec_run, ctx};
+    /* Without threads the tasks still run, one after the other. */
+    if (!ctx->host.parallel_for && tasks > 1 && oz_pool_create(&ctx->pool, tasks - 1) != OMNIZIP_OK)
+        ctx->pool = NULL;
+    return OMNIZIP_OK;
+}
+
+void oz_engine_release(omnizip_ctx *ctx)
+{
+    oz_engine_free(ctx);
+    oz_pool_destroy(ctx->pool);
+    for (uint32_t t = 0; ctx->work && t < ctx->exec.tasks; t++)
+        oz_cpu_release(&ctx->work[t]);
+    free(ctx->work);
+    ctx->work = NULL;
+    ctx->pool = NULL;
+}
+
+/* FLOPs the tasks did since the last call. */
+static double take_flops(omnizip_ctx *ctx)
+{
+    double f = 0.0;
+    for (uint32_t t = 0; t < ctx->exec.tasks; t++) {
+        f += ctx->work[t].flops;
+        ctx->work[t].flops = 0.0;
+    }
+    return f;
+}
 
 double oz_now_us(void)
 {
@@ -69,6 +121,10 @@ void oz_engine_free(omnizip_ctx *ctx)
     free(ctx->anchor_rows);
     free(ctx->video_norm);
     free(ctx->spans);
+    free(ctx->jobs);
+    free(ctx->video_keep);
+    ctx->jobs = NULL;
+    ctx->video_keep = NULL;
     ctx->pool_rows = ctx->anchor_rows = NULL;
     ctx->video_norm = NULL;
     ctx->spans = NULL;
@@ -103,9 +159,15 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     int64_t *prow = malloc(np * sizeof *prow), *arow = malloc(na * sizeof *arow);
     double *vnorm = malloc((size_t)(p.n_video && !window_local(ctx) ? p.n_video : 1) * sizeof *vnorm);
     struct oz_span *spans = malloc((p.n_windows ? p.n_windows : 1) * sizeof *spans);
-    if (!sigma || !assign || !members || !start || !prow || !arow || !vnorm || !spans) {
+    int64_t n_frames = 0;
+    for (uint32_t i = 0; i < p.n_windows; i++)
+        n_frames += p.win[i].frames;
+    struct oz_frame_job *jobs = malloc((size_t)(n_frames ? n_frames : 1) * sizeof *jobs);
+    uint8_t *vkeep = malloc((size_t)(p.n_video && !window_local(ctx) ? p.n_video : 1));
+    if (!sigma || !assign || !members || !start || !prow || !arow || !vnorm || !spans || !jobs ||
+        !vkeep) {
         free(sigma), free(assign), free(members), free(start);
-        free(prow), free(arow), free(vnorm), free(spans);
+        free(prow), free(arow), free(vnorm), free(spans), free(jobs), free(vkeep);
         oz_plan_free(&p);
         return fail(ctx, OMNIZIP_E_NOMEM, "plan: out of memory");
     }
@@ -119,6 +181,8 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     ctx->anchor_rows = arow;
     ctx->video_norm = vnorm;
     ctx->spans = spans;
+    ctx->jobs = jobs;
+    ctx->video_keep = vkeep;
     ctx->planned = 1;
     ctx->us_bind = ctx->us_windows = 0.0;
     if (ctx->tel)
@@ -189,8 +253,8 @@ static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matri
         if (ctx->cuda)
             return oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows, p->n_pool,
                                  ctx->anchor_rows, p->n_anchors, video, ctx->spans, ns, ctx->sigma,
-                                 ctx->assign, &ctx->cpu.flops, ctx->err, sizeof ctx->err);
-        return oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows, p->n_pool, ctx->anchor_rows,
+                                 ctx->assign, &ctx->work[0].flops, ctx->err, sizeof ctx->err);
+        return oz_cpu_cross(&ctx->exec, audio, ctx->pool_rows, p->n_pool, ctx->anchor_rows,
                             p->n_anchors, video, ctx->spans, ns, vnorm, ctx->sigma, ctx->assign);
     }
     int64_t k = ctx->cfg.scope_radius;
@@ -208,8 +272,8 @@ static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matri
                 ? oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows + w->pool_first,
                                 w->pool_count, ctx->anchor_rows + a0, a1 - a0, video, ctx->spans,
                                 ns, ctx->sigma + w->pool_first, ctx->assign + w->pool_first,
-                                &ctx->cpu.flops, ctx->err, sizeof ctx->err)
-                : oz_cpu_cross(&ctx->cpu, audio, ctx->pool_rows + w->pool_first, w->pool_count,
+                                &ctx->work[0].flops, ctx->err, sizeof ctx->err)
+                : oz_cpu_cross(&ctx->exec, audio, ctx->pool_rows + w->pool_first, w->pool_count,
                                ctx->anchor_rows + a0, a1 - a0, video, ctx->spans, ns,
                                vnorm + (p->win[lo].video_off - v_first),
                                ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
@@ -300,8 +364,9 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d)
         max_anchor = p->n_anchors;
     else
         max_anchor *= 2 * k + 1;
-    if (oz_cpu_reserve(&ctx->cpu, d, max_anchor, p->tpf, max_run) != OMNIZIP_OK)
-        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
+    for (uint32_t t = 0; t < ctx->exec.tasks; t++)
+        if (oz_cpu_reserve(&ctx->work[t], d, max_anchor, p->tpf, max_run) != OMNIZIP_OK)
+            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
     ctx->d = d;
     return OMNIZIP_OK;
 }
@@ -365,7 +430,7 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
     for (int64_t q = 0; q < p->n_pool; q++)
         p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
     if (p->n_video > 0 && !ctx->cuda)
-        oz_cpu_norms(&ctx->cpu, video, ctx->spans,
+        oz_cpu_norms(&ctx->exec, video, ctx->spans,
                      video_spans(ctx, 0, p->n_windows - 1, 0), ctx->video_norm);
     audio_rows(ctx, 0, p->n_pool, 0, p->n_anchors, NULL);
     ctx->anchor_base = 0;
@@ -375,6 +440,19 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         st = merge_anchors(ctx, audio, 0, p->n_anchors, 0, p->n_pool);
     if (st != OMNIZIP_OK)
         return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "bind: out of memory") : st;
+    /* With the whole clip at hand, every frame of every run is decided here
+     * at once: the frames run in parallel, and window() only hands out. */
+    if (!ctx->cuda) {
+        int64_t n_jobs = 0;
+        for (uint32_t i = 0; i < p->n_windows; i++) {
+            const struct oz_window *w = &p->win[i];
+            if (w->video_len > 0)
+                oz_cpu_istc_run(w->video_row, w->video_len, ctx->video_norm + w->video_off, p->tpf,
+                                w->frames, w->num_keep, ctx->video_keep + w->video_off, ctx->jobs,
+                                &n_jobs);
+        }
+        oz_cpu_frames(&ctx->exec, video, ctx->jobs, n_jobs, p->tpf, ctx->cfg.dpc_k);
+    }
     ctx->bound = 1;
     ctx->us_bind += oz_now_us() - t0;
     return OMNIZIP_OK;
@@ -440,10 +518,10 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     }
     if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
         return st;
-    const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->cpu.norm;
+    const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->work[0].norm;
     if (!ctx->bound && w->video_len > 0 && !ctx->cuda) {
         struct oz_span run = {0, w->video_len};
-        oz_cpu_norms(&ctx->cpu, &in->video, &run, 1, ctx->cpu.norm);
+        oz_cpu_norms(&ctx->exec, &in->video, &run, 1, ctx->work[0].norm);
     }
     if (!ctx->bound && w->anchor_count + w->pool_count > 0) {
         for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
@@ -460,13 +538,17 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     }
     if (w->video_len > 0 && ctx->cuda) {
         st = oz_cuda_istc(ctx->cuda, ctx->stream, &in->video, 0, w->video_len, p->tpf, w->frames,
-                          w->num_keep, ctx->cfg.dpc_k, out->video_keep, &ctx->cpu.flops, ctx->err,
+                          w->num_keep, ctx->cfg.dpc_k, out->video_keep, &ctx->work[0].flops, ctx->err,
                           sizeof ctx->err);
         if (st != OMNIZIP_OK)
             return st;
+    } else if (w->video_len > 0 && ctx->bound) {
+        memcpy(out->video_keep, ctx->video_keep + w->video_off, (size_t)w->video_len);
     } else if (w->video_len > 0) {
-        oz_cpu_istc(&ctx->cpu, &in->video, 0, w->video_len, vnorm, p->tpf, w->frames,
-                    w->num_keep, ctx->cfg.dpc_k, out->video_keep);
+        int64_t n_jobs = 0;
+        oz_cpu_istc_run(0, w->video_len, vnorm, p->tpf, w->frames, w->num_keep, out->video_keep,
+                        ctx->jobs, &n_jobs);
+        oz_cpu_frames(&ctx->exec, &in->video, ctx->jobs, n_jobs, p->tpf, ctx->cfg.dpc_k);
     }
     if (w->audio_len > 0)
         memcpy(out->audio_state, p->audio_state + w->audio_off, (size_t)w->audio_len);
@@ -479,8 +561,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
             merged += p->audio_state[p->pool[w->pool_first + q]] == OMNIZIP_AUDIO_MERGED;
         info->audio_merged = merged;
     }
-    info->flops = ctx->cpu.flops;
-    ctx->cpu.flops = 0.0;
+    info->flops = take_flops(ctx);
     info->micros = oz_now_us() - t0;
     ctx->us_windows += info->micros;
     if (ctx->tel)

@@ -31,7 +31,11 @@ struct omnizip_ctx {
     int64_t *member_scratch; /* their ranking */
     uint8_t *member_chosen;
     int64_t member_cap;
-    struct oz_cpu cpu;
+    struct oz_cpu *work;  /* one scratch area per parallel task */
+    struct oz_exec exec;  /* how stages run in parallel */
+    struct oz_pool *pool; /* internal threads when the host lends none */
+    struct oz_frame_job *jobs; /* stage-3 frames awaiting a decision */
+    uint8_t *video_keep;  /* every run's mask, decided at bind (CPU) */
     struct oz_cuda *cuda; /* the CUDA backend when asked for or fed device memory */
     void *stream;         /* the host's stream for the call in progress */
     struct oz_telemetry *tel;
@@ -57,5 +61,11 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
                                  float *scores, int64_t n_scores);
 
 double oz_now_us(void);
+
+/* Sets up the parallel tasks (config threads, or one per core) and their
+ * scratch; the pool only when the host lends no parallel-for. */
+omnizip_status oz_engine_init(omnizip_ctx *ctx, char *err, size_t err_size);
+/* Joins the pool and frees everything the context holds. */
+void oz_engine_release(omnizip_ctx *ctx);
 
 #endif

@@ -85,9 +85,14 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     ctx->cfg = cfg;
     if (host)
         copy_in(&ctx->host, sizeof ctx->host, host, host->struct_size);
+    if ((st = oz_engine_init(ctx, err, err_size)) != OMNIZIP_OK) {
+        free(ctx);
+        return st;
+    }
     if (cfg.backend == OMNIZIP_BACKEND_CUDA) {
         st = oz_cuda_open(&ctx->cuda, err, err_size);
         if (st != OMNIZIP_OK) {
+            oz_engine_release(ctx);
             free(ctx);
             return st;
         }
@@ -96,6 +101,7 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
         st = oz_telemetry_open(&ctx->tel, &cfg, err, err_size);
         if (st != OMNIZIP_OK) {
             oz_cuda_close(ctx->cuda);
+            oz_engine_release(ctx);
             free(ctx);
             return st;
         }
@@ -108,8 +114,7 @@ static void destroy(omnizip_ctx *ctx)
 {
     if (!ctx)
         return;
-    oz_engine_free(ctx);
-    oz_cpu_release(&ctx->cpu);
+    oz_engine_release(ctx);
     oz_cuda_close(ctx->cuda);
     oz_telemetry_close(ctx->tel);
     free(ctx);

@@ -27,33 +27,62 @@ struct oz_cpu {
     float *gram;     /* tpf x tpf */
     double *score, *rho, *norm;
     int64_t *order;
+    float *part;  /* this task's sigma maxima for a pool chunk */
     double flops; /* arithmetic done since the last reset */
 };
+
+/* How a stage runs in parallel: `tasks` tasks, task t using work[t] as its
+ * scratch; run() executes fn(arg, t) for every t and returns when all are
+ * done (the host's parallel-for, the internal pool, or a plain loop). BLAS
+ * is the single-threaded build, so parallelism is all here. */
+struct oz_exec {
+    uint32_t tasks;
+    struct oz_cpu *work;
+    void (*run)(const struct oz_exec *x, uint32_t n, omnizip_task_fn fn, void *arg);
+    void *self;
+};
+
+/* One frame of stage 3: frame t of the run starting at `row` (norms
+ * norm[tpf] of that frame, the previous frame's just before them). */
+struct oz_frame_job {
+    int64_t row, t, num_keep;
+    const double *norm;
+    uint8_t *keep;
+};
+
+struct oz_pool;
+omnizip_status oz_pool_create(struct oz_pool **out, uint32_t threads);
+void oz_pool_run(struct oz_pool *p, uint32_t n, omnizip_task_fn fn, void *arg);
+void oz_pool_destroy(struct oz_pool *p);
 
 omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int64_t tpf,
                               int64_t run);
 void oz_cpu_release(struct oz_cpu *c);
 
 /* Euclidean norms of the rows of `spans` of m, concatenated into norm[]. */
-void oz_cpu_norms(struct oz_cpu *c, const struct omnizip_matrix *m, const struct oz_span *spans,
-                  int64_t n_spans, double *norm);
+void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
+                  const struct oz_span *spans, int64_t n_spans, double *norm);
 
 /* sigma and the assigned anchor (an index into anchor_rows, -1 with no
  * anchor) of each pool token. pool_rows/anchor_rows are rows of `audio`;
  * the video in scope is the rows of `spans` of `video`, with norms vnorm[]
  * (spans concatenated). With no video in scope sigma is the best anchor
  * similarity (ALGORITHM.md 1.4). */
-omnizip_status oz_cpu_cross(struct oz_cpu *c, const struct omnizip_matrix *audio,
+omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
                             int64_t n_anchor, const struct omnizip_matrix *video,
                             const struct oz_span *spans, int64_t n_spans, const double *vnorm,
                             float *sigma, int64_t *assign);
 
-/* Stage 3 on one video run: the run is rows [row, row + n) of `video` with
- * norms norm[n]; keep[n] gets 0/1. */
-void oz_cpu_istc(struct oz_cpu *c, const struct omnizip_matrix *video, int64_t row, int64_t n,
-                 const double *norm, int64_t tpf, int64_t frames, int64_t num_keep,
-                 int32_t dpc_k, uint8_t *keep);
+/* Stage 3 on a run: rows [row, row + n) of `video` with norms norm[n];
+ * keep[n] gets 0/1. Whole-run cases are settled here; the frames that need
+ * a decision are appended to jobs[*n_jobs] for oz_cpu_frames. */
+void oz_cpu_istc_run(int64_t row, int64_t n, const double *norm, int64_t tpf, int64_t frames,
+                     int64_t num_keep, uint8_t *keep, struct oz_frame_job *jobs, int64_t *n_jobs);
+
+/* Decides every frame job, in parallel over x's tasks. */
+void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,
+                   const struct oz_frame_job *jobs, int64_t n_jobs, int64_t tpf, int32_t dpc_k);
 
 /* Pointer to row r of a host matrix. */
 static inline const void *oz_row_ptr(const struct omnizip_matrix *m, int64_t r)

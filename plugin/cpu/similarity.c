@@ -37,7 +37,7 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int6
         !grow((void **)&c->row, D * 4) || !grow((void **)&c->frames, 2 * T * D * 4) ||
         !grow((void **)&c->gram, T * T * 4) || !grow((void **)&c->score, T * 8) ||
         !grow((void **)&c->rho, T * 8) || !grow((void **)&c->order, T * 8) ||
-        !grow((void **)&c->norm, R * 8))
+        !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, CHUNK * 4))
         return OMNIZIP_E_NOMEM;
     c->d = d;
     c->anchor_cap = anchors;
@@ -59,22 +59,42 @@ void oz_cpu_release(struct oz_cpu *c)
     free(c->rho);
     free(c->order);
     free(c->norm);
+    free(c->part);
     memset(c, 0, sizeof *c);
 }
 
-void oz_cpu_norms(struct oz_cpu *c, const struct omnizip_matrix *m, const struct oz_span *spans,
-                  int64_t n_spans, double *norm)
+struct norms_arg {
+    const struct oz_exec *x;
+    const struct omnizip_matrix *m;
+    const struct oz_span *spans;
+    int64_t n_spans;
+    double *norm;
+};
+
+static void norms_task(void *arg, uint32_t t)
 {
-    int64_t d = m->cols, at = 0;
-    for (int64_t s = 0; s < n_spans; s++)
-        for (int64_t r = 0; r < spans[s].len; r++) {
-            const float *x = oz_row_ptr(m, spans[s].row + r);
-            if (m->dtype != OMNIZIP_DTYPE_F32) {
-                oz_row_f32(m, spans[s].row + r, c->row);
-                x = c->row;
+    const struct norms_arg *a = arg;
+    struct oz_cpu *c = &a->x->work[t];
+    int64_t d = a->m->cols, at = 0;
+    for (int64_t s = 0; s < a->n_spans; s++) {
+        if (s % a->x->tasks == t)
+            for (int64_t r = 0; r < a->spans[s].len; r++) {
+                const float *v = oz_row_ptr(a->m, a->spans[s].row + r);
+                if (a->m->dtype != OMNIZIP_DTYPE_F32) {
+                    oz_row_f32(a->m, a->spans[s].row + r, c->row);
+                    v = c->row;
+                }
+                a->norm[at + r] = sqrt(oz_dot(v, v, d));
             }
-            norm[at++] = sqrt(oz_dot(x, x, d));
-        }
+        at += a->spans[s].len;
+    }
+}
+
+void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
+                  const struct oz_span *spans, int64_t n_spans, double *norm)
+{
+    struct norms_arg a = {x, m, spans, n_spans, norm};
+    x->run(x, x->tasks, norms_task, &a);
 }
 
 static void unit_rows(struct oz_cpu *c, const struct omnizip_matrix *m, const int64_t *rows,
@@ -101,29 +121,70 @@ static void scaled_row_max(const float *prod, int64_t rows, int64_t cols, const 
     }
 }
 
-/* One video block against the pool chunk: B is the block's f32 rows. */
-static void video_block(struct oz_cpu *c, const float *b, int64_t ldb, int64_t nb, int64_t np,
-                        const double *vnorm, float *sigma)
+/* One video block against the pool chunk (in work[0].pool_u); b holds the
+ * block's f32 rows. */
+static void video_block(struct oz_cpu *c, const float *pool_u, const float *b, int64_t ldb,
+                        int64_t nb, int64_t np, const double *vnorm)
 {
     int64_t d = c->d;
     float scale[VBLOCK];
     for (int64_t j = 0; j < nb; j++)
         scale[j] = (float)(1.0 / (vnorm[j] + 1e-6));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)np, (int)nb, (int)d, 1.0f,
-                c->pool_u, (int)d, b, (int)ldb, 0.0f, c->prod, (int)nb);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)np, (int)nb, (int)d, 1.0f, pool_u,
+                (int)d, b, (int)ldb, 0.0f, c->prod, (int)nb);
     c->flops += 2.0 * (double)np * (double)nb * (double)d;
-    scaled_row_max(c->prod, np, nb, scale, sigma);
+    scaled_row_max(c->prod, np, nb, scale, c->part);
 }
 
-omnizip_status oz_cpu_cross(struct oz_cpu *c, const struct omnizip_matrix *audio,
+struct cross_arg {
+    const struct oz_exec *x;
+    const float *pool_u;
+    int64_t np;
+    const struct omnizip_matrix *video;
+    const struct oz_span *spans;
+    int64_t n_spans;
+    const double *vnorm;
+};
+
+/* Task t takes every tasks-th block of the video in scope into its part[]. */
+static void cross_task(void *arg, uint32_t t)
+{
+    const struct cross_arg *a = arg;
+    struct oz_cpu *c = &a->x->work[t];
+    const struct omnizip_matrix *v = a->video;
+    for (int64_t r = 0; r < a->np; r++)
+        c->part[r] = -INFINITY;
+    int64_t at = 0, k = 0;
+    for (int64_t s = 0; s < a->n_spans; s++)
+        for (int64_t b0 = 0; b0 < a->spans[s].len; b0 += VBLOCK, k++) {
+            int64_t nb = a->spans[s].len - b0 < VBLOCK ? a->spans[s].len - b0 : VBLOCK;
+            int64_t row = a->spans[s].row + b0;
+            if (k % a->x->tasks == t) {
+                if (v->dtype == OMNIZIP_DTYPE_F32) {
+                    video_block(c, a->pool_u, oz_row_ptr(v, row), v->row_stride, nb, a->np,
+                                a->vnorm + at);
+                } else {
+                    for (int64_t r = 0; r < nb; r++)
+                        oz_row_f32(v, row + r, c->block + r * v->cols);
+                    video_block(c, a->pool_u, c->block, v->cols, nb, a->np, a->vnorm + at);
+                }
+            }
+            at += nb;
+        }
+}
+
+omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
                             int64_t n_anchor, const struct omnizip_matrix *video,
                             const struct oz_span *spans, int64_t n_spans, const double *vnorm,
                             float *sigma, int64_t *assign)
 {
-    int64_t d = audio->cols;
-    if (oz_cpu_reserve(c, d, n_anchor, c->tpf_cap, c->run_cap) != OMNIZIP_OK)
-        return OMNIZIP_E_NOMEM;
+    struct oz_cpu *c = &x->work[0];
+    int64_t d = audio->cols, have_video = 0, blocks = 0;
+    for (int64_t s = 0; s < n_spans; s++) {
+        have_video += spans[s].len;
+        blocks += (spans[s].len + VBLOCK - 1) / VBLOCK;
+    }
     unit_rows(c, audio, anchor_rows, n_anchor, c->anchor_u);
     for (int64_t p0 = 0; p0 < n_pool; p0 += CHUNK) {
         int64_t np = n_pool - p0 < CHUNK ? n_pool - p0 : CHUNK;
@@ -149,26 +210,23 @@ omnizip_status oz_cpu_cross(struct oz_cpu *c, const struct omnizip_matrix *audio
                 sg[r] = p[best];
             }
         }
-        int64_t have_video = 0, at = 0;
-        for (int64_t s = 0; s < n_spans; s++)
-            have_video += spans[s].len;
-        if (have_video > 0)
-            for (int64_t r = 0; r < np; r++)
-                sg[r] = -INFINITY;
-        for (int64_t s = 0; s < n_spans; s++) {
-            for (int64_t b0 = 0; b0 < spans[s].len; b0 += VBLOCK) {
-                int64_t nb = spans[s].len - b0 < VBLOCK ? spans[s].len - b0 : VBLOCK;
-                int64_t row = spans[s].row + b0;
-                if (video->dtype == OMNIZIP_DTYPE_F32) {
-                    video_block(c, oz_row_ptr(video, row), video->row_stride, nb, np, vnorm + at,
-                                sg);
-                } else {
-                    for (int64_t r = 0; r < nb; r++)
-                        oz_row_f32(video, row + r, c->block + r * d);
-                    video_block(c, c->block, d, nb, np, vnorm + at, sg);
-                }
-                at += nb;
-            }
+        if (have_video == 0)
+            continue;
+        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, vnorm};
+        uint32_t n = blocks < (int64_t)x->tasks ? (uint32_t)blocks : x->tasks;
+        if (n <= 1) {
+            struct oz_exec one = *x;
+            one.tasks = 1;
+            a.x = &one;
+            cross_task(&a, 0);
+        } else {
+            x->run(x, n, cross_task, &a);
+        }
+        for (int64_t r = 0; r < np; r++) {
+            float m = -INFINITY;
+            for (uint32_t t = 0; t < (n > 1 ? n : 1); t++)
+                m = x->work[t].part[r] > m ? x->work[t].part[r] : m;
+            sg[r] = m;
         }
     }
     return OMNIZIP_OK;
