@@ -44,11 +44,12 @@ static void put_row(void *dst, enum oz_st_dtype dt, const float *row, int64_t n)
         h[j] = dt == OZ_ST_F16 ? oz_f32_to_f16(row[j]) : oz_f32_to_bf16(row[j]);
 }
 
-/* Checks the anchors against the mask, then writes the kept rows. */
+/* Checks the anchors against the mask, then points rows[] at each kept row:
+ * the input's own row, or its merged anchor converted into anchors[]. */
 static omnizip_status compact_embeds(const struct omnizip_dump *dump,
                                      const struct oz_dump_impl *d, const uint8_t *keep,
-                                     const struct omnizip_run_report *r, void *dst, char *err,
-                                     size_t es)
+                                     const struct omnizip_run_report *r, const void **rows,
+                                     void *anchors, char *err, size_t es)
 {
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     int64_t n_anchors = r->n_anchors;
@@ -65,16 +66,17 @@ static omnizip_status compact_embeds(const struct omnizip_dump *dump,
     }
     size_t esz = oz_st_dtype_size(d->embeds->dtype);
     size_t row_bytes = (size_t)D * esz;
-    char *out = dst;
-    int64_t a = 0;
+    int64_t a = 0, k = 0;
     for (int64_t i = 0; i < L; i++) {
         if (!keep[i])
             continue;
-        if (a < n_anchors && r->anchor_positions[a] == i)
-            put_row(out, d->embeds->dtype, r->anchor_rows + a++ * D, D);
-        else
-            memcpy(out, (const char *)d->embeds->data + (size_t)i * row_bytes, row_bytes);
-        out += row_bytes;
+        if (a < n_anchors && r->anchor_positions[a] == i) {
+            char *row = (char *)anchors + (size_t)a * row_bytes;
+            put_row(row, d->embeds->dtype, r->anchor_rows + a++ * D, D);
+            rows[k++] = row;
+        } else {
+            rows[k++] = (const char *)d->embeds->data + (size_t)i * row_bytes;
+        }
     }
     return OMNIZIP_OK;
 }
@@ -113,7 +115,9 @@ static omnizip_status window_stats(const struct omnizip_dump *dump,
 
 struct outbufs {
     uint8_t *keep;
-    void *embeds, *ids, *positions, *mask;
+    const void **rows; /* each kept embedding row, in the input or embeds */
+    void *embeds;      /* the merged anchor rows in the input dtype */
+    void *ids, *positions, *mask;
     float *retention;
     double *rate;
 };
@@ -121,6 +125,7 @@ struct outbufs {
 static void free_bufs(struct outbufs *b)
 {
     free(b->keep);
+    free(b->rows);
     free(b->embeds);
     free(b->ids);
     free(b->positions);
@@ -137,8 +142,9 @@ static void add_all(oz_st_writer *w, const struct omnizip_dump *dump,
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     int64_t e3[3] = {1, K, D}, ids2[2] = {1, K}, p3[3] = {3, 1, K}, p2[2] = {3, K};
     oz_st_writer_add(w, "keep_mask", OZ_ST_BOOL, 1, &L, b->keep);
-    oz_st_writer_add(w, "inputs_embeds", d->embeds->dtype, dump->embeds_rank3 ? 3 : 2,
-                     dump->embeds_rank3 ? e3 : e3 + 1, b->embeds);
+    oz_st_writer_add_rows(w, "inputs_embeds", d->embeds->dtype, dump->embeds_rank3 ? 3 : 2,
+                          dump->embeds_rank3 ? e3 : e3 + 1, (const void *const *)b->rows,
+                          (size_t)dump->seq.hidden * oz_st_dtype_size(d->embeds->dtype));
     oz_st_writer_add(w, "input_ids", d->ids->dtype, dump->ids_rank2 ? 2 : 1,
                            dump->ids_rank2 ? ids2 : ids2 + 1, b->ids);
     if (d->positions)
@@ -177,19 +183,21 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
         K += keep_mask[i] != 0;
     size_t k1 = (size_t)(K ? K : 1);
     b.keep = malloc((size_t)(L ? L : 1));
-    b.embeds = malloc(k1 * (size_t)D * oz_st_dtype_size(d->embeds->dtype));
+    size_t a1 = (size_t)(report->n_anchors > 0 ? report->n_anchors : 1);
+    b.embeds = malloc(a1 * (size_t)D * oz_st_dtype_size(d->embeds->dtype));
+    b.rows = malloc(k1 * sizeof *b.rows);
     b.ids = malloc(k1 * oz_st_dtype_size(d->ids->dtype));
     if (d->positions)
         b.positions = malloc(3 * k1 * oz_st_dtype_size(d->positions->dtype));
     if (d->mask)
         b.mask = malloc(k1 * oz_st_dtype_size(d->mask->dtype));
     omnizip_status st = OMNIZIP_OK;
-    if (!b.keep || !b.embeds || !b.ids || (d->positions && !b.positions) || (d->mask && !b.mask))
+    if (!b.keep || !b.embeds || !b.rows || !b.ids || (d->positions && !b.positions) || (d->mask && !b.mask))
         st = oz_dump_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
     if (st == OMNIZIP_OK) {
         for (int64_t i = 0; i < L; i++)
             b.keep[i] = keep_mask[i] != 0;
-        st = compact_embeds(dump, d, b.keep, report, b.embeds, err, es);
+        st = compact_embeds(dump, d, b.keep, report, b.rows, b.embeds, err, es);
     }
     if (st == OMNIZIP_OK)
         st = window_stats(dump, report, &b.retention, &n_ret, &b.rate, &n_rate, err, es);

@@ -324,7 +324,7 @@ omnizip_status oz_st_open(const char *path, oz_st_file **out, char *err, size_t 
         st = fail(err, err_size, OMNIZIP_E_IO, path, "file is too large to map");
     if (st == OMNIZIP_OK) {
         f->map_size = (size_t)sb.st_size;
-        void *m = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *m = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m == MAP_FAILED)
             st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot map: %s", strerror(errno));
         else

@@ -90,6 +90,12 @@ oz_st_writer *oz_st_writer_new(void);
 omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
                                 int rank, const int64_t *shape, const void *data);
 
+/* Adds a tensor whose data lies in shape[0] pieces of row_bytes each, at
+ * rows[i] (all borrowed until save): written by writev, with no copy. */
+omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+                                     int rank, const int64_t *shape, const void *const *rows,
+                                     size_t row_bytes);
+
 /* Adds a __metadata__ entry (both strings copied). */
 omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *value);
 

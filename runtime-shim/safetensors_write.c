@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "safetensors.h"
@@ -26,6 +27,8 @@ struct entry {
     int64_t shape[OZ_ST_MAX_RANK];
     size_t nbytes;
     const void *data;
+    const void *const *rows; /* or the data in pieces of row_bytes each */
+    size_t row_bytes;
 };
 
 struct oz_st_writer {
@@ -112,6 +115,26 @@ omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dt
     e->nbytes = nbytes;
     e->data = data;
     w->n++;
+    return OMNIZIP_OK;
+}
+
+omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+                                     int rank, const int64_t *shape, const void *const *rows,
+                                     size_t row_bytes)
+{
+    omnizip_status st = oz_st_writer_add(w, name, dtype, rank, shape, rows);
+    if (st != OMNIZIP_OK)
+        return st;
+    struct entry *e = &w->entries[w->n - 1];
+    if (e->nbytes && (row_bytes == 0 || e->nbytes % row_bytes != 0)) {
+        w->n--;
+        free(e->name);
+        return refuse(w, OMNIZIP_E_INVALID, "tensor '%s': %zu bytes are not whole rows of %zu",
+                      name, e->nbytes, row_bytes);
+    }
+    e->data = NULL;
+    e->rows = rows;
+    e->row_bytes = row_bytes;
     return OMNIZIP_OK;
 }
 
@@ -214,6 +237,35 @@ static int write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* A tensor given as row pointers goes out by writev, IOV_MAX rows at a time:
+ * no intermediate copy of the kept rows exists. */
+static int write_rows(int fd, const void *const *rows, size_t row_bytes, size_t n)
+{
+    enum { BATCH = 1024 };
+    struct iovec iov[BATCH];
+    for (size_t r = 0; r < n;) {
+        size_t k = n - r < BATCH ? n - r : BATCH;
+        for (size_t j = 0; j < k; j++)
+            iov[j] = (struct iovec){(void *)rows[r + j], row_bytes};
+        size_t want = k * row_bytes;
+        ssize_t got = writev(fd, iov, (int)k);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got == (ssize_t)want) {
+            r += k;
+            continue;
+        }
+        /* A short write: finish row by row from where it stopped. */
+        if (got < 0)
+            return -1;
+        size_t done = (size_t)got / row_bytes, part = (size_t)got % row_bytes;
+        if (write_all(fd, (const char *)rows[r + done] + part, row_bytes - part) != 0)
+            return -1;
+        r += done + 1;
+    }
+    return 0;
+}
+
 static int write_file(int fd, const oz_st_writer *w, const size_t *order, const char *header,
                       size_t hlen)
 {
@@ -224,7 +276,9 @@ static int write_file(int fd, const oz_st_writer *w, const size_t *order, const 
         return -1;
     for (size_t k = 0; k < w->n; k++) {
         const struct entry *e = &w->entries[order[k]];
-        if (e->nbytes && write_all(fd, e->data, e->nbytes) != 0)
+        if (e->nbytes && e->rows && write_rows(fd, e->rows, e->row_bytes, e->nbytes / e->row_bytes))
+            return -1;
+        if (e->nbytes && !e->rows && write_all(fd, e->data, e->nbytes) != 0)
             return -1;
     }
     return fsync(fd);
