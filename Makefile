@@ -34,7 +34,9 @@ BLAS_LIBS := $(OPENBLAS_SERIAL)/libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL)
 else
 BLAS_LIBS := -lopenblas
 endif
-PLUGIN_LIBS := -lyaml $(BLAS_LIBS) -lm -lpthread -lrt -ldl
+# glibc's vector math (libmvec) on x86-64, for the audio-importance softmax.
+MVEC := $(if $(filter x86_64-%,$(MULTIARCH)),-lmvec,)
+PLUGIN_LIBS := -lyaml $(BLAS_LIBS) $(MVEC) -lm -lpthread -lrt -ldl
 SHIM_LIBS := -ljansson -ldl -lm -lpthread -lrt
 INSPECT_LIBS := -lncursesw -ltinfo
 

@@ -297,7 +297,7 @@ static int importance(int argc, char **argv)
             return fprintf(stderr, "%s\n", p->last_error(ctx)), 1;
         tm[r] = now_ms() - t0;
     }
-    double flops = 2.0 * 2.0 * (double)h * t * t * hd;
+    double flops = 2.0 * (double)h * t * t * hd; /* the q k^T products */
     double ms = median(tm, runs);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -8,23 +8,115 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { QCHUNK = 64 };
+#if defined(__x86_64__) && defined(__GLIBC__)
+#include <immintrin.h>
+/* glibc's vector expf (libmvec): the exponentials, T^2 per head, are as
+ * much work as the products, and scalar expf would dominate. */
+__m128 _ZGVbN4v_expf(__m128 x);
+__attribute__((target("avx2"))) __m256 _ZGVdN8v_expf(__m256 x);
 
+__attribute__((target("avx2"))) static int64_t exp8(float *x, int64_t n, float shift)
+{
+    int64_t j = 0;
+    __m256 s = _mm256_set1_ps(shift);
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(x + j, _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(x + j), s)));
+    return j;
+}
+
+static void exp_row(float *x, int64_t n, float shift)
+{
+    int64_t j = __builtin_cpu_supports("avx2") ? exp8(x, n, shift) : 0;
+    __m128 s = _mm_set1_ps(shift);
+    for (; j + 4 <= n; j += 4)
+        _mm_storeu_ps(x + j, _ZGVbN4v_expf(_mm_sub_ps(_mm_loadu_ps(x + j), s)));
+    for (; j < n; j++)
+        x[j] = expf(x[j] - shift);
+}
+#else
+static void exp_row(float *x, int64_t n, float shift)
+{
+    for (int64_t j = 0; j < n; j++)
+        x[j] = expf(x[j] - shift);
+}
+#endif
+
+/* Queries per product: large enough that re-packing K per chunk is cheap. */
+enum { QCHUNK = 256 };
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+
+/* Row softmax, then each column's share added into acc (double). Written in
+ * vector types with independent lanes: at T^2 elements per head this loop is
+ * as much work as the products, and a scalar reduction would be
+ * latency-bound. The lanes are combined in a fixed order. */
+__attribute__((target_clones("avx2", "default")))
 static void softmax_colsum(float *s, int64_t rows, int64_t t, double *acc)
 {
     for (int64_t r = 0; r < rows; r++) {
         float *row = s + r * t;
         float mx = row[0];
-        for (int64_t j = 1; j < t; j++)
+        int64_t j = 0;
+        float lane[8] = {row[0], row[0], row[0], row[0], row[0], row[0], row[0], row[0]};
+        for (; j + 8 <= t; j += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] = row[j + k] > lane[k] ? row[j + k] : lane[k];
+        for (int k = 0; k < 8; k++)
+            mx = lane[k] > mx ? lane[k] : mx;
+        for (; j < t; j++)
             mx = row[j] > mx ? row[j] : mx;
-        double z = 0.0;
-        for (int64_t j = 0; j < t; j++) {
-            row[j] = expf(row[j] - mx);
-            z += row[j];
+        exp_row(row, t, mx);
+        v4d z4 = {0};
+        for (j = 0; j + 4 <= t; j += 4) {
+            v4f v;
+            memcpy(&v, row + j, sizeof v);
+            z4 += __builtin_convertvector(v, v4d);
         }
+        double z = (z4[0] + z4[1]) + (z4[2] + z4[3]);
+        for (; j < t; j++)
+            z += row[j];
         double inv = 1.0 / z;
-        for (int64_t j = 0; j < t; j++)
+        v4d inv4 = {inv, inv, inv, inv};
+        for (j = 0; j + 4 <= t; j += 4) {
+            v4f v;
+            v4d a;
+            memcpy(&v, row + j, sizeof v);
+            memcpy(&a, acc + j, sizeof a);
+            a += __builtin_convertvector(v, v4d) * inv4;
+            memcpy(acc + j, &a, sizeof a);
+        }
+        for (; j < t; j++)
             acc[j] += row[j] * inv;
+    }
+}
+
+/* One task's share: heads t, t + tasks, ... into its own acc[T]. */
+struct heads_arg {
+    const struct omnizip_importance_in *in;
+    int64_t t, hd;
+    uint32_t tasks;
+    float scale;
+    float **k, **q, **s;
+    double **acc;
+};
+
+static void heads_task(void *arg, uint32_t task)
+{
+    const struct heads_arg *a = arg;
+    int64_t t = a->t, hd = a->hd;
+    float *k = a->k[task], *q = a->q[task], *s = a->s[task];
+    for (uint32_t head = task; head < a->in->n_heads; head += a->tasks) {
+        for (int64_t j = 0; j < t; j++)
+            oz_row_f32(&a->in->k, head * t + j, k + j * hd);
+        for (int64_t q0 = 0; q0 < t; q0 += QCHUNK) {
+            int64_t nq = t - q0 < QCHUNK ? t - q0 : QCHUNK;
+            for (int64_t r = 0; r < nq; r++)
+                oz_row_f32(&a->in->q, head * t + q0 + r, q + r * hd);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)t, (int)hd,
+                        a->scale, q, (int)hd, k, (int)hd, 0.0f, s, (int)t);
+            softmax_colsum(s, nq, t, a->acc[task]);
+        }
     }
 }
 
@@ -50,35 +142,37 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
                   (long long)(t / pool));
         return OMNIZIP_E_INVALID;
     }
-    float *k = malloc((size_t)(t * hd) * sizeof *k), *q = malloc((size_t)(QCHUNK * hd) * sizeof *q);
-    float *s = malloc((size_t)(QCHUNK * t) * sizeof *s);
-    double *acc = calloc((size_t)t, sizeof *acc);
-    if (!k || !q || !s || !acc) {
-        free(k), free(q), free(s), free(acc);
+    uint32_t tasks = ctx->exec.tasks < h ? ctx->exec.tasks : h;
+    float *k[tasks], *q[tasks], *sc[tasks];
+    double *acc[tasks];
+    int ok = 1;
+    for (uint32_t w = 0; w < tasks; w++) {
+        k[w] = malloc((size_t)(t * hd) * sizeof(float));
+        q[w] = malloc((size_t)(QCHUNK * hd) * sizeof(float));
+        sc[w] = malloc((size_t)(QCHUNK * t) * sizeof(float));
+        acc[w] = calloc((size_t)t, sizeof(double));
+        ok = ok && k[w] && q[w] && sc[w] && acc[w];
+    }
+    if (ok) {
+        struct heads_arg a = {in, t, hd, tasks, (float)(1.0 / sqrt((double)hd)), k, q, sc, acc};
+        ctx->exec.run(&ctx->exec, tasks, heads_task, &a);
+        for (uint32_t w = 1; w < tasks; w++)
+            for (int64_t j = 0; j < t; j++)
+                acc[0][j] += acc[w][j];
+        double norm = 1.0 / ((double)h * (double)t);
+        for (int64_t j = 0; j < n_scores; j++) {
+            double v = 0.0;
+            for (uint32_t p = 0; p < pool; p++)
+                v += acc[0][j * pool + p] * norm;
+            scores[j] = (float)(v / pool);
+        }
+    }
+    for (uint32_t w = 0; w < tasks; w++)
+        free(k[w]), free(q[w]), free(sc[w]), free(acc[w]);
+    if (!ok) {
         oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: out of memory for T = %lld",
                   (long long)t);
         return OMNIZIP_E_NOMEM;
     }
-    float scale = (float)(1.0 / sqrt((double)hd));
-    for (uint32_t head = 0; head < h; head++) {
-        for (int64_t j = 0; j < t; j++)
-            oz_row_f32(&in->k, head * t + j, k + j * hd);
-        for (int64_t q0 = 0; q0 < t; q0 += QCHUNK) {
-            int64_t nq = t - q0 < QCHUNK ? t - q0 : QCHUNK;
-            for (int64_t r = 0; r < nq; r++)
-                oz_row_f32(&in->q, head * t + q0 + r, q + r * hd);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)t, (int)hd, scale,
-                        q, (int)hd, k, (int)hd, 0.0f, s, (int)t);
-            softmax_colsum(s, nq, t, acc);
-        }
-    }
-    double norm = 1.0 / ((double)h * (double)t);
-    for (int64_t j = 0; j < n_scores; j++) {
-        double v = 0.0;
-        for (uint32_t p = 0; p < pool; p++)
-            v += acc[j * pool + p] * norm;
-        scores[j] = (float)(v / pool);
-    }
-    free(k), free(q), free(s), free(acc);
     return OMNIZIP_OK;
 }
