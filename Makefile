@@ -98,6 +98,7 @@ include plugin/cuda/cuda.mk
 endif
 
 test: all $(TEST_BIN) $(FIXTURE_SO)
+	@sh tests/lint.sh
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a

@@ -13,7 +13,7 @@
 
 #include "crt.h"
 #include "draw.h"
-#include "engine.h"
+#include "plugin_link.h"
 #include "keys.h"
 #include "live.h"
 #include "model.h"

@@ -260,7 +260,7 @@ static int parse_name(const char *entry, int32_t *pid, uint64_t *session)
 static void inspect_entry(const char *entry, struct oz_session_info *s)
 {
     memset(s, 0, sizeof(*s));
-    snprintf(s->name, sizeof(s->name), "/%s", entry);
+    snprintf(s->name, sizeof(s->name), "/%.*s", (int)sizeof(s->name) - 2, entry);
     if (parse_name(entry, &s->pid, &s->session) != 0) {
         s->state = OZ_SESSION_BAD;
         snprintf(s->problem, sizeof(s->problem), "name is not omnizip-PID-N");
@@ -271,7 +271,8 @@ static void inspect_entry(const char *entry, struct oz_session_info *s)
     if (oz_ring_attach(&r, entry, err, sizeof(err)) != 0) {
         s->state = pid_alive(s->pid) ? OZ_SESSION_BAD : OZ_SESSION_STALE;
         const char *why = strchr(err, ' ');
-        snprintf(s->problem, sizeof(s->problem), "%s", why ? why + 1 : err);
+        snprintf(s->problem, sizeof(s->problem), "%.*s", (int)sizeof(s->problem) - 1,
+                 why ? why + 1 : err);
         return;
     }
     const struct omnizip_telemetry_header *h = oz_ring_header(r);

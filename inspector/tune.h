@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "engine.h"
+#include "plugin_link.h"
 #include "keys.h"
 #include "model.h"
 

@@ -480,6 +480,24 @@ Test(cli, unusable_plugin_exit_5)
         FAILS(5, "wrong_version.so", "compress", in, "-o", out, "--plugin", fixture);
 }
 
+/* Asked for the CUDA backend, the CLI either gets a device and compresses, or
+ * says why it cannot (no libomnizip_cuda.so, no device) with exit 5 and no
+ * output: never a silent fall-back to the CPU. */
+Test(cli, cuda_backend_used_or_refused_with_exit_5)
+{
+    const char *in = "tests/data/basic.safetensors", *out = tpath("cuda.safetensors");
+    unlink(out);
+    struct result r = RUN("compress", in, "-o", out, "--set", "backend=cuda");
+    if (r.code == 0) {
+        cr_assert(exists(out));
+    } else {
+        cr_assert_eq(r.code, 5, "exit %d; stderr: %s", r.code, r.err);
+        cr_assert(strstr(r.err, "cuda") != NULL, "stderr: %s", r.err);
+        cr_assert(!exists(out));
+    }
+    result_free(&r);
+}
+
 /* Rows of the human table: lines starting with a window index. */
 static int count_rows(const char *text, int *last_index)
 {

@@ -1,5 +1,5 @@
 /*
- * engine.h - the plugin as the inspector reaches it: through the runtime
+ * plugin_link.h - the plugin as the inspector reaches it: through the runtime
  * shim (include/omnizip/shim.h), never by linking the engine in.
  */
 #ifndef OZ_INSPECT_ENGINE_H

@@ -2,7 +2,7 @@
  * engine.c - loading the plugin through the shim for the cost figures and
  * the tune mode.
  */
-#include "engine.h"
+#include "plugin_link.h"
 
 #include <stdio.h>
 #include <string.h>
