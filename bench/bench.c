@@ -9,6 +9,7 @@
  *   omnizip-bench importance T [--runs N]                one JSON line
  */
 #include <dlfcn.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,8 +173,7 @@ static int stage(int argc, char **argv)
     double *tt = calloc((size_t)runs, 8);
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     int64_t n_pool = 0, even = 0, odd = 0;
-    struct rusage ru0;
-    getrusage(RUSAGE_SELF, &ru0);
+    struct mallinfo2 m0 = mallinfo2();
     for (int r = -1; r < runs; r++) { /* run -1 warms caches and BLAS threads */
         double t0 = now_ms();
         if (p->plan(ctx, &lay, sc->data, sc->count, &plan) != OMNIZIP_OK)
@@ -209,11 +209,12 @@ static int stage(int argc, char **argv)
     double n_video = (double)plan.video_in, n_anchor = (double)plan.audio_anchors;
     double fl_cross = 2.0 * d * (double)n_pool * (n_video + n_anchor);
     double fl_istc = (double)d * tpf * tpf * even + 2.0 * d * tpf * odd;
-    /* Working memory: the peak beyond what the process held before and the
-     * input rows it touched (the mapped file). */
-    struct rusage ru1;
-    getrusage(RUSAGE_SELF, &ru1);
-    double extra_mb = (ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0 - (double)emb->nbytes / 1048576.0;
+    /* Working memory: the heap the context holds after the last window (it
+     * allocates everything at plan, bind or the first window and keeps it),
+     * beyond the mapped input and the caller's output buffers. */
+    struct mallinfo2 m1 = mallinfo2();
+    double extra_mb = ((double)(m1.uordblks + m1.hblkhd) - (double)(m0.uordblks + m0.hblkhd)) /
+                      1048576.0;
     double rate = sgemm_gflops();
     double mt = median(tt, runs), floor_ms = (fl_cross + fl_istc) / (rate * 1e6);
     printf("{\"workload\":\"%s\",\"runs\":%d,\"windows\":%u,\"hidden\":%lld,\"n_pool\":%lld,"

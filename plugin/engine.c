@@ -346,26 +346,32 @@ static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matri
     return OMNIZIP_OK;
 }
 
-static omnizip_status reserve(omnizip_ctx *ctx, int64_t d)
+/* Working memory for hidden size d, sized by the plan: the window path then
+ * allocates nothing. convert: rows arrive in F16/BF16. */
+static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
 {
-    if (ctx->d == d && ctx->anchors)
-        return OMNIZIP_OK;
     const struct oz_plan *p = &ctx->plan;
-    int64_t max_anchor = 0, max_run = 0, k = ctx->cfg.scope_radius;
+    int64_t max_anchor = 0, max_pool = 0, max_run = 0, k = ctx->cfg.scope_radius;
     for (uint32_t i = 0; i < p->n_windows; i++) {
         max_anchor = p->win[i].anchor_count > max_anchor ? p->win[i].anchor_count : max_anchor;
+        max_pool = p->win[i].pool_count > max_pool ? p->win[i].pool_count : max_pool;
         max_run = p->win[i].video_len > max_run ? p->win[i].video_len : max_run;
     }
-    int64_t stored = window_local(ctx) ? max_anchor : p->n_anchors;
-    ctx->anchors = malloc((size_t)(stored ? stored : 1) * (size_t)d * sizeof(float));
-    if (!ctx->anchors)
-        return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
+    if (!ctx->anchors) {
+        int64_t stored = window_local(ctx) ? max_anchor : p->n_anchors;
+        ctx->anchors = malloc((size_t)(stored ? stored : 1) * (size_t)d * sizeof(float));
+        if (!ctx->anchors)
+            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
+    }
     if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL || max_anchor * (2 * k + 1) > p->n_anchors)
         max_anchor = p->n_anchors;
     else
         max_anchor *= 2 * k + 1;
+    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
+        max_pool = p->n_pool;
     for (uint32_t t = 0; t < ctx->exec.tasks; t++)
-        if (oz_cpu_reserve(&ctx->work[t], d, max_anchor, p->tpf, max_run) != OMNIZIP_OK)
+        if (oz_cpu_reserve(&ctx->work[t], d, max_pool, max_anchor, p->tpf, max_run, convert) !=
+            OMNIZIP_OK)
             return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
     ctx->d = d;
     return OMNIZIP_OK;
@@ -424,7 +430,8 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
                   (long long)d, (long long)ctx->d);
         return OMNIZIP_E_INVALID;
     }
-    if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
+    int convert = audio->dtype != OMNIZIP_DTYPE_F32 || video->dtype != OMNIZIP_DTYPE_F32;
+    if (d > 0 && (st = reserve(ctx, d, convert)) != OMNIZIP_OK)
         return st;
     ctx->bound = 0;
     for (int64_t q = 0; q < p->n_pool; q++)
@@ -516,7 +523,9 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
             return OMNIZIP_E_INVALID;
         }
     }
-    if (d > 0 && (st = reserve(ctx, d)) != OMNIZIP_OK)
+    int convert = in->video.dtype != OMNIZIP_DTYPE_F32 ||
+                  (!ctx->bound && in->audio.dtype != OMNIZIP_DTYPE_F32);
+    if (d > 0 && (st = reserve(ctx, d, convert)) != OMNIZIP_OK)
         return st;
     const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->work[0].norm;
     if (!ctx->bound && w->video_len > 0 && !ctx->cuda) {

@@ -17,7 +17,7 @@ struct oz_span {
  * nothing. */
 struct oz_cpu {
     int64_t d;
-    int64_t anchor_cap, tpf_cap, run_cap;
+    int64_t pool_cap, anchor_cap, tpf_cap, run_cap;
     float *pool_u;   /* a pool chunk, unit_eps rows */
     float *anchor_u; /* anchors in scope, unit_eps rows */
     float *block;    /* a block of rows converted to f32 (F16/BF16 input) */
@@ -55,8 +55,11 @@ omnizip_status oz_pool_create(struct oz_pool **out, uint32_t threads);
 void oz_pool_run(struct oz_pool *p, uint32_t n, omnizip_task_fn fn, void *arg);
 void oz_pool_destroy(struct oz_pool *p);
 
-omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int64_t tpf,
-                              int64_t run);
+/* Grows c for hidden size d, pool chunks of up to `pool` tokens (capped),
+ * `anchors` anchors in scope, frames of tpf tokens, runs of `run` tokens;
+ * convert: inputs that are not F32 need f32 copies of rows. */
+omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t anchors,
+                              int64_t tpf, int64_t run, int convert);
 void oz_cpu_release(struct oz_cpu *c);
 
 /* Euclidean norms of the rows of `spans` of m, concatenated into norm[]. */

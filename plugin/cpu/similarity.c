@@ -20,26 +20,32 @@ static int grow(void **p, size_t bytes)
     return 1;
 }
 
-omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t anchors, int64_t tpf,
-                              int64_t run)
+omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t anchors,
+                              int64_t tpf, int64_t run, int convert)
 {
-    if (c->pool_u && d <= c->d && anchors <= c->anchor_cap && tpf <= c->tpf_cap &&
-        run <= c->run_cap)
+    pool = pool < 1 ? 1 : pool > CHUNK ? CHUNK : pool;
+    if (c->row && d <= c->d && pool <= c->pool_cap && anchors <= c->anchor_cap &&
+        tpf <= c->tpf_cap && run <= c->run_cap && (!convert || c->block))
         return OMNIZIP_OK;
     d = d > c->d ? d : c->d;
+    pool = pool > c->pool_cap ? pool : c->pool_cap;
     anchors = anchors > c->anchor_cap ? anchors : c->anchor_cap;
     tpf = tpf > c->tpf_cap ? tpf : c->tpf_cap;
     run = run > c->run_cap ? run : c->run_cap;
-    size_t D = (size_t)d, A = (size_t)anchors, T = (size_t)tpf, R = (size_t)run;
+    size_t D = (size_t)d, P = (size_t)pool, A = (size_t)anchors, T = (size_t)tpf, R = (size_t)run;
     size_t wide = A > VBLOCK ? A : VBLOCK;
-    if (!grow((void **)&c->pool_u, CHUNK * D * 4) || !grow((void **)&c->anchor_u, A * D * 4) ||
-        !grow((void **)&c->block, VBLOCK * D * 4) || !grow((void **)&c->prod, CHUNK * wide * 4) ||
-        !grow((void **)&c->row, D * 4) || !grow((void **)&c->frames, 2 * T * D * 4) ||
+    if (!grow((void **)&c->pool_u, P * D * 4) || !grow((void **)&c->anchor_u, A * D * 4) ||
+        !grow((void **)&c->prod, P * wide * 4) || !grow((void **)&c->row, D * 4) ||
         !grow((void **)&c->gram, T * T * 4) || !grow((void **)&c->score, T * 8) ||
         !grow((void **)&c->rho, T * 8) || !grow((void **)&c->order, T * 8) ||
-        !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, CHUNK * 4))
+        !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, P * 4))
+        return OMNIZIP_E_NOMEM;
+    /* F32 rows are used where they lie; only other dtypes need f32 copies. */
+    if ((convert || c->block) &&
+        (!grow((void **)&c->block, VBLOCK * D * 4) || !grow((void **)&c->frames, 2 * T * D * 4)))
         return OMNIZIP_E_NOMEM;
     c->d = d;
+    c->pool_cap = pool;
     c->anchor_cap = anchors;
     c->tpf_cap = tpf;
     c->run_cap = run;
@@ -186,8 +192,9 @@ omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix
         blocks += (spans[s].len + VBLOCK - 1) / VBLOCK;
     }
     unit_rows(c, audio, anchor_rows, n_anchor, c->anchor_u);
-    for (int64_t p0 = 0; p0 < n_pool; p0 += CHUNK) {
-        int64_t np = n_pool - p0 < CHUNK ? n_pool - p0 : CHUNK;
+    int64_t chunk = c->pool_cap;
+    for (int64_t p0 = 0; p0 < n_pool; p0 += chunk) {
+        int64_t np = n_pool - p0 < chunk ? n_pool - p0 : chunk;
         float *sg = sigma + p0;
         int64_t *as = assign + p0;
         unit_rows(c, audio, pool_rows + p0, np, c->pool_u);
