@@ -24,15 +24,18 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-# The plugin runs its own (or the host's) threads, so it links OpenBLAS's
-# single-threaded build where Debian ships it (libopenblas0-serial): BLAS
-# threads on top of ours would oversubscribe the cores.
+# The plugin runs its own (or the host's) threads and calls BLAS from several
+# of them at once, so it links a single-threaded BLAS that is safe to call
+# concurrently: BLIS (libblis4-serial). OpenBLAS's serial build is not (its
+# buffer pool has no locks unless built with USE_LOCKING), and its threaded
+# build would oversubscribe the cores under our threads. CBLAS prototypes come
+# from libopenblas-dev's cblas.h; the symbols from BLIS.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
-OPENBLAS_SERIAL ?= /usr/lib/$(MULTIARCH)/openblas-serial
-ifneq ($(wildcard $(OPENBLAS_SERIAL)/libopenblas.so.0),)
-BLAS_LIBS := $(OPENBLAS_SERIAL)/libopenblas.so.0 -Wl,-rpath,$(OPENBLAS_SERIAL)
+BLIS_SERIAL ?= /usr/lib/$(MULTIARCH)/blis-serial
+ifneq ($(wildcard $(BLIS_SERIAL)/libblis.so.4),)
+BLAS_LIBS := $(BLIS_SERIAL)/libblis.so.4 -Wl,-rpath,$(BLIS_SERIAL)
 else
-BLAS_LIBS := -lopenblas
+BLAS_LIBS := -lblis
 endif
 # glibc's vector math (libmvec) on x86-64, for the audio-importance softmax.
 MVEC := $(if $(filter x86_64-%,$(MULTIARCH)),-lmvec,)
@@ -102,7 +105,7 @@ test: all $(TEST_BIN) $(FIXTURE_SO)
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
-	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS)
+	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) -lpthread
 
 # Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
 bench: all $(B)/omnizip-bench

@@ -29,7 +29,7 @@ def main():
     torch = next((r for r in rows if r.get("workload") == "W1" and "ms_runs" in r), None)
     out = ["# omnizip benchmark results", "",
            f"Machine: {machine()}. Date: {time.strftime('%Y-%m-%d')}. Produced by `make bench`",
-           "(bench/run.sh); medians of 5 runs after a warm-up. Workloads from bench/gen_workload.py:",
+           "(bench/run.sh); medians of 5 runs (15 in the window scope) after a warm-up. Workloads from bench/gen_workload.py:",
            "W1 = 30 windows x (2 frames x 144 video + 50 audio tokens), D = 3584, F32; W4 = 120 windows;",
            "rho_audio 0.3, rho_video 0.6, G 3. The compress stage is plan + bind + all windows through",
            "the real libomnizip.so (dlopen), no file I/O; the plugin runs its own 2 threads over",

@@ -227,125 +227,6 @@ void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_wi
     info->guided = w->guided;
 }
 
-/* The video runs of windows [lo, hi] as spans of the video matrix: rows of
- * bind's matrix, or of the window's own run (local). */
-static int64_t video_spans(omnizip_ctx *ctx, uint32_t lo, uint32_t hi, int local)
-{
-    int64_t n = 0;
-    for (uint32_t i = lo; i <= hi; i++) {
-        const struct oz_window *w = &ctx->plan.win[i];
-        if (w->video_len > 0)
-            ctx->spans[n++] = (struct oz_span){local ? 0 : w->video_row, w->video_len};
-    }
-    return n;
-}
-
-/* sigma and assignment for the pool tokens of windows [w0, w1), each against
- * the anchors and video of its scope. vnorm: norms of the video tokens of
- * windows from w0 on. */
-static omnizip_status cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                    const struct omnizip_matrix *video, const double *vnorm,
-                                    uint32_t w0, uint32_t w1, int local)
-{
-    struct oz_plan *p = &ctx->plan;
-    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL) {
-        int64_t ns = p->n_windows ? video_spans(ctx, 0, p->n_windows - 1, 0) : 0;
-        if (ctx->cuda)
-            return oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows, p->n_pool,
-                                 ctx->anchor_rows, p->n_anchors, video, ctx->spans, ns, ctx->sigma,
-                                 ctx->assign, &ctx->work[0].flops, ctx->err, sizeof ctx->err);
-        return oz_cpu_cross(&ctx->exec, audio, ctx->pool_rows, p->n_pool, ctx->anchor_rows,
-                            p->n_anchors, video, ctx->spans, ns, vnorm, ctx->sigma, ctx->assign);
-    }
-    int64_t k = ctx->cfg.scope_radius;
-    int64_t v_first = p->win[w0].video_off;
-    for (uint32_t i = w0; i < w1; i++) {
-        const struct oz_window *w = &p->win[i];
-        if (w->pool_count == 0)
-            continue;
-        uint32_t lo = (int64_t)i - k < (int64_t)w0 ? w0 : (uint32_t)(i - k);
-        uint32_t hi = (int64_t)i + k >= (int64_t)w1 ? w1 - 1 : (uint32_t)(i + k);
-        int64_t a0 = p->win[lo].anchor_first, a1 = p->win[hi].anchor_first + p->win[hi].anchor_count;
-        int64_t ns = video_spans(ctx, lo, hi, local);
-        omnizip_status st =
-            ctx->cuda
-                ? oz_cuda_cross(ctx->cuda, ctx->stream, audio, ctx->pool_rows + w->pool_first,
-                                w->pool_count, ctx->anchor_rows + a0, a1 - a0, video, ctx->spans,
-                                ns, ctx->sigma + w->pool_first, ctx->assign + w->pool_first,
-                                &ctx->work[0].flops, ctx->err, sizeof ctx->err)
-                : oz_cpu_cross(&ctx->exec, audio, ctx->pool_rows + w->pool_first, w->pool_count,
-                               ctx->anchor_rows + a0, a1 - a0, video, ctx->spans, ns,
-                               vnorm + (p->win[lo].video_off - v_first),
-                               ctx->sigma + w->pool_first, ctx->assign + w->pool_first);
-        if (st != OMNIZIP_OK)
-            return st;
-        for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
-            if (ctx->assign[q] >= 0)
-                ctx->assign[q] += a0;
-    }
-    return OMNIZIP_OK;
-}
-
-/* Merges every anchor of [a0, a1) with its chosen pool tokens of [q0, q1)
- * (rows of `audio` from pool_rows/anchor_rows). */
-static omnizip_status merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                    int64_t a0, int64_t a1, int64_t q0, int64_t q1)
-{
-    struct oz_plan *p = &ctx->plan;
-    if (ctx->cuda)
-        return oz_cuda_merge_anchors(ctx->cuda, ctx->stream, p, ctx->cfg.g, audio, ctx->anchor_rows,
-                                     ctx->pool_rows, a0, a1, q0, q1, ctx->sigma, ctx->assign,
-                                     ctx->anchors + (a0 - ctx->anchor_base) * ctx->d, ctx->d,
-                                     ctx->err, sizeof ctx->err);
-    int64_t d = ctx->d, *start = ctx->member_start + a0;
-    memset(start, 0, (size_t)(a1 - a0 + 1) * sizeof *start);
-    for (int64_t q = q0; q < q1; q++)
-        if (ctx->assign[q] >= a0 && ctx->assign[q] < a1)
-            start[ctx->assign[q] - a0 + 1]++;
-    int64_t most = 0;
-    for (int64_t c = 0; c < a1 - a0; c++) {
-        most = start[c + 1] > most ? start[c + 1] : most;
-        start[c + 1] += start[c];
-    }
-    int64_t *fill = ctx->members + q0;
-    for (int64_t c = a0; c < a1; c++) {
-        int64_t n = 0;
-        for (int64_t q = q0; q < q1; q++)
-            if (ctx->assign[q] == c)
-                fill[start[c - a0] + n++] = q;
-    }
-    if (most > ctx->member_cap) {
-        float *rows = realloc(ctx->member_rows, (size_t)(most * d) * sizeof *rows);
-        if (rows)
-            ctx->member_rows = rows;
-        int64_t *sc = realloc(ctx->member_scratch, (size_t)(2 * most) * sizeof *sc);
-        if (sc)
-            ctx->member_scratch = sc;
-        uint8_t *ch = realloc(ctx->member_chosen, (size_t)most);
-        if (ch)
-            ctx->member_chosen = ch;
-        if (!rows || !sc || !ch)
-            return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for merge rows");
-        ctx->member_cap = most;
-    }
-    float *rows = ctx->member_rows;
-    int64_t *scratch = ctx->member_scratch;
-    uint8_t *chosen = ctx->member_chosen;
-    for (int64_t c = a0; c < a1; c++) {
-        float *anchor = ctx->anchors + (c - ctx->anchor_base) * d;
-        oz_row_f32(audio, ctx->anchor_rows[c], anchor);
-        const int64_t *m = fill + start[c - a0];
-        int64_t n = start[c - a0 + 1] - start[c - a0];
-        for (int64_t t = 0; t < n; t++)
-            oz_row_f32(audio, ctx->pool_rows[m[t]], rows + t * d);
-        oz_merge_anchor(anchor, d, m, n, ctx->sigma, rows, ctx->cfg.g, chosen, scratch);
-        for (int64_t t = 0; t < n; t++)
-            if (chosen[t])
-                p->audio_state[p->pool[m[t]]] = OMNIZIP_AUDIO_MERGED;
-    }
-    return OMNIZIP_OK;
-}
-
 /* Working memory for hidden size d, sized by the plan: the window path then
  * allocates nothing. convert: rows arrive in F16/BF16. */
 static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
@@ -375,18 +256,6 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
             return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
     ctx->d = d;
     return OMNIZIP_OK;
-}
-
-/* Rows of the audio matrix of pool tokens [q0, q1) and anchors [a0, a1):
- * bind's rows, or (local) rows of window w's own run. */
-static void audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t a1,
-                       const struct oz_window *local)
-{
-    const struct oz_plan *p = &ctx->plan;
-    for (int64_t q = q0; q < q1; q++)
-        ctx->pool_rows[q] = local ? p->pool[q] - local->audio_off : p->audio_row[p->pool[q]];
-    for (int64_t c = a0; c < a1; c++)
-        ctx->anchor_rows[c] = local ? p->anchors[c] - local->audio_off : p->audio_row[p->anchors[c]];
 }
 
 /* bind's matrices must hold every run: concatenated, or at its start row. */
@@ -436,15 +305,18 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
     ctx->bound = 0;
     for (int64_t q = 0; q < p->n_pool; q++)
         p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
-    if (p->n_video > 0 && !ctx->cuda)
-        oz_cpu_norms(&ctx->exec, video, ctx->spans,
-                     video_spans(ctx, 0, p->n_windows - 1, 0), ctx->video_norm);
-    audio_rows(ctx, 0, p->n_pool, 0, p->n_anchors, NULL);
+    /* The global scope's products read every video row once: the norms are
+     * computed on the way. Otherwise they get a pass of their own. */
+    int fused = ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL && p->n_pool > 0 && !ctx->cuda;
+    if (p->n_video > 0 && !ctx->cuda && !fused)
+        oz_cpu_norms(&ctx->exec, video, ctx->spans, oz_video_spans(ctx, 0, p->n_windows - 1, 0),
+                     ctx->video_norm);
+    oz_audio_rows(ctx, 0, p->n_pool, 0, p->n_anchors, NULL);
     ctx->anchor_base = 0;
     if (p->n_pool > 0)
-        st = cross_windows(ctx, audio, video, ctx->video_norm, 0, p->n_windows, 0);
+        st = oz_cross_windows(ctx, audio, video, ctx->video_norm, fused, 0, p->n_windows, 0);
     if (st == OMNIZIP_OK)
-        st = merge_anchors(ctx, audio, 0, p->n_anchors, 0, p->n_pool);
+        st = oz_merge_anchors(ctx, audio, 0, p->n_anchors, 0, p->n_pool);
     if (st != OMNIZIP_OK)
         return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "bind: out of memory") : st;
     /* With the whole clip at hand, every frame of every run is decided here
@@ -527,7 +399,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
                   (!ctx->bound && in->audio.dtype != OMNIZIP_DTYPE_F32);
     if (d > 0 && (st = reserve(ctx, d, convert)) != OMNIZIP_OK)
         return st;
-    const double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->work[0].norm;
+    double *vnorm = ctx->bound ? ctx->video_norm + w->video_off : ctx->work[0].norm;
     if (!ctx->bound && w->video_len > 0 && !ctx->cuda) {
         struct oz_span run = {0, w->video_len};
         oz_cpu_norms(&ctx->exec, &in->video, &run, 1, ctx->work[0].norm);
@@ -535,12 +407,12 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     if (!ctx->bound && w->anchor_count + w->pool_count > 0) {
         for (int64_t q = w->pool_first; q < w->pool_first + w->pool_count; q++)
             p->audio_state[p->pool[q]] = OMNIZIP_AUDIO_PRUNED;
-        audio_rows(ctx, w->pool_first, w->pool_first + w->pool_count, w->anchor_first,
+        oz_audio_rows(ctx, w->pool_first, w->pool_first + w->pool_count, w->anchor_first,
                    w->anchor_first + w->anchor_count, w);
         ctx->anchor_base = w->anchor_first;
-        st = cross_windows(ctx, &in->audio, &in->video, vnorm, i, i + 1, 1);
+        st = oz_cross_windows(ctx, &in->audio, &in->video, vnorm, 0, i, i + 1, 1);
         if (st == OMNIZIP_OK)
-            st = merge_anchors(ctx, &in->audio, w->anchor_first, w->anchor_first + w->anchor_count,
+            st = oz_merge_anchors(ctx, &in->audio, w->anchor_first, w->anchor_first + w->anchor_count,
                                w->pool_first, w->pool_first + w->pool_count);
         if (st != OMNIZIP_OK)
             return st == OMNIZIP_E_NOMEM ? fail(ctx, st, "window: out of memory") : st;

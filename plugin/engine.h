@@ -56,6 +56,20 @@ void oz_engine_free(omnizip_ctx *ctx);
 omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct omnizip_matrix *m,
                                int64_t rows, int64_t cols);
 
+/* merge.c: the video runs of windows [lo, hi] as spans (of bind's matrix,
+ * or of the window's own run when local); the audio rows of pool tokens
+ * [q0, q1) and anchors [a0, a1) (bind's, or of window `local`'s own run);
+ * sigma and assignment for the pool tokens of windows [w0, w1); the merges
+ * of anchors [a0, a1) with their chosen pool tokens of [q0, q1). */
+int64_t oz_video_spans(omnizip_ctx *ctx, uint32_t lo, uint32_t hi, int local);
+void oz_audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t a1,
+                   const struct oz_window *local);
+omnizip_status oz_cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                                const struct omnizip_matrix *video, double *vnorm,
+                                int fill_norms, uint32_t w0, uint32_t w1, int local);
+omnizip_status oz_merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio, int64_t a0,
+                                int64_t a1, int64_t q0, int64_t q1);
+
 /* Audio importance (ALGORITHM.md "Audio importance scores"). */
 omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
                                  float *scores, int64_t n_scores);

@@ -69,13 +69,14 @@ void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
 /* sigma and the assigned anchor (an index into anchor_rows, -1 with no
  * anchor) of each pool token. pool_rows/anchor_rows are rows of `audio`;
  * the video in scope is the rows of `spans` of `video`, with norms vnorm[]
- * (spans concatenated). With no video in scope sigma is the best anchor
- * similarity (ALGORITHM.md 1.4). */
+ * (spans concatenated), which fill_norms computes on the way (each block's
+ * norms just before its product, while it is in cache). With no video in
+ * scope sigma is the best anchor similarity (ALGORITHM.md 1.4). */
 omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
                             int64_t n_anchor, const struct omnizip_matrix *video,
-                            const struct oz_span *spans, int64_t n_spans, const double *vnorm,
-                            float *sigma, int64_t *assign);
+                            const struct oz_span *spans, int64_t n_spans, double *vnorm,
+                            int fill_norms, float *sigma, int64_t *assign);
 
 /* Stage 3 on a run: rows [row, row + n) of `video` with norms norm[n];
  * keep[n] gets 0/1. Whole-run cases are settled here; the frames that need

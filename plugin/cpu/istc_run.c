@@ -76,19 +76,24 @@ struct frames_arg {
     const struct oz_frame_job *jobs;
     int64_t n_jobs, tpf;
     int32_t dpc_k;
+    int64_t next; /* the next job to take: even (SYRK) frames cost far more than odd ones */
 };
 
 static void frames_task(void *arg, uint32_t t)
 {
-    const struct frames_arg *a = arg;
-    for (int64_t j = t; j < a->n_jobs; j += a->x->tasks)
+    struct frames_arg *a = arg;
+    for (;;) {
+        int64_t j = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
+        if (j >= a->n_jobs)
+            break;
         frame(&a->x->work[t], a->video, &a->jobs[j], a->tpf, a->dpc_k);
+    }
 }
 
 void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,
                    const struct oz_frame_job *jobs, int64_t n_jobs, int64_t tpf, int32_t dpc_k)
 {
-    struct frames_arg a = {x, video, jobs, n_jobs, tpf, dpc_k};
+    struct frames_arg a = {x, video, jobs, n_jobs, tpf, dpc_k, 0};
     uint32_t n = n_jobs < (int64_t)x->tasks ? (uint32_t)n_jobs : x->tasks;
     if (n <= 1) {
         for (int64_t j = 0; j < n_jobs; j++)

@@ -149,31 +149,39 @@ struct cross_arg {
     const struct omnizip_matrix *video;
     const struct oz_span *spans;
     int64_t n_spans;
-    const double *vnorm;
+    double *vnorm;
+    int fill_norms; /* compute the block's norms first, while it is in cache */
+    int64_t next;   /* the next block to take */
 };
 
-/* Task t takes every tasks-th block of the video in scope into its part[]. */
+/* Tasks take the blocks of the video in scope in turn, into their part[]. */
 static void cross_task(void *arg, uint32_t t)
 {
-    const struct cross_arg *a = arg;
+    struct cross_arg *a = arg;
     struct oz_cpu *c = &a->x->work[t];
     const struct omnizip_matrix *v = a->video;
+    int64_t d = v->cols;
     for (int64_t r = 0; r < a->np; r++)
         c->part[r] = -INFINITY;
+    int64_t mine = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
     int64_t at = 0, k = 0;
     for (int64_t s = 0; s < a->n_spans; s++)
         for (int64_t b0 = 0; b0 < a->spans[s].len; b0 += VBLOCK, k++) {
             int64_t nb = a->spans[s].len - b0 < VBLOCK ? a->spans[s].len - b0 : VBLOCK;
             int64_t row = a->spans[s].row + b0;
-            if (k % a->x->tasks == t) {
-                if (v->dtype == OMNIZIP_DTYPE_F32) {
-                    video_block(c, a->pool_u, oz_row_ptr(v, row), v->row_stride, nb, a->np,
-                                a->vnorm + at);
-                } else {
+            if (k == mine) {
+                const float *b = oz_row_ptr(v, row);
+                int64_t ld = v->row_stride;
+                if (v->dtype != OMNIZIP_DTYPE_F32) {
                     for (int64_t r = 0; r < nb; r++)
-                        oz_row_f32(v, row + r, c->block + r * v->cols);
-                    video_block(c, a->pool_u, c->block, v->cols, nb, a->np, a->vnorm + at);
+                        oz_row_f32(v, row + r, c->block + r * d);
+                    b = c->block;
+                    ld = d;
                 }
+                for (int64_t r = 0; a->fill_norms && r < nb; r++)
+                    a->vnorm[at + r] = sqrt(oz_dot(b + r * ld, b + r * ld, d));
+                video_block(c, a->pool_u, b, ld, nb, a->np, a->vnorm + at);
+                mine = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
             }
             at += nb;
         }
@@ -182,8 +190,8 @@ static void cross_task(void *arg, uint32_t t)
 omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
                             int64_t n_anchor, const struct omnizip_matrix *video,
-                            const struct oz_span *spans, int64_t n_spans, const double *vnorm,
-                            float *sigma, int64_t *assign)
+                            const struct oz_span *spans, int64_t n_spans, double *vnorm,
+                            int fill_norms, float *sigma, int64_t *assign)
 {
     struct oz_cpu *c = &x->work[0];
     int64_t d = audio->cols, have_video = 0, blocks = 0;
@@ -219,7 +227,8 @@ omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix
         }
         if (have_video == 0)
             continue;
-        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, vnorm};
+        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, vnorm,
+                              fill_norms && p0 == 0, 0};
         uint32_t n = blocks < (int64_t)x->tasks ? (uint32_t)blocks : x->tasks;
         if (n <= 1) {
             struct oz_exec one = *x;
