@@ -480,6 +480,31 @@ Test(cli, unusable_plugin_exit_5)
         FAILS(5, "wrong_version.so", "compress", in, "-o", out, "--plugin", fixture);
 }
 
+/* A shipped profile and the same keys given as --set write the same bytes. */
+Test(cli, profile_equals_its_set_flags)
+{
+    const char *in = "tests/data/paper45.safetensors";
+    const char *a = tpath("task.safetensors"), *b = tpath("set.safetensors");
+    struct result r = RUN("compress", in, "-o", a, "--task", "avut");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    r = RUN("compress", in, "-o", b, "--set", "rho_audio=0.3", "--set", "rho_video=0.6", "--set",
+            "g=15");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    cr_assert(la == lb && memcmp(x, y, la) == 0, "--task avut and its --set flags differ");
+    free(x), free(y);
+    r = RUN("compress", in, "-o", b, "--set", "g=3", "--set", "rho_audio=0.3", "--set",
+            "rho_video=0.6");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    x = slurp(a, &la), y = slurp(b, &lb);
+    cr_assert(la != lb || memcmp(x, y, la) != 0, "G 15 and G 3 gave the same output");
+    free(x), free(y);
+}
+
 /* Asked for the CUDA backend, the CLI either gets a device and compresses, or
  * says why it cannot (no libomnizip_cuda.so, no device) with exit 5 and no
  * output: never a silent fall-back to the CPU. */
