@@ -3,13 +3,16 @@
 # process, as criterion does) and prints one closing line for the whole run.
 passed=0 failed=0 skipped=0 bad=""
 for t in "$@"; do
-    out=$("$t" --jobs 2 --short-filename 2>&1); rc=$?
-    printf '%s\n' "$out" | grep -v '^\[----\]' | tail -n 20
+    out=$("$t" --jobs 2 --short-filename --verbose 2>&1); rc=$?
+    # Failures and skips with their reasons; not the per-test RUN/PASS lines.
+    printf '%s\n' "$out" | grep -vE '^\[(RUN |PASS|====)\]|^\[----\] Criterion|^\[----\] Running' \
+        | tail -n 40
+    printf '%s\n' "$out" | grep 'Synthesis:'
     line=$(printf '%s\n' "$out" | grep 'Synthesis: Tested:' | tail -n 1)
     p=$(printf '%s' "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
     f=$(printf '%s' "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
     c=$(printf '%s' "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
-    s=$(printf '%s' "$line" | sed -n 's/.*Skipped: \([0-9]*\).*/\1/p')
+    s=$(printf '%s\n' "$out" | grep -c '^\[SKIP\]')
     passed=$((passed + ${p:-0})); skipped=$((skipped + ${s:-0}))
     failed=$((failed + ${f:-0} + ${c:-0}))
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
