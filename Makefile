@@ -29,7 +29,9 @@ endif
 # concurrently: BLIS (libblis4-serial). OpenBLAS's serial build is not (its
 # buffer pool has no locks unless built with USE_LOCKING), and its threaded
 # build would oversubscribe the cores under our threads. CBLAS prototypes come
-# from libopenblas-dev's cblas.h; the symbols from BLIS.
+# from libopenblas-dev's cblas.h; the symbols from BLIS. BLIS keeps
+# process-wide memory pools, so the plugin is linked nodelete: dlclose leaves
+# it (and BLIS) mapped and a later dlopen reuses it, instead of leaking them.
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 BLIS_SERIAL ?= /usr/lib/$(MULTIARCH)/blis-serial
 ifneq ($(wildcard $(BLIS_SERIAL)/libblis.so.4),)
@@ -68,7 +70,7 @@ $(B)/obj/%.o: %.c
 
 $(B)/libomnizip.so: $(PLUGIN_OBJ) plugin/omnizip.map
 	$(CC) -shared -o $@ $(PLUGIN_OBJ) -Wl,-soname,libomnizip.so.$(ABI_MAJOR) \
-	  -Wl,--version-script=plugin/omnizip.map -Wl,-z,defs $(LDFLAGS) $(PLUGIN_LIBS)
+	  -Wl,--version-script=plugin/omnizip.map -Wl,-z,defs -Wl,-z,nodelete $(LDFLAGS) $(PLUGIN_LIBS)
 $(B)/libomnizip_plugin.a: $(PLUGIN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(B)/libomnizip_shim.a: $(SHIM_OBJ)

@@ -362,7 +362,10 @@ struct omnizip_plugin {
 };
 
 /* The one exported symbol. Returns the table for ABI major abi_version, or
- * NULL when that major is not served (never aborts). [any-thread] */
+ * NULL when that major is not served (never aborts). [any-thread]
+ * The library is linked nodelete: its BLAS keeps process-wide memory pools,
+ * so dlclose leaves it mapped and a later dlopen of the same file reuses it.
+ * Nothing else outlives the last destroy (no thread, no handler). */
 #if defined(_WIN32)
 #define OMNIZIP_EXPORT __declspec(dllexport)
 #else
