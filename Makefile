@@ -18,6 +18,14 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
           -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
           -DOMNIZIP_LIBDIR='"$(LIBDIR)"'
 LDFLAGS ?=
+# `make tsan`: the concurrency paths (the thread pool, two contexts on two
+# threads) under ThreadSanitizer, in a plain driver (criterion's arena and
+# TSan do not mix).
+ifeq ($(TSAN),1)
+B := build/tsan
+CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+endif
 ifeq ($(SANITIZE),1)
 B := build/san
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -60,7 +68,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all test lint clean install uninstall bench abi-dump cuda
+.PHONY: all test lint clean install uninstall bench abi-dump cuda tsan
 
 $(B)/obj/plugin/%.o: CFLAGS += -fvisibility=hidden -Iplugin
 $(B)/obj/%.o: %.c
@@ -117,20 +125,37 @@ bench: all $(B)/omnizip-bench
 abi-dump: $(B)/libomnizip.so
 	abidw --no-corpus-path --headers-dir include/omnizip --drop-private-types $< > tests/abi/libomnizip.abi
 
+tsan:
+	$(MAKE) TSAN=1 build/tsan/tsan-concurrency
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/tsan-concurrency
+$(B)/tsan-concurrency: tests/tsan/concurrency.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a
+	$(CC) $(CFLAGS) -Iplugin -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) $(PLUGIN_LIBS)
+
 lint:
 	@sh tests/lint.sh
 
 clean:
 	rm -rf build
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles
+$(B)/omnizip.pc: Makefile VERSION
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: omnizip' 'Description: OmniZip audio/video token compression: plugin ABI and runtime shim' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lomnizip_shim' 'Libs.private: -ljansson -ldl -lm -lpthread' > $@
+
+install: all $(B)/libomnizip_shim.a $(B)/omnizip.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles
 	install -m 0755 $(B)/libomnizip.so $(DESTDIR)$(LIBDIR)/libomnizip.so.$(VERSION)
 	ln -sf libomnizip.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libomnizip.so.$(ABI_MAJOR)
 	ln -sf libomnizip.so.$(ABI_MAJOR) $(DESTDIR)$(LIBDIR)/libomnizip.so
+	install -m 0644 $(B)/libomnizip_shim.a $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(B)/omnizip.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	if [ -f $(B)/libomnizip_cuda.so ]; then install -m 0755 $(B)/libomnizip_cuda.so $(DESTDIR)$(LIBDIR); fi
 	install -m 0755 $(B)/omnizip-run $(B)/omnizip-inspect $(DESTDIR)$(BINDIR)
 	install -m 0644 include/omnizip/*.h $(DESTDIR)$(INCDIR)/omnizip
 	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/profiles
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libomnizip.so* $(DESTDIR)$(BINDIR)/omnizip-run $(DESTDIR)$(BINDIR)/omnizip-inspect
+	rm -f $(DESTDIR)$(LIBDIR)/libomnizip.so* $(DESTDIR)$(LIBDIR)/libomnizip_cuda.so \
+	  $(DESTDIR)$(LIBDIR)/libomnizip_shim.a $(DESTDIR)$(LIBDIR)/pkgconfig/omnizip.pc \
+	  $(DESTDIR)$(BINDIR)/omnizip-run $(DESTDIR)$(BINDIR)/omnizip-inspect
 	rm -rf $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)

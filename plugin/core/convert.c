@@ -109,7 +109,7 @@ typedef double v4d __attribute__((vector_size(32)));
 /* Sixteen independent double lanes in GCC vector types: vectorised without
  * reassociation (the build forbids -ffast-math), summed in a fixed order, so
  * every target clone gives the same bits. */
-__attribute__((target_clones("avx2", "default")))
+OZ_CLONES
 double oz_dot(const float *a, const float *b, int64_t n)
 {
     v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};

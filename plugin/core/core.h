@@ -88,6 +88,15 @@ void oz_rank_asc(const double *v, int64_t n, int64_t *order);
  * 3's, the norm floored at 1e-12, is applied as row scales by backends.) */
 void oz_unit_eps(const float *x, int64_t d, float *out);
 
+/* AVX2 and baseline clones picked at load time (an ifunc). ThreadSanitizer
+ * cannot run an instrumented ifunc resolver before it starts, so TSan builds
+ * get the baseline only. */
+#if defined(__SANITIZE_THREAD__)
+#define OZ_CLONES
+#else
+#define OZ_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
 /* Dot product of two f32 vectors accumulated in double. */
 double oz_dot(const float *a, const float *b, int64_t n);
 

@@ -51,7 +51,7 @@ typedef double v4d __attribute__((vector_size(32)));
  * vector types with independent lanes: at T^2 elements per head this loop is
  * as much work as the products, and a scalar reduction would be
  * latency-bound. The lanes are combined in a fixed order. */
-__attribute__((target_clones("avx2", "default")))
+OZ_CLONES
 static void softmax_colsum(float *s, int64_t rows, int64_t t, double *acc)
 {
     for (int64_t r = 0; r < rows; r++) {
