@@ -23,30 +23,7 @@
 #define NL 16 /* their length */
 #define ND 4  /* their hidden size */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/oz_dump_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *dir = opendir(tmpdir);
-    if (!dir)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(dir))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    closedir(dir);
-    rmdir(tmpdir);
-}
+#include "tmpdir.h"
 
 static int count_entries(void)
 {

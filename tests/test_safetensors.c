@@ -18,34 +18,7 @@
 
 #define CORPUS "tests/corpus/safetensors"
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/oz_st_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *dir = opendir(tmpdir);
-    if (!dir)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            rmdir(p);
-        else
-            unlink(p);
-    }
-    closedir(dir);
-    rmdir(tmpdir);
-}
+#include "tmpdir.h"
 
 static int count_entries(const char *dirpath)
 {
