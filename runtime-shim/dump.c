@@ -18,22 +18,7 @@
 
 #include "dump_impl.h"
 
-omnizip_status oz_dump_fail(char *err, size_t es, omnizip_status st, const char *path,
-                            const char *fmt, ...)
-{
-    if (!err || es == 0)
-        return st;
-    int n = snprintf(err, es, "%s: ", path ? path : "(null)");
-    if (n >= 0 && (size_t)n < es) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + n, es - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
-#define FAIL(...) oz_dump_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
+#define FAIL(...) oz_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
 
 static const char *shape_str(const struct oz_st_tensor *t, char *buf, size_t n)
 {
@@ -297,11 +282,11 @@ omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, cha
 {
     size_t es = err_size;
     if (!path || !out)
-        return oz_dump_fail(err, es, OMNIZIP_E_INVALID, path, "no path or output given");
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, path, "no path or output given");
     struct oz_dump_impl *d = calloc(1, sizeof *d);
     if (!d || !(d->path = strdup(path))) {
         free(d);
-        return oz_dump_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
+        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     }
     struct omnizip_dump o;
     memset(&o, 0, sizeof o);
@@ -311,7 +296,7 @@ omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, cha
     if (st == OMNIZIP_OK && (to_i64(d->ids, &d->ids64) != OMNIZIP_OK ||
                              (d->positions && to_i64(d->positions, &d->positions64) != OMNIZIP_OK) ||
                              (d->mask && to_i64(d->mask, &d->mask64) != OMNIZIP_OK)))
-        st = oz_dump_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
+        st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     if (st == OMNIZIP_OK) {
         o.seq.input_ids = d->ids64;
         o.seq.position_ids = d->positions64;

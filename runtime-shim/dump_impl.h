@@ -21,8 +21,4 @@ struct oz_dump_impl {
     int64_t *ids64, *positions64, *mask64;
 };
 
-/* Writes "PATH: message" into err and returns st. */
-omnizip_status oz_dump_fail(char *err, size_t err_size, omnizip_status st, const char *path,
-                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 #endif

@@ -54,12 +54,12 @@ static omnizip_status compact_embeds(const struct omnizip_dump *dump,
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     int64_t n_anchors = r->n_anchors;
     if (n_anchors < 0 || (n_anchors > 0 && (!r->anchor_positions || !r->anchor_rows)))
-        return oz_dump_fail(err, es, OMNIZIP_E_INVALID, dump->path,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
                             "report has %lld anchors but no anchor arrays", (long long)n_anchors);
     for (int64_t a = 0; a < n_anchors; a++) {
         int64_t p = r->anchor_positions[a];
         if (p < 0 || p >= L || !keep[p] || (a > 0 && p <= r->anchor_positions[a - 1]))
-            return oz_dump_fail(err, es, OMNIZIP_E_INVALID, dump->path,
+            return oz_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
                                 "report's anchor %lld at position %lld is out of order, out of "
                                 "range or not kept",
                                 (long long)a, (long long)p);
@@ -96,14 +96,14 @@ static omnizip_status window_stats(const struct omnizip_dump *dump,
     int64_t n_windows = nv > na ? nv : na;
     int64_t avail = r->windows ? (r->capacity < r->n_windows ? r->capacity : r->n_windows) : 0;
     if (r->n_windows != 0 && (r->n_windows != n_windows || avail < n_windows))
-        return oz_dump_fail(err, es, OMNIZIP_E_INVALID, dump->path,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
                             "report holds %u of %u windows but input_ids has %lld video runs "
                             "and %lld audio runs",
                             (unsigned)avail, r->n_windows, (long long)nv, (long long)na);
     *ret = malloc((size_t)(guided ? guided : 1) * sizeof **ret);
     *rate = malloc((size_t)(nv ? nv : 1) * sizeof **rate);
     if (!*ret || !*rate)
-        return oz_dump_fail(err, es, OMNIZIP_E_NOMEM, dump->path, "out of memory");
+        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, dump->path, "out of memory");
     for (int64_t i = 0; i < guided; i++)
         (*ret)[i] = r->n_windows ? (float)r->windows[i].s_a : 1.0f;
     for (int64_t i = 0; i < nv; i++)
@@ -172,7 +172,7 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
 {
     size_t es = err_size;
     if (!dump || !dump->impl || !keep_mask || !report || !out_path)
-        return oz_dump_fail(err, es, OMNIZIP_E_INVALID, out_path,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, out_path,
                             "dump, keep mask, report and output path are all required");
     const struct oz_dump_impl *d = dump->impl;
     int64_t L = dump->seq.length, D = dump->seq.hidden;
@@ -193,7 +193,7 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
         b.mask = malloc(k1 * oz_st_dtype_size(d->mask->dtype));
     omnizip_status st = OMNIZIP_OK;
     if (!b.keep || !b.embeds || !b.rows || !b.ids || (d->positions && !b.positions) || (d->mask && !b.mask))
-        st = oz_dump_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
+        st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
     if (st == OMNIZIP_OK) {
         for (int64_t i = 0; i < L; i++)
             b.keep[i] = keep_mask[i] != 0;
@@ -213,7 +213,7 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
         }
         oz_st_writer *w = oz_st_writer_new();
         if (!w)
-            st = oz_dump_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
+            st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
         else {
             add_all(w, dump, d, &b, K, n_ret, n_rate);
             st = oz_st_writer_save(w, out_path, err, es);

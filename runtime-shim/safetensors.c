@@ -70,11 +70,8 @@ int oz_st_dtype_parse(const char *name, enum oz_st_dtype *out)
     return -1;
 }
 
-static omnizip_status fail(char *err, size_t err_size, omnizip_status st, const char *path,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static omnizip_status fail(char *err, size_t err_size, omnizip_status st, const char *path,
-                           const char *fmt, ...)
+omnizip_status oz_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
+                            const char *fmt, ...)
 {
     if (!err || err_size == 0)
         return st;
@@ -118,19 +115,19 @@ static omnizip_status parse_tensor(oz_st_file *f, const char *name, json_t *desc
 {
     const char *p = f->path;
     if (!json_is_object(desc))
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': entry is not an object", name);
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': entry is not an object", name);
     json_t *dt = json_object_get(desc, "dtype");
     json_t *shape = json_object_get(desc, "shape");
     json_t *offs = json_object_get(desc, "data_offsets");
     if (!json_is_string(dt))
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-string dtype", name);
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-string dtype", name);
     if (oz_st_dtype_parse(json_string_value(dt), &t->dtype) != 0)
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': unknown dtype '%s'", name,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': unknown dtype '%s'", name,
                     json_string_value(dt));
     if (!json_is_array(shape))
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-array shape", name);
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-array shape", name);
     if (json_array_size(shape) > OZ_ST_MAX_RANK)
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': rank %zu exceeds %d", name,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': rank %zu exceeds %d", name,
                     json_array_size(shape), OZ_ST_MAX_RANK);
     t->name = name;
     t->rank = (int)json_array_size(shape);
@@ -138,29 +135,29 @@ static omnizip_status parse_tensor(oz_st_file *f, const char *name, json_t *desc
     for (int d = 0; d < t->rank; d++) {
         uint64_t dim;
         if (read_u64(json_array_get(shape, (size_t)d), &dim) != 0)
-            return fail(err, es, OMNIZIP_E_INVALID, p,
+            return oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                         "tensor '%s': shape[%d] is not a non-negative integer", name, d);
         t->shape[d] = (int64_t)dim;
         if (__builtin_mul_overflow(count, dim, &count) || count > INT64_MAX)
-            return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
+            return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
     }
     uint64_t nbytes;
     if (__builtin_mul_overflow(count, (uint64_t)oz_st_dtype_size(t->dtype), &nbytes) ||
         nbytes > SIZE_MAX)
-        return fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
     t->count = (int64_t)count;
     t->nbytes = (size_t)nbytes;
     if (!json_is_array(offs) || json_array_size(offs) != 2 ||
         read_u64(json_array_get(offs, 0), begin) != 0 ||
         read_u64(json_array_get(offs, 1), end) != 0)
-        return fail(err, es, OMNIZIP_E_INVALID, p,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                     "tensor '%s': data_offsets must be [begin, end], non-negative integers", name);
     if (*end < *begin)
-        return fail(err, es, OMNIZIP_E_INVALID, p,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                     "tensor '%s': data_offsets [%llu, %llu] end before begin", name,
                     (unsigned long long)*begin, (unsigned long long)*end);
     if (*end - *begin != nbytes)
-        return fail(err, es, OMNIZIP_E_INVALID, p,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                     "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but %s shape needs "
                     "%llu",
                     name, (unsigned long long)*begin, (unsigned long long)*end,
@@ -172,13 +169,13 @@ static omnizip_status parse_tensor(oz_st_file *f, const char *name, json_t *desc
 static omnizip_status parse_meta(oz_st_file *f, json_t *meta, char *err, size_t es)
 {
     if (!json_is_object(meta))
-        return fail(err, es, OMNIZIP_E_INVALID, f->path, "__metadata__ is not an object");
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, f->path, "__metadata__ is not an object");
     const char *key;
     json_t *v;
     json_object_foreach(meta, key, v)
     {
         if (!json_is_string(v))
-            return fail(err, es, OMNIZIP_E_INVALID, f->path,
+            return oz_path_fail(err, es, OMNIZIP_E_INVALID, f->path,
                         "__metadata__ value of '%s' is not a string", key);
     }
     f->meta = meta;
@@ -206,7 +203,7 @@ static omnizip_status check_overlap(oz_st_file *f, struct span *spans, char *err
         if (spans[i].begin == spans[i].end)
             continue;
         if (last && spans[i].begin < last->end)
-            return fail(err, es, OMNIZIP_E_INVALID, f->path,
+            return oz_path_fail(err, es, OMNIZIP_E_INVALID, f->path,
                         "tensors '%s' and '%s' overlap in the data block",
                         f->tensors[last->index].name, f->tensors[spans[i].index].name);
         if (!last || spans[i].end > last->end)
@@ -231,7 +228,7 @@ static omnizip_status place_data(oz_st_file *f, const struct span *spans, const 
         } else {
             void *copy = aligned_alloc(8, (t->nbytes + 7) / 8 * 8);
             if (!copy)
-                return fail(err, es, OMNIZIP_E_NOMEM, f->path,
+                return oz_path_fail(err, es, OMNIZIP_E_NOMEM, f->path,
                             "out of memory copying tensor '%s' (%zu bytes)", t->name, t->nbytes);
             memcpy(copy, src, t->nbytes);
             f->copies[spans[i].index] = copy;
@@ -249,19 +246,19 @@ static omnizip_status parse_header(oz_st_file *f, char *err, size_t es)
         hlen = hlen << 8 | f->map[i];
     uint64_t avail = f->map_size - 8;
     if (hlen > avail)
-        return fail(err, es, OMNIZIP_E_INVALID, p,
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                     "header length %llu is larger than the %llu bytes after it",
                     (unsigned long long)hlen, (unsigned long long)avail);
     if (hlen > MAX_HEADER)
-        return fail(err, es, OMNIZIP_E_INVALID, p, "header length %llu exceeds %llu bytes",
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "header length %llu exceeds %llu bytes",
                     (unsigned long long)hlen, (unsigned long long)MAX_HEADER);
     json_error_t jerr;
     f->root = json_loadb((const char *)f->map + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root)
-        return fail(err, es, OMNIZIP_E_INVALID, p, "header is not valid JSON (byte %d): %s",
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "header is not valid JSON (byte %d): %s",
                     jerr.position, jerr.text);
     if (!json_is_object(f->root))
-        return fail(err, es, OMNIZIP_E_INVALID, p, "header is not a JSON object");
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, p, "header is not a JSON object");
 
     size_t cap = json_object_size(f->root);
     f->tensors = calloc(cap ? cap : 1, sizeof *f->tensors);
@@ -269,7 +266,7 @@ static omnizip_status parse_header(oz_st_file *f, char *err, size_t es)
     struct span *spans = calloc(cap ? cap : 1, sizeof *spans);
     omnizip_status st = OMNIZIP_OK;
     if (!f->tensors || !f->copies || !spans)
-        st = fail(err, es, OMNIZIP_E_NOMEM, p, "out of memory reading the header");
+        st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, p, "out of memory reading the header");
 
     uint64_t data_len = avail - hlen;
     const char *key;
@@ -285,7 +282,7 @@ static omnizip_status parse_header(oz_st_file *f, char *err, size_t es)
         struct span *s = &spans[f->n];
         st = parse_tensor(f, key, v, &f->tensors[f->n], &s->begin, &s->end, err, es);
         if (st == OMNIZIP_OK && s->end > data_len)
-            st = fail(err, es, OMNIZIP_E_INVALID, p,
+            st = oz_path_fail(err, es, OMNIZIP_E_INVALID, p,
                       "tensor '%s': data_offsets end %llu is past the %llu-byte data block", key,
                       (unsigned long long)s->end, (unsigned long long)data_len);
         s->index = f->n++;
@@ -301,32 +298,32 @@ static omnizip_status parse_header(oz_st_file *f, char *err, size_t es)
 omnizip_status oz_st_open(const char *path, oz_st_file **out, char *err, size_t err_size)
 {
     if (!path || !out)
-        return fail(err, err_size, OMNIZIP_E_INVALID, path, "no path or output given");
+        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path, "no path or output given");
     oz_st_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
         free(f);
-        return fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory");
+        return oz_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory");
     }
     omnizip_status st = OMNIZIP_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0)
-        st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot open: %s", strerror(errno));
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot open: %s", strerror(errno));
     else if (fstat(fd, &sb) != 0)
-        st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot stat: %s", strerror(errno));
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot stat: %s", strerror(errno));
     else if (!S_ISREG(sb.st_mode))
-        st = fail(err, err_size, OMNIZIP_E_IO, path, "not a regular file");
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "not a regular file");
     else if (sb.st_size < 8)
-        st = fail(err, err_size, OMNIZIP_E_INVALID, path,
+        st = oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path,
                   "file is %lld bytes, shorter than the 8-byte header length",
                   (long long)sb.st_size);
     else if ((uint64_t)sb.st_size > SIZE_MAX)
-        st = fail(err, err_size, OMNIZIP_E_IO, path, "file is too large to map");
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "file is too large to map");
     if (st == OMNIZIP_OK) {
         f->map_size = (size_t)sb.st_size;
         void *m = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m == MAP_FAILED)
-            st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot map: %s", strerror(errno));
+            st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot map: %s", strerror(errno));
         else
             f->map = m;
     }

@@ -77,6 +77,11 @@ const struct oz_st_tensor *oz_st_find(const oz_st_file *file, const char *name);
 const char *oz_st_meta(const oz_st_file *file, const char *key);
 const char *oz_st_path(const oz_st_file *file);
 
+/* Writes "PATH: " and the formatted problem into err (truncating safely) and
+ * returns st: the one shape of every error message of the shim's files. */
+omnizip_status oz_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* ---- writer ---- */
 typedef struct oz_st_writer oz_st_writer;
 

@@ -150,24 +150,6 @@ omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *v
     return OMNIZIP_OK;
 }
 
-static omnizip_status fail(char *err, size_t es, omnizip_status st, const char *path,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static omnizip_status fail(char *err, size_t es, omnizip_status st, const char *path,
-                           const char *fmt, ...)
-{
-    if (!err || es == 0)
-        return st;
-    int n = snprintf(err, es, "%s: ", path);
-    if (n >= 0 && (size_t)n < es) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + n, es - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-
 /* Largest element size first, then by name: the reference library's order. */
 static int goes_after(const struct entry *x, const struct entry *y)
 {
@@ -287,10 +269,10 @@ static int write_file(int fd, const oz_st_writer *w, const size_t *order, const 
 omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, size_t err_size)
 {
     if (!w || !path)
-        return fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
+        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
                     "no writer or path given");
     if (w->problem[0])
-        return fail(err, err_size, OMNIZIP_E_INVALID, path, "%s", w->problem);
+        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path, "%s", w->problem);
     size_t *order = malloc((w->n ? w->n : 1) * sizeof *order);
     size_t hlen = 0;
     char *header = order ? build_header(w, order, &hlen) : NULL;
@@ -300,14 +282,14 @@ omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, s
         free(order);
         free(header);
         free(tmp);
-        return fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
+        return oz_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     omnizip_status st = OMNIZIP_OK;
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
                   strerror(errno));
     } else {
         /* mkstemp makes 0600; an output file should be as readable as any other. */
@@ -323,7 +305,7 @@ omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, s
         }
         if (bad) {
             unlink(tmp);
-            st = fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
+            st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
         }
     }
     free(order);
