@@ -4,6 +4,7 @@
 #include "engine.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,15 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
             free(ctx);
             return st;
         }
+    }
+    if (ctx->host.log) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "omnizip %s: %u parallel tasks on %s, %s similarity scope%s",
+                 OMNIZIP_VERSION_STR, ctx->exec.tasks,
+                 ctx->host.parallel_for ? "the host's pool" : "its own threads",
+                 cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window",
+                 ctx->cuda ? ", CUDA backend" : "");
+        ctx->host.log(ctx->host.user, OMNIZIP_LOG_INFO, msg);
     }
     *out = ctx;
     return OMNIZIP_OK;

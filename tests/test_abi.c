@@ -110,9 +110,11 @@ static void count_log(void *user, omnizip_log_level level, const char *msg)
     (void)msg;
     (*(int *)user)++;
 }
+static int pool_runs;
 static void serial_for(void *user, uint32_t n, omnizip_task_fn task, void *task_ctx)
 {
     (void)user;
+    pool_runs++;
     for (uint32_t i = 0; i < n; i++)
         task(task_ctx, i);
 }
@@ -128,6 +130,8 @@ Test(abi, host_services_give_same_result)
     char err[256] = "";
     cr_assert_eq(clip_run(P, &cfg, &host, &got, err, sizeof err), OMNIZIP_OK, "%s", err);
     clip_assert_same(&want, &got);
+    cr_assert_gt(logs, 0, "the plugin never used the host's log");
+    cr_assert_gt(pool_runs, 0, "the plugin never ran on the host's parallel-for");
 }
 
 Test(abi, old_host_config_of_1_0_size)
