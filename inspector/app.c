@@ -129,6 +129,14 @@ static int handle_key(struct app *a, int key)
         return 0;
     }
     long page = a->layout.table_rows > 1 ? a->layout.table_rows - 1 : 1;
+    int y, wheel;
+    if (oz_crt_mouse(key, &y, &wheel)) {
+        if (wheel)
+            oz_view_move(m, 3 * wheel);
+        else
+            oz_view_click(m, &a->layout, y);
+        return 0;
+    }
     enum oz_action act = oz_key_action(key, m->mode);
     switch (act) {
     case OZ_ACT_QUIT: return 1;

@@ -83,6 +83,9 @@ int oz_crt_start(int mono, char *err, size_t err_size)
     raw();
     noecho();
     keypad(stdscr, TRUE);
+    /* Where the terminal reports the mouse: clicks select, the wheel scrolls. */
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
     curs_set(0);
     set_escdelay(25);
     mono_roles();
@@ -148,4 +151,14 @@ int oz_crt_signal(void)
 int oz_crt_is_resize(int key)
 {
     return key == KEY_RESIZE;
+}
+
+int oz_crt_mouse(int key, int *y, int *wheel)
+{
+    MEVENT ev;
+    if (key != KEY_MOUSE || getmouse(&ev) != OK)
+        return 0;
+    *y = ev.y;
+    *wheel = ev.bstate & BUTTON4_PRESSED ? -1 : ev.bstate & BUTTON5_PRESSED ? 1 : 0;
+    return 1;
 }

@@ -36,5 +36,8 @@ int oz_crt_signal(void);
 
 /* 1 when the key is the terminal's resize notification. */
 int oz_crt_is_resize(int key);
+/* For a mouse event key: the screen line and the wheel (-1 up, 1 down, 0 a
+ * click). Returns 0 for any other key. */
+int oz_crt_mouse(int key, int *y, int *wheel);
 
 #endif

@@ -49,6 +49,7 @@ static const struct binding table[] = {
      NULL},
     {{'r'}, OZ_MODE_TUNE, OZ_ACT_PARAM_RESET, "r", "reset to the loaded profile", "r", "Reset"},
     {{'w'}, OZ_MODE_TUNE, OZ_ACT_PARAM_WRITE, "w", "write the profile YAML", "w", "Write"},
+    {{0}, ALL, OZ_ACT_NONE, "Mouse", "a click selects a window, the wheel scrolls", NULL, NULL},
     {{'q', KEY_F(10)}, ALL, OZ_ACT_QUIT, "q F10", "quit", "F10", "Quit"},
 };
 

@@ -150,6 +150,18 @@ void oz_view_move(struct oz_model *m, long delta)
     m->sel = (size_t)(s < 0 ? 0 : s > last ? last : s);
 }
 
+int oz_view_click(struct oz_model *m, const struct oz_layout *l, int y)
+{
+    if (!l->ok || y < l->table_y || y >= l->table_y + l->table_rows)
+        return 0;
+    size_t i = m->top + (size_t)(y - l->table_y);
+    if (i >= m->n_shown)
+        return 0;
+    m->sel = i;
+    m->follow = 0;
+    return 1;
+}
+
 static double unit(double v)
 {
     return isnan(v) || v < 0 ? 0 : v > 1 ? 1 : v;

@@ -124,4 +124,8 @@ struct oz_layout {
 
 void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h);
 
+/* A mouse click on screen line y: selects the window drawn there (stops
+ * following). Returns 1 when y is a window row, else 0. */
+int oz_view_click(struct oz_model *m, const struct oz_layout *l, int y);
+
 #endif

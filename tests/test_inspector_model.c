@@ -235,6 +235,25 @@ Test(model, selection_and_scroll)
     oz_model_free(&m);
 }
 
+/* A click selects the window drawn on that line, only on table lines. */
+Test(model, click_selects_the_row_under_it)
+{
+    struct oz_model m;
+    load(&m, "tests/traces/sixty.jsonl");
+    struct oz_layout l;
+    oz_layout_compute(&l, &m, 120, 40);
+    oz_view_fit(&m, l.table_rows);
+    cr_assert(l.ok && l.table_rows > 3);
+    cr_expect_eq(oz_view_click(&m, &l, l.table_y + 2), 1);
+    cr_expect_eq(m.sel, m.top + 2);
+    cr_expect_not(m.follow);
+    size_t sel = m.sel;
+    cr_expect_eq(oz_view_click(&m, &l, l.table_y - 1), 0, "a header line selects nothing");
+    cr_expect_eq(oz_view_click(&m, &l, l.table_y + l.table_rows), 0);
+    cr_expect_eq(m.sel, sel);
+    oz_model_free(&m);
+}
+
 /* Runs the real binary; returns its exit code, stdout into out. */
 static int inspect(const char *args, char *out, size_t size)
 {
