@@ -24,6 +24,8 @@
 /* 20 frames per second at most; also the poll period of a live ring. */
 #define TICK_MS 50
 
+enum { PROMPT_JUMP = 1, PROMPT_VALUE };
+
 struct app {
     struct oz_options opt;
     struct oz_model m;
@@ -35,7 +37,7 @@ struct app {
     const struct oz_glyphs *glyphs;
     double credit;   /* replay: records owed to the pacing clock */
     double last;     /* seconds, monotonic */
-    int prompting;
+    int prompting; /* PROMPT_JUMP or PROMPT_VALUE while typing */
     char prompt[16];
 };
 
@@ -74,6 +76,7 @@ static void render(struct app *a, int w, int h)
     struct oz_draw_extra extra;
     memset(&extra, 0, sizeof(extra));
     extra.prompt = a->prompting ? a->prompt : NULL;
+    extra.prompt_label = a->prompting == PROMPT_VALUE && a->tune ? oz_tune_selected(a->tune) : NULL;
     if (a->tune)
         extra.n_params = oz_tune_params(a->tune, &extra.param_names, &extra.param_values,
                                         &extra.param_sel);
@@ -98,18 +101,21 @@ static void jump(struct oz_model *m, const char *text)
     oz_model_message(m, "jump: window %ld not shown", want);
 }
 
-/* Keys typed into the jump prompt. */
+/* Keys typed into the prompt: a window number, or a parameter value. */
 static void prompt_key(struct app *a, int key)
 {
     size_t n = strlen(a->prompt);
-    if (key >= '0' && key <= '9' && n + 1 < sizeof(a->prompt)) {
+    int value = a->prompting == PROMPT_VALUE;
+    if (((key >= '0' && key <= '9') || (value && key == '.')) && n + 1 < sizeof(a->prompt)) {
         a->prompt[n] = (char)key;
         a->prompt[n + 1] = '\0';
     } else if (oz_key_is_backspace(key) && n > 0) {
         a->prompt[n - 1] = '\0';
     } else if (oz_key_is_enter(key)) {
         a->prompting = 0;
-        if (n)
+        if (n && value && a->tune)
+            oz_tune_set(a->tune, a->prompt, &a->m);
+        else if (n && !value)
             jump(&a->m, a->prompt);
     } else if (key == 27) {
         a->prompting = 0;
@@ -162,7 +168,8 @@ static int handle_key(struct app *a, int key)
     case OZ_ACT_FASTER: m->speed = m->speed * 2 > 1000 ? 1000 : m->speed * 2; break;
     case OZ_ACT_SLOWER: m->speed = m->speed / 2 < 0.125 ? 0.125 : m->speed / 2; break;
     case OZ_ACT_JUMP:
-        a->prompting = 1;
+    case OZ_ACT_PARAM_TYPE:
+        a->prompting = act == OZ_ACT_JUMP ? PROMPT_JUMP : PROMPT_VALUE;
         a->prompt[0] = '\0';
         break;
     case OZ_ACT_PARAM_NEXT:

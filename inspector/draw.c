@@ -280,7 +280,8 @@ static void status(struct oz_frame *f, const struct oz_model *m, int y,
                    const struct oz_draw_extra *e)
 {
     if (e && e->prompt) {
-        oz_frame_printf(f, y, 0, OZ_R_HEAD, "jump to window: %s_", e->prompt);
+        oz_frame_printf(f, y, 0, OZ_R_HEAD, "%s: %s_",
+                        e->prompt_label ? e->prompt_label : "jump to window", e->prompt);
         return;
     }
     const char *msg = oz_model_last_message(m);

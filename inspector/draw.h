@@ -28,6 +28,7 @@ extern const struct oz_glyphs oz_glyphs_ascii;
 /* What only the app knows: the jump prompt, the tune parameters. */
 struct oz_draw_extra {
     const char *prompt;          /* NULL or the text being typed */
+    const char *prompt_label;    /* what it is for: "jump to window", "rho_audio" */
     size_t n_params;             /* tune mode: parameters shown on line 3 */
     const char *const *param_names;
     const double *param_values;

@@ -47,6 +47,8 @@ static const struct binding table[] = {
      "+-", "Change"},
     {{'-', KEY_LEFT}, OZ_MODE_TUNE, OZ_ACT_PARAM_DOWN, "- Left", "lower the parameter", NULL,
      NULL},
+    {{ENTER_KEYS}, OZ_MODE_TUNE, OZ_ACT_PARAM_TYPE, "Enter", "type a value for the parameter",
+     "Enter", "Type"},
     {{'r'}, OZ_MODE_TUNE, OZ_ACT_PARAM_RESET, "r", "reset to the loaded profile", "r", "Reset"},
     {{'w'}, OZ_MODE_TUNE, OZ_ACT_PARAM_WRITE, "w", "write the profile YAML", "w", "Write"},
     {{0}, ALL, OZ_ACT_NONE, "Mouse", "a click selects a window, the wheel scrolls", NULL, NULL},

@@ -155,18 +155,12 @@ size_t oz_tune_params(const struct oz_tune *t, const char *const **names, const 
     return N_PARAMS;
 }
 
-/* Sets one parameter through the plugin's own validation; a refusal keeps
- * the old config and says why. */
-static int change(struct oz_tune *t, int dir, struct oz_model *m)
+/* Sets the selected parameter from its text through the plugin's own
+ * validation; a refusal keeps the old config and says why. */
+int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m)
 {
     const struct param *p = &params[t->sel];
-    double v = t->values[t->sel] + dir * p->step;
-    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
-    char text[64], err[512];
-    if (p->integer)
-        snprintf(text, sizeof(text), "%d", (int)(v + 0.5));
-    else
-        snprintf(text, sizeof(text), "%.2f", v);
+    char err[512];
     struct omnizip_config next = t->cfg, prev = t->cfg;
     if (t->p->config_set(&next, p->key, text, err, sizeof(err)) != OMNIZIP_OK ||
         t->p->config_check(&next, err, sizeof(err)) != OMNIZIP_OK) {
@@ -179,6 +173,25 @@ static int change(struct oz_tune *t, int dir, struct oz_model *m)
         oz_model_message(m, "recompute failed: %s", err);
     }
     return 1;
+}
+
+/* One step up or down, kept inside the parameter's useful range. */
+static int change(struct oz_tune *t, int dir, struct oz_model *m)
+{
+    const struct param *p = &params[t->sel];
+    double v = t->values[t->sel] + dir * p->step;
+    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+    char text[64];
+    if (p->integer)
+        snprintf(text, sizeof(text), "%d", (int)(v + 0.5));
+    else
+        snprintf(text, sizeof(text), "%.2f", v);
+    return oz_tune_set(t, text, m);
+}
+
+const char *oz_tune_selected(const struct oz_tune *t)
+{
+    return params[t->sel].key;
 }
 
 static int write_profile(struct oz_tune *t, struct oz_model *m)

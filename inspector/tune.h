@@ -27,6 +27,11 @@ size_t oz_tune_params(const struct oz_tune *t, const char *const **names, const 
  * refusals go to m's messages. Returns 1 when m changed. */
 int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m);
 
+/* Enter in tune mode: the selected parameter's key, and setting it from
+ * typed text (validated by the plugin; a refusal is a status message). */
+const char *oz_tune_selected(const struct oz_tune *t);
+int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m);
+
 void oz_tune_close(struct oz_tune *t);
 
 #endif

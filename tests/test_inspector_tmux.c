@@ -251,6 +251,11 @@ Test(tmux, tune_changes_and_writes_profile)
     int up = wait_for("[rho_audio 0.5]", s, sizeof(s));
     tmux("send-keys +");
     int changed = wait_for("[rho_audio 0.55]", s, sizeof(s));
+    /* Tab to rho_video, Enter, type 0.65, Enter: the typed value is applied. */
+    tmux("send-keys Tab Enter 0 . 6 5");
+    int prompt = wait_for("rho_video: 0.65_", s, sizeof(s));
+    tmux("send-keys Enter");
+    int typed = wait_for("[rho_video 0.65]", s, sizeof(s));
     tmux("send-keys w");
     int written = wait_for("profile written to", s, sizeof(s));
     tmux("send-keys q");
@@ -265,7 +270,10 @@ Test(tmux, tune_changes_and_writes_profile)
     rmdir(dir);
     cr_expect(up, "tune screen:\n%s", s);
     cr_expect(changed, "+ raises rho_audio:\n%s", s);
+    cr_expect(prompt, "Enter asks for a value:\n%s", s);
+    cr_expect(typed, "the typed value is applied:\n%s", s);
     cr_expect(written, "w says where:\n%s", s);
     cr_expect(strstr(text, "rho_audio: 0.55\n") != NULL, "profile:\n%s", text);
+    cr_expect(strstr(text, "rho_video: 0.65\n") != NULL, "profile:\n%s", text);
     cr_expect(gone());
 }
