@@ -155,7 +155,7 @@ static void put_row(const struct omnizip_sequence *seq, int64_t pos, const float
     }
     uint16_t *dst = (uint16_t *)seq->embeds + off;
     for (int64_t c = 0; c < seq->hidden; c++)
-        dst[c] = seq->dtype == OMNIZIP_DTYPE_F16 ? oz_f32_to_f16(row[c]) : oz_f32_to_bf16(row[c]);
+        dst[c] = seq->dtype == OMNIZIP_DTYPE_F16 ? oz_st_f32_to_f16(row[c]) : oz_st_f32_to_bf16(row[c]);
 }
 
 /* Moves the kept rows of every array to the front, in order; the new length. */

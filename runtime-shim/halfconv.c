@@ -23,7 +23,7 @@ static float float_of(uint32_t x)
     return f;
 }
 
-float oz_f16_to_f32(uint16_t h)
+float oz_st_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu;
@@ -45,12 +45,12 @@ float oz_f16_to_f32(uint16_t h)
     return float_of(sign | ((exp + 112) << 23) | (man << 13));
 }
 
-float oz_bf16_to_f32(uint16_t h)
+float oz_st_bf16_to_f32(uint16_t h)
 {
     return float_of((uint32_t)h << 16);
 }
 
-uint16_t oz_f32_to_f16(float f)
+uint16_t oz_st_f32_to_f16(float f)
 {
     uint32_t x = bits_of(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
@@ -81,21 +81,11 @@ uint16_t oz_f32_to_f16(float f)
     return (uint16_t)(sign | h);
 }
 
-uint16_t oz_f32_to_bf16(float f)
+uint16_t oz_st_f32_to_bf16(float f)
 {
     uint32_t x = bits_of(f);
     if ((x & 0x7f800000u) == 0x7f800000u && (x & 0x7fffffu))
         return (uint16_t)((x >> 16) | 0x40u); /* keep NaN a (quiet) NaN */
     x += 0x7fffu + ((x >> 16) & 1u);
     return (uint16_t)(x >> 16);
-}
-
-int oz_f16_nonfinite(uint16_t h)
-{
-    return (h & 0x7c00u) == 0x7c00u;
-}
-
-int oz_bf16_nonfinite(uint16_t h)
-{
-    return (h & 0x7f80u) == 0x7f80u;
 }

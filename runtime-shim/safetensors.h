@@ -117,13 +117,10 @@ omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err,
 void oz_st_writer_free(oz_st_writer *w);
 
 /* ---- half precision (halfconv.c) ---- */
-float oz_f16_to_f32(uint16_t h);
-float oz_bf16_to_f32(uint16_t h);
+float oz_st_f16_to_f32(uint16_t h);
+float oz_st_bf16_to_f32(uint16_t h);
 /* Round to nearest, ties to even; overflow gives Inf; NaN stays NaN. */
-uint16_t oz_f32_to_f16(float f);
-uint16_t oz_f32_to_bf16(float f);
-/* 1 when the 16-bit pattern is NaN or +-Inf. */
-int oz_f16_nonfinite(uint16_t h);
-int oz_bf16_nonfinite(uint16_t h);
+uint16_t oz_st_f32_to_f16(float f);
+uint16_t oz_st_f32_to_bf16(float f);
 
 #endif
