@@ -328,16 +328,19 @@ struct omnizip_plugin {
     /* Hands the whole clip's audio and video rows once after plan (laid out
      * as struct omnizip_layout says: runs concatenated, or the whole
      * sequence twice): the global scope merges across windows. The merged
-     * anchors and the video row norms are computed here; the rows are not
-     * retained after the call. Required before window() except in the
-     * window scope with scope_radius 0, where window() can work from its own
-     * rows alone. [one-thread-per-ctx] */
+     * anchors, the video row norms and (CPU backend) every frame's stage-3
+     * decision are computed here, in parallel; the rows are not retained
+     * after the call. Required before window() except in the window scope
+     * with scope_radius 0, where it does nothing and window() works from
+     * its own rows alone. [one-thread-per-ctx] */
     omnizip_status (*bind)(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
                            const struct omnizip_matrix *video, void *stream);
 
     /* Compresses window i: fills out's masks, merged anchors and info.
      * Windows may come in any order; each may be asked again. Allocates
-     * nothing. [one-thread-per-ctx] */
+     * nothing once the working memory is sized (at bind, or at the first
+     * window in the window scope with radius 0). With telemetry on, the
+     * record is also published to the shm ring. [one-thread-per-ctx] */
     omnizip_status (*window)(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
                              struct omnizip_window_out *out);
 
