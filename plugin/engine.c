@@ -134,6 +134,7 @@ void oz_engine_free(omnizip_ctx *ctx)
     ctx->member_cap = 0;
     ctx->planned = ctx->bound = 0;
     ctx->d = 0;
+    ctx->sized_convert = 0;
 }
 
 /* The window scope with radius 0 needs nothing beyond each window's own
@@ -231,6 +232,9 @@ void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_wi
  * allocates nothing. convert: rows arrive in F16/BF16. */
 static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
 {
+    /* Sized once per plan: every later window returns here. */
+    if (ctx->anchors && ctx->d == d && (!convert || ctx->sized_convert))
+        return OMNIZIP_OK;
     const struct oz_plan *p = &ctx->plan;
     int64_t max_anchor = 0, max_pool = 0, max_run = 0, k = ctx->cfg.scope_radius;
     for (uint32_t i = 0; i < p->n_windows; i++) {
@@ -255,6 +259,7 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
             OMNIZIP_OK)
             return fail(ctx, OMNIZIP_E_NOMEM, "out of memory for working buffers");
     ctx->d = d;
+    ctx->sized_convert |= convert;
     return OMNIZIP_OK;
 }
 

@@ -18,6 +18,7 @@ struct omnizip_ctx {
     int planned, bound;
     struct oz_plan plan;
     int64_t d;      /* hidden size, known from bind or the first window */
+    int sized_convert; /* working memory holds f32 copies for F16/BF16 rows */
     float *anchors; /* merged anchor rows from anchor_base on */
     int64_t anchor_base;
     float *sigma;   /* per pool token */
