@@ -11,25 +11,31 @@ DESTDIR ?=
 
 CC ?= cc
 B := build
-# Counts depend on double arithmetic in the order written: never fuse (ALGORITHM.md).
+# CFLAGS, CPPFLAGS and LDFLAGS belong to whoever builds (`make CFLAGS=-O3`,
+# a distribution's hardening flags); what the build cannot work without lives
+# in OZ_CFLAGS, placed after CFLAGS so that it wins. -ffp-contract=off and
+# -fno-fast-math are part of the algorithm: kept counts depend on double
+# arithmetic done in the order written (docs/ALGORITHM.md, "Arithmetic").
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-          -ffp-contract=off -fno-fast-math -fPIC -Iinclude \
-          -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
-          -DOMNIZIP_LIBDIR='"$(LIBDIR)"'
+OZ_WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+OZ_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-fast-math -fPIC -Iinclude $(OZ_WARN) \
+             -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
+             -DOMNIZIP_LIBDIR='"$(LIBDIR)"'
+OZ_CC = $(CC) $(CPPFLAGS) $(CFLAGS) $(OZ_CFLAGS)
 LDFLAGS ?=
+OZ_LDFLAGS :=
 # `make tsan`: the concurrency paths (the thread pool, two contexts on two
 # threads) under ThreadSanitizer, in a plain driver (criterion's arena and
 # TSan do not mix).
 ifeq ($(TSAN),1)
 B := build/tsan
-CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=thread
+OZ_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+OZ_LDFLAGS += -fsanitize=thread
 endif
 ifeq ($(SANITIZE),1)
 B := build/san
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+OZ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OZ_LDFLAGS += -fsanitize=address,undefined
 endif
 
 # The plugin runs its own (or the host's) threads and calls BLAS from several
@@ -55,7 +61,8 @@ INSPECT_LIBS := -lncursesw -ltinfo
 
 # Files named main_*.c hold a program's main(); everything else is library code.
 PLUGIN_SRC := $(wildcard plugin/*.c plugin/core/*.c plugin/cpu/*.c)
-SHIM_SRC := $(filter-out %/main_run.c,$(wildcard runtime-shim/*.c))
+SHIM_SRC := $(wildcard runtime-shim/*.c)
+RUN_SRC := $(filter-out %/main_run.c,$(wildcard tools/omnizip-run/*.c))
 INSPECT_SRC := $(filter-out %/main_inspect.c,$(wildcard inspector/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
@@ -63,6 +70,7 @@ FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PLUGIN_OBJ := $(call obj,$(PLUGIN_SRC))
 SHIM_OBJ := $(call obj,$(SHIM_SRC))
+RUN_OBJ := $(call obj,$(RUN_SRC))
 INSPECT_OBJ := $(call obj,$(INSPECT_SRC))
 TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
@@ -70,36 +78,38 @@ FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 all: $(B)/libomnizip.so $(B)/omnizip-run $(B)/omnizip-inspect
 .PHONY: all test lint clean install uninstall bench abi-dump cuda tsan
 
-$(B)/obj/plugin/%.o: CFLAGS += -fvisibility=hidden -Iplugin
+$(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(OZ_CC) -MMD -MP -c $< -o $@
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 $(B)/libomnizip.so: $(PLUGIN_OBJ) plugin/omnizip.map
 	$(CC) -shared -o $@ $(PLUGIN_OBJ) -Wl,-soname,libomnizip.so.$(ABI_MAJOR) \
-	  -Wl,--version-script=plugin/omnizip.map -Wl,-z,defs -Wl,-z,nodelete $(LDFLAGS) $(PLUGIN_LIBS)
+	  -Wl,--version-script=plugin/omnizip.map -Wl,-z,defs -Wl,-z,nodelete $(LDFLAGS) $(OZ_LDFLAGS) $(PLUGIN_LIBS)
 $(B)/libomnizip_plugin.a: $(PLUGIN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(B)/libomnizip_shim.a: $(SHIM_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(B)/libomnizip_inspect.a: $(INSPECT_OBJ)
 	@rm -f $@; ar rcs $@ $^
+$(B)/libomnizip_run.a: $(RUN_OBJ)
+	@rm -f $@; ar rcs $@ $^
 
-$(B)/omnizip-run: $(call obj,runtime-shim/main_run.c) $(B)/libomnizip_shim.a
-	$(CC) -o $@ $^ -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(SHIM_LIBS)
+$(B)/omnizip-run: $(call obj,tools/omnizip-run/main_run.c) $(B)/libomnizip_run.a $(B)/libomnizip_shim.a
+	$(CC) -o $@ $^ -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS)
 $(B)/omnizip-inspect: $(call obj,inspector/main_inspect.c) $(B)/libomnizip_inspect.a $(B)/libomnizip_shim.a
-	$(CC) -o $@ $^ $(LDFLAGS) $(INSPECT_LIBS) $(SHIM_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(INSPECT_LIBS) $(SHIM_LIBS)
 
 # Tests link the internals statically and reach the real .so by dlopen.
 $(B)/tests/%: tests/%.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a $(B)/libomnizip_inspect.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugin -Iruntime-shim -Iinspector -Itests -o $@ $< \
+	$(OZ_CC) -Iplugin -Iruntime-shim -Iinspector -Itests -o $@ $< \
 	  $(B)/libomnizip_inspect.a $(B)/libomnizip_shim.a $(B)/libomnizip_plugin.a \
-	  $(LDFLAGS) -lcriterion $(INSPECT_LIBS) $(SHIM_LIBS) $(PLUGIN_LIBS)
+	  $(LDFLAGS) $(OZ_LDFLAGS) -lcriterion $(INSPECT_LIBS) $(SHIM_LIBS) $(PLUGIN_LIBS)
 $(B)/fixtures/%.so: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -shared -o $@ $< $(LDFLAGS)
+	$(OZ_CC) -shared -o $@ $< $(LDFLAGS) $(OZ_LDFLAGS)
 
 # CUDA: `make CUDA=1`, or automatically when nvcc is on PATH or in /usr/local/cuda/bin.
 NVCC ?= $(shell command -v nvcc 2>/dev/null || (test -x /usr/local/cuda/bin/nvcc && echo /usr/local/cuda/bin/nvcc))
@@ -115,7 +125,7 @@ test: all $(TEST_BIN) $(FIXTURE_SO)
 	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
-	$(CC) $(CFLAGS) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) -lpthread
+	$(OZ_CC) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread
 
 # Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
 bench: all $(B)/omnizip-bench
@@ -129,7 +139,7 @@ tsan:
 	$(MAKE) TSAN=1 build/tsan/tsan-concurrency
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tsan-concurrency
 $(B)/tsan-concurrency: tests/tsan/concurrency.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a
-	$(CC) $(CFLAGS) -Iplugin -Iruntime-shim -o $@ $^ $(LDFLAGS) $(SHIM_LIBS) $(PLUGIN_LIBS)
+	$(OZ_CC) -Iplugin -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) $(PLUGIN_LIBS)
 
 lint:
 	@sh tests/lint.sh

@@ -17,7 +17,7 @@ CUDA_C_SRC := $(wildcard plugin/cuda/*.c)
 CUDA_CU_SRC := $(wildcard plugin/cuda/*.cu)
 CUDA_OBJ := $(call obj,$(CUDA_C_SRC)) $(patsubst %.cu,$(B)/obj/%.cu.o,$(CUDA_CU_SRC))
 
-$(B)/obj/plugin/cuda/%.o: CFLAGS += -I$(CUDA_HOME)/include
+$(B)/obj/plugin/cuda/%.o: OZ_CFLAGS += -I$(CUDA_HOME)/include
 CUDA_HDR := plugin/cuda/dev.h plugin/cuda/api.h include/omnizip/omnizip.h
 $(B)/obj/plugin/cuda/%.cu.o: plugin/cuda/%.cu $(CUDA_HDR)
 	@mkdir -p $(dir $@)
@@ -25,12 +25,12 @@ $(B)/obj/plugin/cuda/%.cu.o: plugin/cuda/%.cu $(CUDA_HDR)
 
 $(B)/libomnizip_cuda.so: $(CUDA_OBJ) plugin/cuda/cuda.map
 	$(CC) -shared -o $@ $(CUDA_OBJ) -Wl,--version-script=plugin/cuda/cuda.map -Wl,-z,defs \
-	  $(LDFLAGS) -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++ -lm
+	  $(LDFLAGS) $(OZ_LDFLAGS) -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++ -lm
 
 $(B)/bench_cuda: bench/bench_cuda.c $(B)/libomnizip_plugin.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iplugin -I$(CUDA_HOME)/include -o $@ $< $(B)/libomnizip_plugin.a \
-	  $(LDFLAGS) -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcudart $(PLUGIN_LIBS)
+	$(OZ_CC) -Iplugin -I$(CUDA_HOME)/include -o $@ $< $(B)/libomnizip_plugin.a \
+	  $(LDFLAGS) $(OZ_LDFLAGS) -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcudart $(PLUGIN_LIBS)
 
 all: $(B)/libomnizip_cuda.so $(B)/bench_cuda
 cuda: $(B)/libomnizip_cuda.so $(B)/bench_cuda
