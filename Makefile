@@ -1,6 +1,14 @@
 # omnizip: `make` builds build/libomnizip.so, build/omnizip-run, build/omnizip-inspect;
 # `make test` runs every suite; `make test SANITIZE=1` does so under ASan+UBSan.
 VERSION := $(shell cat VERSION)
+# `make test` needs nothing installed by hand: before the rest of this file is
+# read (it asks the compiler for its multiarch), setup.sh installs whatever
+# Debian packages are missing; when none is, that costs one dpkg query.
+ifneq ($(filter test deps,$(MAKECMDGOALS)),)
+ifneq ($(shell sh setup.sh --deps >&2 && echo ok),ok)
+$(error setup.sh --deps failed (see above))
+endif
+endif
 ABI_MAJOR := 1
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -76,7 +84,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all test lint clean install uninstall bench abi-dump cuda tsan
+.PHONY: all deps test lint clean install uninstall bench abi-dump cuda tsan
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(B)/obj/%.o: %.c
@@ -140,6 +148,10 @@ tsan:
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tsan-concurrency
 $(B)/tsan-concurrency: tests/tsan/concurrency.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a
 	$(OZ_CC) -Iplugin -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) $(PLUGIN_LIBS)
+
+# The packages themselves: installed when this file is read (above).
+deps:
+	@:
 
 lint:
 	@sh tests/lint.sh
