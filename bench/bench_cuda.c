@@ -129,7 +129,7 @@ static double pass(struct oz_cuda *cu, struct clip *c, cudaStream_t s, int windo
                                    sizeof err), err);
     }
     for (int64_t w = 0; w < c->windows; w++)
-        must(oz_cuda_istc(cu, s, &c->video, c->spans[w].row, c->spans[w].len, TPF, FRAMES, 72, 5,
+        must(oz_cuda_istc(cu, s, &c->video, c->spans[w].row, c->spans[w].len, TPF, FRAMES, 72, 0, 5,
                           c->keep, &flops, err, sizeof err), err);
     return flops;
 }

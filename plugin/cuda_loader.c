@@ -19,6 +19,8 @@ struct oz_cuda {
     int64_t anchor_cap, member_cap;
     struct oz_cuda_span *spans;
     int64_t span_cap;
+    uint8_t *keep_more; /* normalize: exact's frames that keep one more */
+    int64_t keep_more_cap;
 };
 
 omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *err,
@@ -112,6 +114,7 @@ void oz_cuda_close(struct oz_cuda *cu)
     dlclose(cu->dl);
     free(cu->start), free(cu->fill), free(cu->rows), free(cu->order);
     free(cu->weight), free(cu->wsum), free(cu->value), free(cu->spans);
+    free(cu->keep_more);
     free(cu);
 }
 
@@ -145,17 +148,36 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
     return cu->be->cross(cu->dev, &a, stream, err, err_size);
 }
 
+static int grow(void **p, int64_t n, size_t elem);
+
 omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *video,
                             int64_t row, int64_t n, int64_t tpf, int64_t frames,
-                            int64_t num_keep, int32_t dpc_k, uint8_t *keep, double *flops,
-                            char *err, size_t err_size)
+                            int64_t num_keep, int64_t extra, int32_t dpc_k, uint8_t *keep,
+                            double *flops, char *err, size_t err_size)
 {
     if (num_keep < tpf) {
         double d = (double)video->cols, t = (double)tpf;
         *flops += (double)((frames + 1) / 2) * t * t * d + (double)(frames / 2) * 2.0 * t * d;
     }
     struct oz_cuda_istc a = {video, row, n, tpf, frames, num_keep, dpc_k, keep};
-    return cu->be->istc(cu->dev, &a, stream, err, err_size);
+    omnizip_status st = cu->be->istc(cu->dev, &a, stream, err, err_size);
+    if (st != OMNIZIP_OK || extra <= 0 || frames == 0)
+        return st;
+    /* Frames 0..extra-1 keep one more: the top num_keep + 1 of the same
+     * ranking, from a second pass (only normalize: exact has extra). */
+    if (n > cu->keep_more_cap) {
+        if (!grow((void **)&cu->keep_more, n, 1)) {
+            oz_seterr(err, err_size, "istc: out of memory");
+            return OMNIZIP_E_NOMEM;
+        }
+        cu->keep_more_cap = n;
+    }
+    a.num_keep = num_keep + 1;
+    a.keep = cu->keep_more;
+    st = cu->be->istc(cu->dev, &a, stream, err, err_size);
+    if (st == OMNIZIP_OK)
+        memcpy(keep, cu->keep_more, (size_t)(extra * tpf));
+    return st;
 }
 
 static int grow(void **p, int64_t n, size_t elem)

@@ -41,11 +41,12 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
                              int64_t n_spans, float *sigma, int64_t *assign, double *flops,
                              char *err, size_t err_size);
 
-/* oz_cpu_istc on the device: rows [row, row + n) of video, keep[n]. */
+/* oz_cpu_istc_run on the device: rows [row, row + n) of video, keep[n];
+ * frames 0..extra-1 keep num_keep + 1. */
 omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *video,
                             int64_t row, int64_t n, int64_t tpf, int64_t frames,
-                            int64_t num_keep, int32_t dpc_k, uint8_t *keep, double *flops,
-                            char *err, size_t err_size);
+                            int64_t num_keep, int64_t extra, int32_t dpc_k, uint8_t *keep,
+                            double *flops, char *err, size_t err_size);
 
 /* Stage 1.4-1.5 for anchors [a0, a1) and pool positions [q0, q1) of p on the
  * device: the host groups the pool by assign, picks each anchor's min(g,

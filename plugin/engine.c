@@ -293,6 +293,8 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
 {
     if (!ctx->planned)
         return fail(ctx, OMNIZIP_E_STATE, "bind before plan");
+    if (ctx->plan.totals_only)
+        return fail(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     double t0 = oz_now_us();
     struct oz_plan *p = &ctx->plan;
     omnizip_status st = check_bind_rows(ctx, audio, video);
@@ -332,8 +334,8 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
             const struct oz_window *w = &p->win[i];
             if (w->video_len > 0)
                 oz_cpu_istc_run(w->video_row, w->video_len, ctx->video_norm + w->video_off, p->tpf,
-                                w->frames, w->num_keep, ctx->video_keep + w->video_off, ctx->jobs,
-                                &n_jobs);
+                                w->frames, w->num_keep, w->extra, ctx->video_keep + w->video_off,
+                                ctx->jobs, &n_jobs);
         }
         oz_cpu_frames(&ctx->exec, video, ctx->jobs, n_jobs, p->tpf, ctx->cfg.dpc_k);
     }
@@ -365,6 +367,8 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
 {
     if (!ctx->planned)
         return fail(ctx, OMNIZIP_E_STATE, "window before plan");
+    if (ctx->plan.totals_only)
+        return fail(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     struct oz_plan *p = &ctx->plan;
     if (i >= p->n_windows) {
         oz_seterr(ctx->err, sizeof ctx->err, "window %u out of range (the plan has %u)", i,
@@ -424,16 +428,16 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     }
     if (w->video_len > 0 && ctx->cuda) {
         st = oz_cuda_istc(ctx->cuda, ctx->stream, &in->video, 0, w->video_len, p->tpf, w->frames,
-                          w->num_keep, ctx->cfg.dpc_k, out->video_keep, &ctx->work[0].flops, ctx->err,
-                          sizeof ctx->err);
+                          w->num_keep, w->extra, ctx->cfg.dpc_k, out->video_keep,
+                          &ctx->work[0].flops, ctx->err, sizeof ctx->err);
         if (st != OMNIZIP_OK)
             return st;
     } else if (w->video_len > 0 && ctx->bound) {
         memcpy(out->video_keep, ctx->video_keep + w->video_off, (size_t)w->video_len);
     } else if (w->video_len > 0) {
         int64_t n_jobs = 0;
-        oz_cpu_istc_run(0, w->video_len, vnorm, p->tpf, w->frames, w->num_keep, out->video_keep,
-                        ctx->jobs, &n_jobs);
+        oz_cpu_istc_run(0, w->video_len, vnorm, p->tpf, w->frames, w->num_keep, w->extra,
+                        out->video_keep, ctx->jobs, &n_jobs);
         oz_cpu_frames(&ctx->exec, &in->video, ctx->jobs, n_jobs, p->tpf, ctx->cfg.dpc_k);
     }
     if (w->audio_len > 0)

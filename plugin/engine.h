@@ -43,6 +43,10 @@ struct omnizip_ctx {
     double us_plan, us_bind, us_windows;
 };
 
+/* The refusal of per-window calls after a plan without scores. */
+#define OZ_TOTALS_ONLY "planned without audio scores: only the totals are known; plan again " \
+                       "with the scores for per-window counts and compression"
+
 omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
                               const float *scores, int64_t n_scores, struct omnizip_plan *out);
 void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_window_info *info);

@@ -157,6 +157,8 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
                                            "below 1.0");
     if (!ctx->planned)
         return bad(ctx, OMNIZIP_E_STATE, "window_plan before plan");
+    if (ctx->plan.totals_only)
+        return bad(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     if (i >= ctx->plan.n_windows) {
         oz_seterr(ctx->err, sizeof ctx->err, "window_plan: window %u out of range (the plan "
                   "has %u)", i, ctx->plan.n_windows);

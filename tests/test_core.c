@@ -161,24 +161,71 @@ Test(stage2, two_windows_and_unguided_tail)
     cr_assert_eq(w[2].s_a, 0.0f);
 }
 
-/* normalize: exact meets the budget whenever the clamps allow. */
+/* normalize: exact meets the budget to the token whenever the clamps allow:
+ * five guided runs of 3, 5, 2, 4, 6 frames of 4 tokens (80 tokens), grid 20
+ * frames, rho_video 0.55 -> round(0.45 * 80) = 36 kept; rates stay in
+ * [0.35, 0.75]; the per-frame counts of a run differ by one at most; the
+ * total is the same for any scores, and for none. */
+static struct omnizip_layout exact_layout(void)
+{
+    static const int64_t vlen[5] = {12, 20, 8, 16, 24}, alen[5] = {10, 10, 10, 10, 10};
+    return (struct omnizip_layout){.struct_size = sizeof(struct omnizip_layout),
+                                   .n_video_runs = 5, .n_audio_runs = 5, .video_run_len = vlen,
+                                   .audio_run_len = alen, .tokens_per_frame = 4, .grid_t = 20};
+}
+
 Test(stage2, exact_normalisation_meets_the_budget)
 {
     struct omnizip_config c = defaults();
     c.normalize = OMNIZIP_NORMALIZE_EXACT;
-    struct oz_window w[5];
-    memset(w, 0, sizeof w);
-    const int64_t kept[5] = {10, 3, 7, 0, 5}, len[5] = {16, 24, 8, 40, 32};
-    double discard = 0.0;
-    for (int i = 0; i < 5; i++)
-        w[i].audio_len = 10, w[i].audio_kept = kept[i], w[i].video_len = len[i];
-    struct oz_plan p = rates_plan(w, 5, 5, 120);
-    oz_rates(&c, &p);
-    for (int i = 0; i < 5; i++) {
-        cr_assert(w[i].rate >= c.rho_min && w[i].rate <= c.rho_max);
-        discard += w[i].rate * (double)len[i];
+    c.rho_video = 0.55;
+    struct omnizip_layout lay = exact_layout();
+    float scores[50];
+    char err[160];
+    for (int draw = 0; draw < 4; draw++) {
+        for (int j = 0; j < 50; j++)
+            scores[j] = (float)((j * (7 + 3 * draw) + draw * 11) % 17);
+        struct oz_plan p;
+        cr_assert_eq(oz_plan_build(&p, &c, &lay, scores, 50, err, sizeof err), OMNIZIP_OK, "%s",
+                     err);
+        cr_assert_eq(p.video_kept, 36, "draw %d kept %lld", draw, (long long)p.video_kept);
+        for (uint32_t i = 0; i < 5; i++) {
+            const struct oz_window *w = &p.win[i];
+            cr_assert(w->rate >= c.rho_min - 1e-12 && w->rate <= c.rho_max + 1e-12);
+            cr_assert(w->extra >= 0 && w->extra < w->frames);
+            cr_assert_eq(w->num_keep * w->frames + w->extra, w->video_kept);
+        }
+        /* More salient audio keeps more video (the guidance is kept). */
+        for (uint32_t i = 0; i < 5; i++)
+            for (uint32_t j = 0; j < 5; j++)
+                if (p.win[i].s_a > p.win[j].s_a)
+                    cr_assert(p.win[i].rate <= p.win[j].rate + 0.25 / 4);
+        oz_plan_free(&p);
     }
-    cr_assert_float_eq(discard, 0.5 * 120, 1e-6, "discard %.9g", discard);
+    struct oz_plan p;
+    cr_assert_eq(oz_plan_build(&p, &c, &lay, NULL, 0, err, sizeof err), OMNIZIP_OK, "%s", err);
+    cr_assert(p.totals_only);
+    cr_assert_eq(p.video_kept, 36);
+    cr_assert_eq(p.audio_kept, 25 + 2); /* dominant 25, anchors round(2.5) = 2 */
+    oz_plan_free(&p);
+    c.normalize = OMNIZIP_NORMALIZE_REFERENCE;
+    cr_assert_eq(oz_plan_build(&p, &c, &lay, NULL, 0, err, sizeof err), OMNIZIP_E_INVALID);
+    cr_assert(strstr(err, "only normalize: exact plans without scores"), "%s", err);
+}
+
+/* Out of reach (rho_video 0.9 beyond rho_max 0.75): every window at its
+ * bound, ceil(m * 0.25) kept, still independent of the scores. */
+Test(stage2, exact_normalisation_out_of_reach_sits_at_the_bounds)
+{
+    struct omnizip_config c = defaults();
+    c.normalize = OMNIZIP_NORMALIZE_EXACT;
+    c.rho_video = 0.9;
+    struct omnizip_layout lay = exact_layout();
+    struct oz_plan p;
+    char err[160];
+    cr_assert_eq(oz_plan_build(&p, &c, &lay, NULL, 0, err, sizeof err), OMNIZIP_OK, "%s", err);
+    cr_assert_eq(p.video_kept, 3 + 5 + 2 + 4 + 6);
+    oz_plan_free(&p);
 }
 
 /* Stage 3 counts through a whole plan: tpf 4, rate from an unguided run.

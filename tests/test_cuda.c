@@ -277,7 +277,7 @@ static void check_istc(struct oz_cuda *cu, const float *video, int64_t row, int6
     double score[512];
     char err[512] = "";
     double flops = 0;
-    cr_assert_eq(oz_cuda_istc(cu, NULL, m, row, n, tpf, frames, num_keep, 5, keep, &flops, err,
+    cr_assert_eq(oz_cuda_istc(cu, NULL, m, row, n, tpf, frames, num_keep, 0, 5, keep, &flops, err,
                               sizeof err), OMNIZIP_OK, "%s", err);
     int64_t differ = 0;
     for (int64_t f = 0; f < frames; f++) {

@@ -48,18 +48,19 @@ static int digits(const char *s)
     return 1;
 }
 
-Test(random, reference_conformance, .timeout = 300)
+/* Runs check_random.py with `extra` arguments and n cases by default. */
+static void conformance(const char *extra, const char *default_n)
 {
     const char *py = find_python();
     if (!py)
         cr_skip_test("python3 with numpy not found: random conformance not run");
     cr_assert(access(SCRIPT, R_OK) == 0, "%s not found (run from the repository root)", SCRIPT);
     const char *seed = env_or("OMNIZIP_RANDOM_SEED", DEFAULT_SEED);
-    const char *n = env_or("OMNIZIP_RANDOM_N", DEFAULT_N);
+    const char *n = env_or("OMNIZIP_RANDOM_N", default_n);
     cr_assert(digits(seed) && digits(n), "OMNIZIP_RANDOM_SEED/OMNIZIP_RANDOM_N must be numbers");
 
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s %s --n %s --seed %s 2>&1", py, SCRIPT, n, seed);
+    snprintf(cmd, sizeof cmd, "%s %s --n %s --seed %s %s 2>&1", py, SCRIPT, n, seed, extra);
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL, "cannot run %s", cmd);
     /* Keep the summary and the first failures for the report. */
@@ -80,3 +81,11 @@ Test(random, reference_conformance, .timeout = 300)
               "%s: exit %d, last line: %s", cmd, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, last);
     cr_assert(strstr(last, " passed, 0 failed") != NULL, "unexpected summary: %s", last);
 }
+
+Test(random, reference_conformance, .timeout = 300) { conformance("", DEFAULT_N); }
+
+/* normalize: exact on the same kind of cases: the engine against the
+ * reference (masks, rates, plan counts), the mode's contract (the budget to
+ * the token when reachable, the same total for other scores, rates in their
+ * clamps) and the totals of a plan without audio scores. */
+Test(random, exact_normalisation, .timeout = 300) { conformance("--normalize exact", "60"); }

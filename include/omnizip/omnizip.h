@@ -82,7 +82,13 @@ struct omnizip_matrix {
 /* ---- configuration -------------------------------------------------- [1.0] */
 typedef int32_t omnizip_normalize;
 #define OMNIZIP_NORMALIZE_REFERENCE 0 /* the published rule, ALGORITHM.md 2.4 */
-#define OMNIZIP_NORMALIZE_EXACT 1     /* meet the video budget to the token */
+/* Meet the video budget to the token: whole-frame kept video equals
+ * round((1 - rho_video) * n_video_grid) (half-even) whenever the rate clamps
+ * allow it, each window's rate in [rho_min, rho_max] (unguided windows: the
+ * interval widened to include rho_video), following the audio guidance;
+ * frames of one window keep counts that differ by one at most. The clip's
+ * total kept count then depends on the layout and the config only. */
+#define OMNIZIP_NORMALIZE_EXACT 1
 
 typedef int32_t omnizip_scope;
 #define OMNIZIP_SCOPE_GLOBAL 0 /* sigma and assignment over the whole clip */
@@ -317,7 +323,13 @@ struct omnizip_plugin {
     /* Decides every count from the layout and the audio scores alone (no
      * embedding is read): the audio keep mask, the per-window rates and each
      * window's kept counts. n_scores must equal the total audio run length.
-     * May be called again to start a new clip. [one-thread-per-ctx] */
+     * May be called again to start a new clip.
+     * Placeholder sizing [1.0]: under OMNIZIP_NORMALIZE_EXACT, scores may be
+     * NULL with n_scores 0 (before the audio encoder has run): out then gets
+     * the clip's totals, which are the same for any scores, and window_plan,
+     * bind and window answer OMNIZIP_E_STATE until a plan with scores. Other
+     * normalizations refuse NULL scores with OMNIZIP_E_INVALID.
+     * [one-thread-per-ctx] */
     omnizip_status (*plan)(omnizip_ctx *ctx, const struct omnizip_layout *layout,
                            const float *scores, int64_t n_scores, struct omnizip_plan *out);
 

@@ -20,6 +20,7 @@ struct oz_window {
     int64_t pool_first, pool_count;     /* slice of oz_plan.pool */
     int64_t audio_kept, video_kept;
     int64_t frames, num_keep; /* stage 3 decision for the run */
+    int64_t extra;            /* frames 0..extra-1 keep num_keep + 1 (normalize: exact) */
     float s_a;
     double base, rate;
     int guided;
@@ -35,6 +36,7 @@ struct oz_plan {
     int64_t *pool, n_pool;       /* audio indices, ascending */
     int64_t *audio_row;          /* bind-matrix row of each audio token */
     int sequence_rows;           /* bind gets the whole sequence (run starts given) */
+    int totals_only;             /* planned without scores: only the totals hold */
     int64_t audio_kept, video_kept;
 };
 
@@ -51,8 +53,22 @@ omnizip_status oz_audio_select(const struct omnizip_config *cfg, const float *sc
                                uint8_t *state, int64_t *anchors, int64_t *n_anchors,
                                int64_t *pool, int64_t *n_pool, int64_t *order);
 
-/* Stage 2 over the guided windows of p (s_a, base, rate). */
+/* Stage 2 over the guided windows of p (s_a, base, rate). With normalize:
+ * exact the rates stay at base (rho_video unguided) for oz_exact_counts. */
 void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p);
+
+/* normalize: exact (exact.c). Every window's whole-frame kept count from its
+ * base rate: each in its clamps, summing to round((1 - rho_video) *
+ * n_video_grid) whenever the clamps allow; sets frames, num_keep, extra,
+ * video_kept and rate (1 - kept / whole-frame tokens). */
+omnizip_status oz_exact_counts(const struct omnizip_config *cfg, struct oz_plan *p);
+/* The kept-count bounds of m whole-frame tokens: rates in [rho_min, rho_max]
+ * (unguided: widened to include rho_video). */
+void oz_exact_bounds(const struct omnizip_config *cfg, int guided, int64_t m, int64_t *kmin,
+                     int64_t *kmax);
+/* Sets w's num_keep, extra, video_kept and rate for `kept` whole-frame
+ * tokens (w->frames > 0). */
+void oz_exact_apply(struct oz_window *w, int64_t tpf, int64_t kept);
 
 /* Stage 1.4-1.5 for one anchor: picks the min(g, count) assigned pool tokens
  * with the largest sigma and merges them into the anchor row (d floats,

@@ -75,16 +75,16 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
                       (long long)lay->video_run_start[i]);
             return OMNIZIP_E_INVALID;
         }
-    if (n_scores != na) {
+    if (n_scores != na && !(n_scores == 0 && !scores)) {
         oz_seterr(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
                   (long long)na);
         return OMNIZIP_E_INVALID;
     }
-    if (na > 0 && !scores) {
+    if (na > 0 && !scores && n_scores != 0) {
         oz_seterr(err, es, "plan: scores is NULL");
         return OMNIZIP_E_INVALID;
     }
-    for (int64_t j = 0; j < na; j++)
+    for (int64_t j = 0; scores && j < na; j++)
         if (!isfinite(scores[j])) {
             oz_seterr(err, es, "plan: audio score %lld is not finite", (long long)j);
             return OMNIZIP_E_INVALID;
@@ -132,6 +132,15 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     omnizip_status st = check_layout(lay, scores, n_scores, &na, &nv, err, es);
     if (st != OMNIZIP_OK)
         return st;
+    /* Without scores only the totals are known, and only normalize: exact
+     * makes them score-free (the audio total always is; the video total is
+     * the budget, or every window at a bound of its layout). */
+    int totals_only = na > 0 && !scores;
+    if (totals_only && cfg->normalize != OMNIZIP_NORMALIZE_EXACT) {
+        oz_seterr(err, es, "plan: no audio scores for %lld audio tokens; only normalize: exact "
+                  "plans without scores (the totals)", (long long)na);
+        return OMNIZIP_E_INVALID;
+    }
 
     struct oz_plan p;
     memset(&p, 0, sizeof p);
@@ -152,8 +161,12 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     p.pool = malloc(n1 * sizeof *p.pool);
     p.audio_row = malloc(n1 * sizeof *p.audio_row);
     int64_t *order = malloc(n1 * sizeof *order);
-    if (!p.win || !p.audio_state || !p.anchors || !p.pool || !p.audio_row || !order) {
+    /* Any scores give the same totals: all equal will do. */
+    float *zeros = totals_only ? calloc(n1, sizeof *zeros) : NULL;
+    if (!p.win || !p.audio_state || !p.anchors || !p.pool || !p.audio_row || !order ||
+        (totals_only && !zeros)) {
         free(order);
+        free(zeros);
         oz_plan_free(&p);
         oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
         return OMNIZIP_E_NOMEM;
@@ -175,9 +188,11 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
         vo += w->video_len;
     }
 
-    st = oz_audio_select(cfg, scores, na, p.audio_state, p.anchors, &p.n_anchors, p.pool,
-                         &p.n_pool, order);
+    p.totals_only = totals_only;
+    st = oz_audio_select(cfg, totals_only ? zeros : scores, na, p.audio_state, p.anchors,
+                         &p.n_anchors, p.pool, &p.n_pool, order);
     free(order);
+    free(zeros);
     if (st != OMNIZIP_OK) {
         oz_plan_free(&p);
         oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
@@ -205,8 +220,14 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     }
 
     oz_rates(cfg, &p);
+    if (cfg->normalize == OMNIZIP_NORMALIZE_EXACT && oz_exact_counts(cfg, &p) != OMNIZIP_OK) {
+        oz_seterr(err, es, "plan: out of memory for %u windows", p.n_windows);
+        oz_plan_free(&p);
+        return OMNIZIP_E_NOMEM;
+    }
     for (uint32_t i = 0; i < p.n_windows; i++) {
-        istc_counts(&p.win[i], p.tpf);
+        if (cfg->normalize != OMNIZIP_NORMALIZE_EXACT)
+            istc_counts(&p.win[i], p.tpf);
         p.video_kept += p.win[i].video_kept;
     }
     *out = p;

@@ -57,28 +57,6 @@ static void normalize_reference(const struct omnizip_config *cfg, struct oz_plan
     }
 }
 
-/* Opt-in: one common shift s, found by bisection, with
- * sum clamp(base_i + s) * n_i as close to the target as the clamps allow;
- * discard is monotone in s, so bisection converges. */
-static void normalize_exact(const struct omnizip_config *cfg, struct oz_plan *p,
-                            double guided_target)
-{
-    uint32_t g = p->n_guided;
-    struct oz_window *w = p->win;
-    double lo = -1.0, hi = 1.0;
-    for (int it = 0; it < 200; it++) {
-        double mid = 0.5 * (lo + hi), discard = 0.0;
-        for (uint32_t i = 0; i < g; i++)
-            discard += clamp(w[i].base + mid, cfg->rho_min, cfg->rho_max) * (double)w[i].video_len;
-        if (discard < guided_target)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    for (uint32_t i = 0; i < g; i++)
-        w[i].rate = clamp(w[i].base + hi, cfg->rho_min, cfg->rho_max);
-}
-
 void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p)
 {
     uint32_t g = p->n_guided;
@@ -104,8 +82,8 @@ void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p)
         else
             w[i].base = w[i].rate = i < p->n_video_runs ? cfg->rho_video : 0.0;
     }
-    if (cfg->normalize == OMNIZIP_NORMALIZE_EXACT)
-        normalize_exact(cfg, p, guided_target);
-    else
+    /* normalize: exact decides integer counts from these rates instead
+     * (oz_exact_counts). */
+    if (cfg->normalize != OMNIZIP_NORMALIZE_EXACT)
         normalize_reference(cfg, p, guided_target);
 }

@@ -79,10 +79,12 @@ omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix
                             int fill_norms, float *sigma, int64_t *assign);
 
 /* Stage 3 on a run: rows [row, row + n) of `video` with norms norm[n];
- * keep[n] gets 0/1. Whole-run cases are settled here; the frames that need
- * a decision are appended to jobs[*n_jobs] for oz_cpu_frames. */
+ * keep[n] gets 0/1; frames 0..extra-1 keep num_keep + 1 tokens, the others
+ * num_keep. Whole frames are settled here; the frames that need a decision
+ * are appended to jobs[*n_jobs] for oz_cpu_frames. */
 void oz_cpu_istc_run(int64_t row, int64_t n, const double *norm, int64_t tpf, int64_t frames,
-                     int64_t num_keep, uint8_t *keep, struct oz_frame_job *jobs, int64_t *n_jobs);
+                     int64_t num_keep, int64_t extra, uint8_t *keep, struct oz_frame_job *jobs,
+                     int64_t *n_jobs);
 
 /* Decides every frame job, in parallel over x's tasks. */
 void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,

@@ -26,20 +26,22 @@ static const float *frame_rows(const struct omnizip_matrix *v, int64_t row, int6
 static double inv_unit(double norm) { return 1.0 / (norm > 1e-12 ? norm : 1e-12); }
 
 void oz_cpu_istc_run(int64_t row, int64_t n, const double *norm, int64_t tpf, int64_t frames,
-                     int64_t num_keep, uint8_t *keep, struct oz_frame_job *jobs, int64_t *n_jobs)
+                     int64_t num_keep, int64_t extra, uint8_t *keep, struct oz_frame_job *jobs,
+                     int64_t *n_jobs)
 {
     if (frames == 0) {
         memset(keep, 1, (size_t)n);
         return;
     }
     memset(keep, 0, (size_t)n);
-    if (num_keep >= tpf) {
-        memset(keep, 1, (size_t)(frames * tpf));
-        return;
+    for (int64_t t = 0; t < frames; t++) {
+        int64_t nk = num_keep + (t < extra);
+        if (nk >= tpf)
+            memset(keep + t * tpf, 1, (size_t)tpf);
+        else
+            jobs[(*n_jobs)++] = (struct oz_frame_job){row + t * tpf, t, nk, norm + t * tpf,
+                                                      keep + t * tpf};
     }
-    for (int64_t t = 0; t < frames; t++)
-        jobs[(*n_jobs)++] = (struct oz_frame_job){row + t * tpf, t, num_keep, norm + t * tpf,
-                                                  keep + t * tpf};
 }
 
 static void frame(struct oz_cpu *c, const struct omnizip_matrix *video,

@@ -8,6 +8,13 @@ within 1e-5*max(1,|want|), input_ids/position_ids compacted, window_audio_retent
 and window_video_rate bit-exact. When `omnizip-run plan CASE --json` exists, its
 per-window kept counts must equal the reference's too.
 
+With --normalize exact the same cases run in normalize: exact, and each also
+checks the contract of that mode on the reference itself (the whole-frame
+video total equals round((1 - rho_video) * n_video_grid) whenever the clamp
+bounds allow it, else every run sits at its bound; the total is the same for
+other score draws; every rate within its clamps) and that `omnizip-run plan`
+on the case without audio_scores gives the same totals.
+
 Prints one line per failing case, then "N passed, M failed"; exit 0 only when
 every case passed, 1 on any failure, 2 when omnizip-run cannot be run at all.
 """
@@ -169,6 +176,64 @@ def check_plan(run, path, meta, res, notes):
     return errs[:4]
 
 
+def exact_contract(tensors, meta, res):
+    """normalize: exact's promises, checked on the reference's own answer."""
+    p = ref.Params.from_meta(meta)
+    ids = tensors["input_ids"].reshape(-1)
+    grid = tensors["video_grid_thw"].reshape(-1)
+    t, tpf = int(grid[0]), (int(grid[1]) // 2) * (int(grid[2]) // 2)
+    guided = min(len(res.audio_runs), len(res.video_runs))
+    want = int(np.rint((1.0 - p.rho_video) * t * tpf))
+    errs, lo_sum, hi_sum, got = [], 0, 0, 0
+    for i, (s, e) in enumerate(res.video_runs):
+        m = ((e - s) // tpf) * tpf
+        if m == 0:
+            continue
+        lo, hi = p.rho_min, p.rho_max
+        if i >= guided:
+            lo, hi = min(lo, p.rho_video), max(hi, p.rho_video)
+        kmin, kmax = int(np.ceil(m * (1.0 - hi))), int(np.floor(m * (1.0 - lo)))
+        lo_sum += min(kmin, kmax)
+        hi_sum += kmax
+        got += res.video_kept[i]
+        r = float(res.video_rates[i])
+        # A clamp too narrow to hold a whole count (kmin > kmax) cannot be met.
+        if kmin <= kmax and (r < lo - 1e-12 or r > hi + 1e-12):
+            errs.append(f"exact: run {i} rate {r!r} outside [{lo}, {hi}]")
+    expect = min(max(want, lo_sum), hi_sum)
+    if got != expect:
+        errs.append(f"exact: whole-frame video kept {got}, want {expect} (budget {want}, "
+                    f"bounds {lo_sum}..{hi_sum})")
+    apos = ids == int(meta["audio_token_id"])
+    rng = np.random.default_rng(int(apos.sum()))
+    for draw in range(3):
+        scores = gen_random.draw_scores(rng, int(apos.sum()))
+        a, v, _ = ref.plan_counts(ids, scores, tensors["video_grid_thw"], p,
+                                  int(meta["audio_token_id"]), int(meta["video_token_id"]))
+        if (sum(a), sum(v)) != (sum(res.audio_kept), sum(res.video_kept)):
+            errs.append(f"exact: score draw {draw} keeps {sum(a)}+{sum(v)}, the case "
+                        f"{sum(res.audio_kept)}+{sum(res.video_kept)}")
+    return errs
+
+
+def check_scoreless_plan(run, path, tensors, meta, res):
+    """`omnizip-run plan` on the case without audio_scores: the same totals."""
+    bare = path.replace(".safetensors", ".noscores.safetensors")
+    st.save(bare, {k: v for k, v in tensors.items() if k != "audio_scores"}, meta)
+    try:
+        proc = run(["plan", bare, "--json"] + set_args(meta))
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return [f"plan without scores: {e}"]
+    finally:
+        os.remove(bare)
+    if proc.returncode != 0:
+        return [f"plan without scores exited {proc.returncode}: {proc.stderr.strip()[-300:]}"]
+    tok = json.loads(proc.stdout)["tokens"]
+    got = (tok["audio"]["kept"], tok["video"]["kept"])
+    want = (sum(res.audio_kept), sum(res.video_kept))
+    return [] if got == want else [f"plan without scores: kept {got}, want {want}"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200)
@@ -176,6 +241,7 @@ def main():
     ap.add_argument("--dir", help="keep cases and outputs here (default: a temp dir, removed)")
     ap.add_argument("--bin", help="omnizip-run to test (default: $OMNIZIP_BUILD/omnizip-run)")
     ap.add_argument("--no-plan", action="store_true", help="skip the plan --json check")
+    ap.add_argument("--normalize", default="reference", choices=("reference", "exact"))
     args = ap.parse_args()
     binary = args.bin or os.path.join(os.environ.get("OMNIZIP_BUILD", "build"), "omnizip-run")
     if not os.access(binary, os.X_OK):
@@ -190,7 +256,7 @@ def main():
     notes, passed, failed = set(), 0, 0
     try:
         for i in range(args.n):
-            tensors, meta, res = gen_random.make_case(args.seed, i)
+            tensors, meta, res = gen_random.make_case(args.seed, i, args.normalize)
             path = gen_random.case_path(workdir, args.seed, i)
             st.save(path, tensors, meta)
             out_path = path.replace(".safetensors", ".out.safetensors")
@@ -212,6 +278,10 @@ def main():
                     errs = [f"OUT unreadable: {e}"]
             if not args.no_plan and not errs:
                 errs = check_plan(run, path, meta, res, notes)
+            if args.normalize == "exact" and not errs:
+                errs = exact_contract(tensors, meta, res)
+            if args.normalize == "exact" and not errs and not args.no_plan:
+                errs = check_scoreless_plan(run, path, tensors, meta, res)
             if errs:
                 failed += 1
                 print(f"{os.path.basename(path)} (seed {args.seed} index {i}, "

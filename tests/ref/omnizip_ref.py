@@ -10,11 +10,15 @@ Precision: every similarity, distance and merge is computed in float64 from
 the float32 embeddings (see /work/briefs/precision.md for why); count-deciding
 arithmetic uses Python floats (IEEE doubles, no fused multiply-add).
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-PARAM_KEYS = ("rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k")
+PARAM_KEYS = ("rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k",
+              "normalize")
+INT_KEYS = ("g", "dpc_k")
+STR_KEYS = ("normalize",)
 
 
 @dataclass
@@ -26,13 +30,15 @@ class Params:
     rho_min: float = 0.35
     rho_max: float = 0.75
     dpc_k: int = 5
+    normalize: str = "reference"  # or "exact": the video budget to the token
 
     @classmethod
     def from_meta(cls, meta):
         p = cls()
         for k in PARAM_KEYS:
             if k in meta:
-                setattr(p, k, int(meta[k]) if k in ("g", "dpc_k") else float(meta[k]))
+                v = meta[k]
+                setattr(p, k, int(v) if k in INT_KEYS else str(v) if k in STR_KEYS else float(v))
         return p
 
     def as_meta(self):
@@ -204,6 +210,67 @@ def video_rates(audio_keep, aruns, vruns, n_video_grid, p):
     return np.array(sa, dtype=np.float32), np.array(rates, dtype=np.float64)
 
 
+def exact_counts(sa, vruns, n_video_grid, tpf, p):
+    """normalize: exact. Kept whole-frame tokens per video run (None for runs
+    without a whole frame) and the rates they give.
+
+    Written from the contract, not from the C code: the counts are the integer
+    minimiser of sum_i m_i (r_i - b_i)^2 (m_i whole-frame tokens, r_i = 1 - k_i/m_i,
+    b_i the guided base rate, rho_video unguided) with every k_i in its clamp
+    bounds and sum k_i = round((1 - rho_video) n_video_grid) when reachable.
+    Each window's marginal costs (2(k - t_i) + 1)/m_i (t_i = m_i (1 - b_i)) grow
+    with k, so the optimum takes the R cheapest marginal tokens of all windows
+    at once (ties: lower window first): one global sort instead of a greedy
+    loop."""
+    guided = len(sa)
+    lo_r, hi_r = p.rho_min, p.rho_max
+    want = int(np.rint((1.0 - p.rho_video) * n_video_grid))
+    kmin, kmax, base = [], [], []
+    for i, (s, e) in enumerate(vruns):
+        m = ((e - s) // tpf) * tpf if tpf else 0
+        if i < guided:
+            lo, hi = lo_r, hi_r
+            b = max(lo_r, min(hi_r, hi_r + (lo_r - hi_r) * float(sa[i])))
+        else:
+            lo, hi = min(lo_r, p.rho_video), max(hi_r, p.rho_video)
+            b = p.rho_video
+        a, z = math.ceil(m * (1.0 - hi)), math.floor(m * (1.0 - lo))
+        kmin.append(min(a, z))
+        kmax.append(z)
+        base.append(b)
+    k = list(kmin)
+    have = sum(kmin[i] for i, (s, e) in enumerate(vruns) if tpf and (e - s) >= tpf)
+    cand_cost, cand_win = [], []
+    for i, (s, e) in enumerate(vruns):
+        m = ((e - s) // tpf) * tpf if tpf else 0
+        if m == 0:
+            continue
+        t = m * (1.0 - base[i])
+        steps = np.arange(kmin[i], kmax[i], dtype=np.float64)
+        cand_cost.append((2.0 * (steps - t) + 1.0) / float(m))
+        cand_win.append(np.full(len(steps), i))
+    if cand_cost and want > have:
+        cost, win = np.concatenate(cand_cost), np.concatenate(cand_win)
+        order = np.lexsort((win, cost))[:want - have]
+        for i in win[order]:
+            k[int(i)] += 1
+    out = []
+    for i, (s, e) in enumerate(vruns):
+        m = ((e - s) // tpf) * tpf if tpf else 0
+        out.append((k[i], 1.0 - k[i] / m) if m else (None, base[i]))
+    return out
+
+
+def frame_counts(n, tpf, rate, kept):
+    """Per whole frame kept counts of a run: the reference's int(tpf (1 - rate))
+    each, or (normalize: exact) `kept` spread, the first frames one more."""
+    frames = n // tpf
+    if kept is None:
+        return [int(tpf * (1.0 - rate))] * frames
+    q, extra = divmod(kept, frames)
+    return [q + (1 if t < extra else 0) for t in range(frames)]
+
+
 def dpc_knn(tokens, num_keep, k):
     """Spatial selection for one even frame; returns kept indices within the frame."""
     n = tokens.shape[0]
@@ -241,15 +308,17 @@ def _density_peaks(dist, rho, tol):
     return delta
 
 
-def istc(tokens, tpf, rate, k):
-    """Stage 3 for one video run; returns its keep mask."""
+def istc(tokens, tpf, rate, k, kept=None):
+    """Stage 3 for one video run; returns its keep mask. kept: the run's
+    whole-frame total under normalize: exact."""
     n = tokens.shape[0]
     frames = n // tpf
     if frames == 0:
         return np.ones(n, dtype=bool)
     mask = np.zeros(n, dtype=bool)
-    num_keep = int(tpf * (1.0 - rate))
+    counts = frame_counts(n, tpf, rate, kept)
     for t in range(frames):
+        num_keep = counts[t]
         s = t * tpf
         if num_keep >= tpf:
             mask[s:s + tpf] = True
@@ -280,10 +349,10 @@ def compress(ids, embeds, scores, grid, p, audio_id, video_id, merge=2):
     aruns, vruns = runs(apos), runs(vpos)
 
     akeep, plan, _ = audio_stage(a, v, scores, p)
-    retention, rates = video_rates(akeep, aruns, vruns, t * tpf, p)
+    retention, rates, kept = rates_and_counts(akeep, aruns, vruns, t * tpf, tpf, p)
     vkeep = np.zeros(len(vpos), dtype=bool)
     for i, (s, e) in enumerate(vruns):
-        vkeep[s:e] = istc(v[s:e], tpf, float(rates[i]), p.dpc_k)
+        vkeep[s:e] = istc(v[s:e], tpf, float(rates[i]), p.dpc_k, kept[i])
 
     out = embeds.copy()
     for anchor, row in merge_anchors(a, plan).items():
@@ -323,13 +392,24 @@ def plan_counts(ids, scores, grid, p, audio_id, video_id, merge=2):
             step = max(1, len(remaining) // ctx)
             akeep[remaining[np.arange(0, len(remaining), step)[:ctx]]] = True
     aruns, vruns = runs(apos), runs(vpos)
-    _, rates = video_rates(akeep, aruns, vruns, t * tpf, p)
+    _, rates, kept = rates_and_counts(akeep, aruns, vruns, t * tpf, tpf, p)
     vkept = []
     for i, (s, e) in enumerate(vruns):
-        frames = (e - s) // tpf
-        num_keep = int(tpf * (1.0 - float(rates[i])))
-        vkept.append(e - s if frames == 0 else frames * min(num_keep, tpf))
+        if (e - s) // tpf == 0:
+            vkept.append(e - s)
+        else:
+            vkept.append(sum(min(c, tpf) for c in frame_counts(e - s, tpf, rates[i], kept[i])))
     return [int(akeep[s:e].sum()) for s, e in aruns], vkept, rates
+
+
+def rates_and_counts(akeep, aruns, vruns, n_video_grid, tpf, p):
+    """Stage 2 and, under normalize: exact, every run's whole-frame total:
+    (S_a, rates, kept per run or None for the reference's per-frame rule)."""
+    sa, rates = video_rates(akeep, aruns, vruns, n_video_grid, p)
+    if p.normalize != "exact":
+        return sa, rates, [None] * len(vruns)
+    ex = exact_counts(sa, vruns, n_video_grid, tpf, p)
+    return sa, np.array([r for _, r in ex], dtype=np.float64), [k for k, _ in ex]
 
 
 def compress_tensors(tensors, meta, params=None):
