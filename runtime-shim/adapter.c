@@ -144,7 +144,7 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_se
     map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs
                                                            : map->n_video_runs;
     map->tpf = (seq->grid_h / seq->merge_size) * (seq->grid_w / seq->merge_size);
-    if (seq->n_audio_scores != map->n_audio) {
+    if (seq->audio_scores && seq->n_audio_scores != map->n_audio) {
         oz_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
                     (long long)seq->n_audio_scores, (long long)map->n_audio,
@@ -199,7 +199,9 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
     st = p->plan(*ctx, &layout, seq->audio_scores, seq->n_audio_scores, &rep->plan);
     if (st != OMNIZIP_OK)
         return FAIL(st, "plan: %s", p->last_error(*ctx));
-    for (uint32_t i = 0; i < map->n_windows; i++) {
+    /* Without scores the plugin knows the totals only. */
+    uint32_t n_known = seq->audio_scores || map->n_audio == 0 ? map->n_windows : 0;
+    for (uint32_t i = 0; i < n_known; i++) {
         memset(&infos[i], 0, sizeof infos[i]);
         infos[i].struct_size = sizeof infos[i];
         st = p->window_plan(*ctx, i, &infos[i]);
@@ -207,7 +209,7 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
             return FAIL(st, "window_plan %u: %s", i, p->last_error(*ctx));
     }
     rep->ms_plan = oz_adapter_ms() - t0;
-    rep->n_windows = map->n_windows;
+    rep->n_windows = n_known;
     return OMNIZIP_OK;
 }
 
@@ -276,6 +278,12 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
     struct oz_seqmap map;
     if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
         return st;
+    if (!seq->audio_scores && map.n_audio > 0) {
+        oz_seqmap_free(&map);
+        return FAIL(OMNIZIP_E_INVALID, "sequence: no audio scores for %lld audio tokens "
+                    "(compress needs them; a plan under normalize: exact does not)",
+                    (long long)map.n_audio);
+    }
 
     struct omnizip_run_report rep;
     memset(&rep, 0, sizeof rep);

@@ -146,7 +146,7 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
     if (st == OMNIZIP_OK)
         d->ids = get(d, "input_ids", 1, ints, 2, &st, err, es);
     if (st == OMNIZIP_OK)
-        d->scores = get(d, "audio_scores", 1, f32, 1, &st, err, es);
+        d->scores = get(d, "audio_scores", 0, f32, 1, &st, err, es);
     if (st == OMNIZIP_OK)
         d->grid = get(d, "video_grid_thw", 1, ints, 2, &st, err, es);
     if (st == OMNIZIP_OK)
@@ -171,7 +171,7 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
     if (t->count != L)
         return FAIL("input_ids holds %lld tokens but inputs_embeds has %lld rows",
                     (long long)t->count, (long long)L);
-    if (d->scores->rank != 1)
+    if (d->scores && d->scores->rank != 1)
         return FAIL("audio_scores has shape %s, expected [N_audio]",
                     shape_str(d->scores, sh, sizeof sh));
     t = d->grid;
@@ -201,8 +201,9 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
                                            : OMNIZIP_DTYPE_BF16;
     /* The ABI's sequence struct is writable for compaction; a loaded dump never compacts. */
     o->seq.embeds = (void *)e->data;
-    o->seq.audio_scores = d->scores->data;
-    o->seq.n_audio_scores = d->scores->count;
+    /* Without audio_scores only a plan under normalize: exact can run. */
+    o->seq.audio_scores = d->scores ? d->scores->data : NULL;
+    o->seq.n_audio_scores = d->scores ? d->scores->count : 0;
     return OMNIZIP_OK;
 }
 
@@ -228,7 +229,7 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
         n_audio += s->input_ids[i] == s->audio_token_id;
         n_video += s->input_ids[i] == s->video_token_id;
     }
-    if (s->n_audio_scores != n_audio)
+    if (s->audio_scores && s->n_audio_scores != n_audio)
         return FAIL("audio_scores has %lld values but input_ids holds %lld audio tokens",
                     (long long)s->n_audio_scores, (long long)n_audio);
 

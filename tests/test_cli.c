@@ -444,6 +444,37 @@ Test(cli, bad_input_files_exit_3)
     }
 }
 
+/* The placeholder size: under normalize: exact a dump without audio_scores
+ * plans to the same totals as with them; the reference mode says why not. */
+Test(cli, plan_without_scores_gives_exact_totals)
+{
+    const char *bare = tpath("noscores.safetensors");
+    write_broken(bare, DROP_SCORES);
+    struct result r = RUN("plan", bare);
+    cr_assert_eq(r.code, 3);
+    cr_assert(strstr(r.err, "no audio_scores") && strstr(r.err, "normalize=exact"), "%s", r.err);
+    result_free(&r);
+    struct result with = RUN("plan", "tests/data/basic.safetensors", "--json", "--set",
+                             "normalize=exact", "--set", "rho_video=0.6");
+    struct result without = RUN("plan", bare, "--json", "--set", "normalize=exact", "--set",
+                                "rho_video=0.6");
+    cr_assert_eq(with.code, 0, "%s", with.err);
+    cr_assert_eq(without.code, 0, "%s", without.err);
+    json_t *wj = parse_json(with.out), *nj = parse_json(without.out);
+    const char *mods[] = {"audio", "video", "total"};
+    for (int m = 0; m < 3; m++)
+        cr_assert_eq(jint(jobj(jobj(wj, "tokens"), mods[m]), "kept"),
+                     jint(jobj(jobj(nj, "tokens"), mods[m]), "kept"), "%s", mods[m]);
+    /* 192 video tokens, grid 192: round(0.4 * 192) = 77 to the token. */
+    cr_assert_eq(jint(jobj(jobj(nj, "tokens"), "video"), "kept"), 77);
+    cr_assert_eq(json_array_size(jobj(nj, "per_window")), 0);
+    cr_assert_eq(jint(nj, "windows"), jint(wj, "windows"));
+    json_decref(wj);
+    json_decref(nj);
+    result_free(&with);
+    result_free(&without);
+}
+
 Test(cli, bad_config_exit_4)
 {
     const char *in = "tests/data/basic.safetensors", *out = tpath("out.safetensors");

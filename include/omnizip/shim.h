@@ -109,7 +109,10 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
                                      void *user, struct omnizip_run_report *report, char *err,
                                      size_t err_size);
 
-/* Like compress but reads no embeddings: plan only (exact counts). */
+/* Like compress but reads no embeddings: plan only (exact counts). With no
+ * audio scores (seq->audio_scores NULL, n_audio_scores 0) under normalize:
+ * exact it gives the totals alone (report->plan; report->n_windows = 0): the
+ * placeholder size of a clip before its audio encoder runs. */
 omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config *config,
                                  const struct omnizip_sequence *seq,
                                  struct omnizip_run_report *report, char *err, size_t err_size);

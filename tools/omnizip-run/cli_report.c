@@ -117,7 +117,7 @@ int oz_report_json(FILE *f, const struct oz_run *run)
         "{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:s, s:f, s:f, s:f}, "
         "s:o, s:o}",
         "command", run->planned_only ? "plan" : "compress", "input", run->source, "windows",
-        (json_int_t)r->n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
+        (json_int_t)r->plan.n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
         r->ms_plan, "bind", r->ms_bind, "windows", r->ms_windows, "write", run->ms_write, "total",
         run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
         run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->cfg),

@@ -94,11 +94,27 @@ static void compute_flops(struct oz_run *run)
                                &run->flops_after);
 }
 
+static int64_t count_audio(const struct omnizip_sequence *seq)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < seq->length; i++)
+        n += seq->input_ids[i] == seq->audio_token_id;
+    return n;
+}
+
 static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct input *in, uint8_t *keep,
                  struct oz_run *run)
 {
     char err[1024] = "";
     omnizip_status st;
+    if (!in->seq->audio_scores && count_audio(in->seq) > 0 &&
+        (!run->planned_only || run->cfg->normalize != OMNIZIP_NORMALIZE_EXACT)) {
+        oz_cli_error("%s: no audio_scores: %s", cli->input ? cli->input : "built-in clip",
+                     run->planned_only ? "plan gives the totals without them only with --set "
+                                         "normalize=exact (the placeholder size)"
+                                       : "compress needs them");
+        return OZ_EXIT_INPUT;
+    }
     if (run->planned_only) {
         st = omnizip_shim_plan(shim, run->cfg, in->seq, &run->report, err, sizeof err);
     } else {
@@ -168,7 +184,10 @@ static void print_human(const struct oz_cli *cli, const struct oz_run *run)
 {
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
                                                                : run->report.capacity;
-    if (!cli->input || run->planned_only || n <= 64) {
+    if (n == 0 && run->report.plan.n_windows > 0) {
+        printf("no audio scores: the totals alone (normalize: exact), per-window counts need "
+               "the scores\n");
+    } else if (!cli->input || run->planned_only || n <= 64) {
         if (!cli->live) {
             oz_report_table_head(stdout);
             for (uint32_t i = 0; i < n; i++)
