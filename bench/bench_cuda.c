@@ -173,7 +173,7 @@ static void bench_importance(struct oz_cuda *cu, cudaStream_t s, int reps)
          OMNIZIP_MEMORY_CUDA},
         {upload(cu, k, (size_t)H * T * HD * 2), (int64_t)H * T, HD, HD, OMNIZIP_DTYPE_BF16,
          OMNIZIP_MEMORY_CUDA},
-        s};
+        s, NULL, 0, 0};
     float *scores = malloc(sizeof(float) * T / 2);
     char err[512] = "";
     must(oz_cuda_importance(cu, &in, scores, T / 2, err, sizeof err), err);

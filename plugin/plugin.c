@@ -245,12 +245,18 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
     if (!in || !scores || in->struct_size < IMPORTANCE_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: in and scores must not be NULL "
                                            "and in's struct_size must be at least 1.0");
+    struct omnizip_importance_in local;
+    copy_in(&local, sizeof local, in, in->struct_size);
+    in = &local;
+    if (in->cu_seqlens && in->q.memory == OMNIZIP_MEMORY_CUDA)
+        return bad(ctx, OMNIZIP_E_UNSUPPORTED, "audio_importance: the windowed definition "
+                                               "(cu_seqlens) runs on host memory only");
     if (in->q.memory == OMNIZIP_MEMORY_CUDA && !ctx->cuda) {
         omnizip_status st = oz_cuda_open(&ctx->cuda, ctx->err, sizeof ctx->err);
         if (st != OMNIZIP_OK)
             return st;
     }
-    if (ctx->cuda)
+    if (ctx->cuda && !in->cu_seqlens)
         return oz_cuda_importance(ctx->cuda, in, scores, n_scores, ctx->err, sizeof ctx->err);
     return oz_cpu_importance(ctx, in, scores, n_scores);
 }
@@ -262,9 +268,26 @@ static omnizip_status prefill_flops(const char *model, int64_t n, int64_t r, dou
     return oz_prefill_flops(model, n, r, flops) ? OMNIZIP_OK : OMNIZIP_E_INVALID;
 }
 
+static omnizip_status clips_split(const struct omnizip_clips_in *in,
+                                  struct omnizip_clips_out *out, char *err, size_t err_size)
+{
+    if (!in || !out || in->struct_size < sizeof *in || out->struct_size < sizeof *out) {
+        oz_seterr(err, err_size, "clips: in and out must be set, with struct_size of the 1.1 "
+                                 "layouts");
+        return OMNIZIP_E_INVALID;
+    }
+    return oz_clips_split(in, out, err, err_size);
+}
+
+static const struct omnizip_clips_ext clips_v1 = {
+    .struct_size = sizeof(struct omnizip_clips_ext),
+    .split = clips_split,
+};
+
 static const void *get_extension(const char *id)
 {
-    (void)id;
+    if (id && strcmp(id, OMNIZIP_EXT_CLIPS) == 0)
+        return &clips_v1;
     return NULL;
 }
 

@@ -4,6 +4,7 @@
  * dropped. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,8 +118,42 @@ Test(importance, refuses_bad_shapes)
     in.n_heads = 2;
     in.k.rows = 18;
     cr_assert_eq(p->audio_importance(ctx, &in, out, 5), OMNIZIP_E_INVALID);
+    in.k.rows = 20;
+    int64_t cu_short[3] = {0, 4, 9}, cu_down[3] = {0, 6, 4};
+    in.cu_seqlens = cu_short; /* must end at T = 10 */
+    in.n_cu_seqlens = 3;
+    cr_assert_eq(p->audio_importance(ctx, &in, out, 5), OMNIZIP_E_INVALID);
+    in.cu_seqlens = cu_down;
+    cr_assert_eq(p->audio_importance(ctx, &in, out, 5), OMNIZIP_E_INVALID);
     unsigned char ab[sizeof out];
     memset(ab, 0xab, sizeof ab);
     cr_assert_eq(memcmp(out, ab, sizeof out), 0, "scores touched on failure");
+    p->destroy(ctx);
+}
+
+/* A 1.0 host's struct ends before cu_seqlens: whatever lies past its
+ * struct_size is not read, and the 1.0 definition runs. */
+Test(importance, old_host_struct_gets_the_1_0_definition)
+{
+    const struct omnizip_plugin *p = plugin();
+    char err[256];
+    struct omnizip_config cfg = {.struct_size = sizeof cfg};
+    p->config_default(&cfg);
+    omnizip_ctx *ctx;
+    cr_assert_eq(p->create(&cfg, NULL, &ctx, err, sizeof err), 0);
+    enum { H = 2, T = 12, HD = 4 };
+    float q[H * T * HD], k[H * T * HD], got[T], old[T];
+    fill(q, H * T * HD, 3u);
+    fill(k, H * T * HD, 5u);
+    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = H, .pool = 1,
+                                       .q = {q, H * T, HD, HD, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
+                                       .k = {k, H * T, HD, HD, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}};
+    cr_assert_eq(p->audio_importance(ctx, &in, got, T), 0, "%s", p->last_error(ctx));
+    int64_t junk = 0;
+    in.cu_seqlens = &junk; /* garbage beyond an old host's struct */
+    in.n_cu_seqlens = 77;
+    in.struct_size = offsetof(struct omnizip_importance_in, stream) + sizeof(void *);
+    cr_assert_eq(p->audio_importance(ctx, &in, old, T), 0, "%s", p->last_error(ctx));
+    cr_assert_eq(memcmp(got, old, sizeof got), 0);
     p->destroy(ctx);
 }

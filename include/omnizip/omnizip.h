@@ -256,7 +256,15 @@ struct omnizip_summary {
 /* Inputs of the audio-importance helper: the last audio-encoder
  * self-attention layer's queries and keys, n_heads blocks of T rows each
  * (head h is rows h*T .. h*T+T-1), head_dim columns. pool: the encoder's
- * output pooling (2 for Qwen2.5-Omni, 1 for none). [1.0] */
+ * output pooling (2 for Qwen2.5-Omni, 1 for none). [1.0]
+ *
+ * Two score definitions. Without cu_seqlens (Qwen2.5-Omni): softmax over all
+ * T keys, mean over heads and queries. With cu_seqlens (Qwen3-Omni, whose
+ * audio encoder attends within windows): cu_seqlens holds n_cu_seqlens
+ * ascending offsets 0 = c_0 <= c_1 <= ... = T, and the tokens of window w,
+ * [c_w, c_w+1), attend only to each other: softmax over the window's keys,
+ * mean over heads, SUM over the window's queries. No block larger than a
+ * query chunk times one window is formed. [1.1] */
 struct omnizip_importance_in {
     uint32_t struct_size;
     uint32_t n_heads;
@@ -265,6 +273,9 @@ struct omnizip_importance_in {
     struct omnizip_matrix q;
     struct omnizip_matrix k;
     void *stream;
+    const int64_t *cu_seqlens; /* [1.1] NULL: one window of all T (the 1.0 definition) */
+    uint32_t n_cu_seqlens;     /* [1.1] windows + 1 */
+    uint32_t reserved1;        /* [1.1] zero */
 };
 
 typedef struct omnizip_ctx omnizip_ctx;
@@ -375,6 +386,75 @@ struct omnizip_plugin {
      * [any-thread] */
     const void *(*get_extension)(const char *id);
 };
+
+/* ---- extension "omnizip.clips/1": token ids -> clips -------------- [1.1] */
+/* Finds the clips of one LLM input sequence and each clip's layout (the runs
+ * of ALGORITHM section 0), so every host splits sequences by one rule.
+ *
+ * The rule. Video tokens belong to the grids in order: video v takes the next
+ * T_v * tpf_v video tokens (tpf_v = (H_v/s) * (W_v/s)), the last video also
+ * any tokens past the sum (a partial trailing frame). With one video (or
+ * none), the whole sequence is one clip: every audio token belongs to it, as
+ * in the published method. With several, video v's span runs from its first
+ * video token to its last, extended over the audio tokens that directly
+ * follow it (the audio run paired with its last video run); video v and the
+ * audio tokens inside its span form clip v, and all audio tokens outside
+ * every span form one audio-only clip (grid T = 0), placed last. A video
+ * that holds no token forms no clip.
+ *
+ * Runs are maximal runs of consecutive positions of one clip's tokens of
+ * one kind. Clip c's video runs are run_start/run_len[first_run ..
+ * first_run + n_video_runs) and its audio runs follow right after them, so
+ * a host hands plan a layout without copying: video_run_len = run_len +
+ * first_run, audio_run_len = run_len + first_run + n_video_runs (starts
+ * likewise; they are sequence rows). This layout is frozen: arrays of it
+ * cross the boundary. */
+struct omnizip_clip {
+    int32_t video;   /* index of the clip's grid, -1 for the audio-only clip */
+    uint32_t first_run;
+    uint32_t n_video_runs;
+    uint32_t n_audio_runs;
+    int64_t tokens_per_frame;
+    int64_t grid_t;
+    int64_t n_video; /* video tokens of the clip */
+    int64_t n_audio; /* audio tokens of the clip */
+};
+
+struct omnizip_clips_in {
+    uint32_t struct_size;
+    uint32_t n_videos;        /* rows of grid_thw (0: no video) */
+    const int64_t *input_ids; /* length token ids */
+    int64_t length;
+    int64_t audio_token_id;
+    int64_t video_token_id;
+    int64_t merge_size;       /* spatial merge size s, >= 1 */
+    const int64_t *grid_thw;  /* n_videos x 3: T, H, W */
+};
+
+/* Capacities n_videos + 1 clips and length runs always suffice. */
+struct omnizip_clips_out {
+    uint32_t struct_size;
+    uint32_t n_clips; /* written */
+    uint32_t n_runs;  /* written */
+    uint32_t clip_capacity;
+    struct omnizip_clip *clips;
+    int64_t *run_start;
+    int64_t *run_len;
+    uint32_t run_capacity;
+    uint32_t reserved0;
+};
+
+struct omnizip_clips_ext {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    /* Splits in->input_ids into clips as above. Returns OMNIZIP_E_INVALID for
+     * a bad grid, too few video tokens for the grids, or capacities that are
+     * too small, with the reason in err; out's arrays are written only on
+     * success. [any-thread] */
+    omnizip_status (*split)(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,
+                            char *err, size_t err_size);
+};
+#define OMNIZIP_EXT_CLIPS "omnizip.clips/1"
 
 /* The one exported symbol. Returns the table for ABI major abi_version, or
  * NULL when that major is not served (never aborts). [any-thread]

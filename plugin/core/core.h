@@ -127,6 +127,10 @@ size_t oz_dtype_size(omnizip_dtype t);
 /* Eq. 9 of the paper. Returns 0 for an unknown model. */
 int oz_prefill_flops(const char *model, int64_t n, int64_t r, double *flops);
 
+/* The omnizip.clips/1 split (the rule at struct omnizip_clip). */
+omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,
+                              char *err, size_t err_size);
+
 /* Writes a message into err (truncating safely). */
 void oz_seterr(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

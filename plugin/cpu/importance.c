@@ -94,6 +94,8 @@ static void softmax_colsum(float *s, int64_t rows, int64_t t, double *acc)
 /* One task's share: heads t, t + tasks, ... into its own acc[T]. */
 struct heads_arg {
     const struct omnizip_importance_in *in;
+    const int64_t *cu; /* window offsets: n_win + 1 of them */
+    uint32_t n_win;
     int64_t t, hd;
     uint32_t tasks;
     float scale;
@@ -109,13 +111,17 @@ static void heads_task(void *arg, uint32_t task)
     for (uint32_t head = task; head < a->in->n_heads; head += a->tasks) {
         for (int64_t j = 0; j < t; j++)
             oz_row_f32(&a->in->k, head * t + j, k + j * hd);
-        for (int64_t q0 = 0; q0 < t; q0 += QCHUNK) {
-            int64_t nq = t - q0 < QCHUNK ? t - q0 : QCHUNK;
-            for (int64_t r = 0; r < nq; r++)
-                oz_row_f32(&a->in->q, head * t + q0 + r, q + r * hd);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)t, (int)hd,
-                        a->scale, q, (int)hd, k, (int)hd, 0.0f, s, (int)t);
-            softmax_colsum(s, nq, t, a->acc[task]);
+        /* Queries attend to the keys of their own window only. */
+        for (uint32_t w = 0; w < a->n_win; w++) {
+            int64_t b = a->cu[w], n = a->cu[w + 1] - b;
+            for (int64_t q0 = b; q0 < b + n; q0 += QCHUNK) {
+                int64_t nq = b + n - q0 < QCHUNK ? b + n - q0 : QCHUNK;
+                for (int64_t r = 0; r < nq; r++)
+                    oz_row_f32(&a->in->q, head * t + q0 + r, q + r * hd);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)n, (int)hd,
+                            a->scale, q, (int)hd, k + b * hd, (int)hd, 0.0f, s, (int)n);
+                softmax_colsum(s, nq, n, a->acc[task] + b);
+            }
         }
     }
 }
@@ -142,6 +148,24 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
                   (long long)(t / pool));
         return OMNIZIP_E_INVALID;
     }
+    /* Without cu_seqlens, one window of all T keys (the 1.0 definition). */
+    int64_t whole[2] = {0, t}, widest = 0;
+    const int64_t *cu = in->cu_seqlens ? in->cu_seqlens : whole;
+    uint32_t n_win = in->cu_seqlens ? in->n_cu_seqlens - 1 : 1;
+    if (in->cu_seqlens && (in->n_cu_seqlens < 2 || cu[0] != 0 || cu[n_win] != t)) {
+        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens must hold at least "
+                  "2 offsets from 0 to T = %lld", (long long)t);
+        return OMNIZIP_E_INVALID;
+    }
+    for (uint32_t w = 0; w < n_win; w++) {
+        if (cu[w + 1] < cu[w]) {
+            oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens[%u] = %lld is "
+                      "below cu_seqlens[%u] = %lld", w + 1, (long long)cu[w + 1], w,
+                      (long long)cu[w]);
+            return OMNIZIP_E_INVALID;
+        }
+        widest = cu[w + 1] - cu[w] > widest ? cu[w + 1] - cu[w] : widest;
+    }
     uint32_t tasks = ctx->exec.tasks < h ? ctx->exec.tasks : h;
     float *k[tasks], *q[tasks], *sc[tasks];
     double *acc[tasks];
@@ -149,17 +173,20 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
     for (uint32_t w = 0; w < tasks; w++) {
         k[w] = malloc((size_t)(t * hd) * sizeof(float));
         q[w] = malloc((size_t)(QCHUNK * hd) * sizeof(float));
-        sc[w] = malloc((size_t)(QCHUNK * t) * sizeof(float));
+        sc[w] = malloc((size_t)(QCHUNK * (widest ? widest : 1)) * sizeof(float));
         acc[w] = calloc((size_t)t, sizeof(double));
         ok = ok && k[w] && q[w] && sc[w] && acc[w];
     }
     if (ok) {
-        struct heads_arg a = {in, t, hd, tasks, (float)(1.0 / sqrt((double)hd)), k, q, sc, acc};
+        struct heads_arg a = {in, cu, n_win, t, hd, tasks, (float)(1.0 / sqrt((double)hd)),
+                              k, q, sc, acc};
         ctx->exec.run(&ctx->exec, tasks, heads_task, &a);
         for (uint32_t w = 1; w < tasks; w++)
             for (int64_t j = 0; j < t; j++)
                 acc[0][j] += acc[w][j];
-        double norm = 1.0 / ((double)h * (double)t);
+        /* Mean over heads; over queries too in the 1.0 definition, a sum
+         * over the window's queries in the windowed one. */
+        double norm = 1.0 / ((double)h * (double)(in->cu_seqlens ? 1 : t));
         for (int64_t j = 0; j < n_scores; j++) {
             double v = 0.0;
             for (uint32_t p = 0; p < pool; p++)
