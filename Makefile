@@ -10,11 +10,15 @@ $(error setup.sh --deps failed (see above))
 endif
 endif
 ABI_MAJOR := 1
+# The shim library's soname major: its own, bumped when a shim struct changes.
+SHIM_MAJOR := 1
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 BINDIR ?= $(PREFIX)/bin
 INCDIR ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share/omnizip
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/omnizip
 DESTDIR ?=
 
 CC ?= cc
@@ -27,8 +31,7 @@ B := build
 CFLAGS ?= -O2 -g
 OZ_WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 OZ_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-fast-math -fPIC -Iinclude $(OZ_WARN) \
-             -DOMNIZIP_VERSION_STR='"$(VERSION)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
-             -DOMNIZIP_LIBDIR='"$(LIBDIR)"'
+             -DOMNIZIP_VERSION_STR='"$(VERSION)"'
 OZ_CC = $(CC) $(CPPFLAGS) $(CFLAGS) $(OZ_CFLAGS)
 LDFLAGS ?=
 OZ_LDFLAGS :=
@@ -44,6 +47,25 @@ ifeq ($(SANITIZE),1)
 B := build/san
 OZ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OZ_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Stamps: a change of compiler flags rebuilds every object, a change of the
+# install directories rebuilds what embeds them (the shim's path search, the
+# .pc and the CMake files). Each stamp is rewritten only when its text changes.
+relpath = $(shell realpath -m --relative-to='$(1)' '$(2)')
+OZ_PATH_FLAGS := -DOMNIZIP_LIBDIR='"$(LIBDIR)"' -DOMNIZIP_DATADIR='"$(DATADIR)"' \
+    -DOMNIZIP_BIN_TO_LIB='"$(call relpath,$(BINDIR),$(LIBDIR))"' \
+    -DOMNIZIP_BIN_TO_DATA='"$(call relpath,$(BINDIR),$(DATADIR))"' \
+    -DOMNIZIP_LIB_TO_DATA='"$(call relpath,$(LIBDIR),$(DATADIR))"'
+OZ_CFLAGS_STAMP = $(CC) $(CPPFLAGS) $(CFLAGS) $(OZ_CFLAGS) $(LDFLAGS) $(OZ_LDFLAGS)
+OZ_PATHS_STAMP = $(PREFIX) $(LIBDIR) $(BINDIR) $(INCDIR) $(DATADIR) $(MANDIR) $(DOCDIR)
+ifneq ($(file <$(B)/cflags.stamp),$(OZ_CFLAGS_STAMP))
+$(shell mkdir -p $(B))
+$(file >$(B)/cflags.stamp,$(OZ_CFLAGS_STAMP))
+endif
+ifneq ($(file <$(B)/paths.stamp),$(OZ_PATHS_STAMP))
+$(shell mkdir -p $(B))
+$(file >$(B)/paths.stamp,$(OZ_PATHS_STAMP))
 endif
 
 # The plugin runs its own (or the host's) threads and calls BLAS from several
@@ -83,11 +105,13 @@ INSPECT_OBJ := $(call obj,$(INSPECT_SRC))
 TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
-all: $(B)/libomnizip.so $(B)/omnizip-run $(B)/omnizip-inspect
+all: $(B)/libomnizip.so $(B)/libomnizip_shim.so $(B)/omnizip-run $(B)/omnizip-inspect
 .PHONY: all deps test lint clean install uninstall bench abi-dump cuda tsan
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
-$(B)/obj/%.o: %.c
+$(call obj,runtime-shim/paths.c): OZ_CFLAGS += $(OZ_PATH_FLAGS)
+$(call obj,runtime-shim/paths.c): $(B)/paths.stamp
+$(B)/obj/%.o: %.c $(B)/cflags.stamp
 	@mkdir -p $(dir $@)
 	$(OZ_CC) -MMD -MP -c $< -o $@
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
@@ -99,6 +123,11 @@ $(B)/libomnizip_plugin.a: $(PLUGIN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(B)/libomnizip_shim.a: $(SHIM_OBJ)
 	@rm -f $@; ar rcs $@ $^
+# The shim as a shared library: its own dependencies linked in, only the
+# omnizip_* API exported (no CLI, no oz_ internals).
+$(B)/libomnizip_shim.so: $(SHIM_OBJ) runtime-shim/shim.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,-soname,libomnizip_shim.so.$(SHIM_MAJOR) \
+	  -Wl,--version-script=runtime-shim/shim.map -Wl,-z,defs $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS)
 $(B)/libomnizip_inspect.a: $(INSPECT_OBJ)
 	@rm -f $@; ar rcs $@ $^
 $(B)/libomnizip_run.a: $(RUN_OBJ)

@@ -237,6 +237,19 @@ static omnizip_status keep_all(const struct oz_seqmap *map, struct oz_decisions 
     return OMNIZIP_OK;
 }
 
+/* No plugin: the caller's report says so and the host's log hears why, on
+ * every call, so a pass-through is never silent. */
+static void note_passthrough(const omnizip_shim *shim, struct omnizip_run_report *rep)
+{
+    rep->passthrough = 1;
+    const struct omnizip_host *host = oz_shim_host(shim);
+    if (host && host->log) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "pass-through, every token kept: %s", omnizip_shim_reason(shim));
+        host->log(host->user, OMNIZIP_LOG_WARN, msg);
+    }
+}
+
 /* The report as the caller sees it: its own windows array kept, infos copied. */
 static void hand_over(struct omnizip_run_report *out, struct omnizip_run_report *rep,
                       const struct omnizip_window_info *infos)
@@ -293,6 +306,8 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
     omnizip_ctx *ctx = NULL;
     if (!p || map.n_windows == 0) {
         st = keep_all(&map, &d, &rep, err, err_size);
+        if (!p)
+            note_passthrough(shim, &rep);
     } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
         st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
     } else if ((st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size)) ==
@@ -336,6 +351,8 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
             free(d.audio_state);
             free(d.video_keep);
         }
+        if (!p)
+            note_passthrough(shim, &rep);
     } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
         st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
     } else {

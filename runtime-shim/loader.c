@@ -7,6 +7,7 @@
 #include "loader.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,9 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef OMNIZIP_LIBDIR
-#define OMNIZIP_LIBDIR "/usr/local/lib"
-#endif
+#include "paths.h"
 
 /* Majors probed to tell the user which one a refusing plugin serves. */
 #define PROBE_MAX 16u
@@ -61,33 +60,48 @@ static int exists(const char *path)
     return path && *path && access(path, F_OK) == 0;
 }
 
+/* The real file behind a bare soname, when the dynamic loader's own search
+ * (LD_LIBRARY_PATH, the executable's RUNPATH, ld.so.cache) finds one. */
+static int found_by_loader(const char *soname, char *path, size_t size)
+{
+    void *dl = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!dl)
+        return 0;
+    struct link_map *map = NULL;
+    int ok = dlinfo(dl, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && *map->l_name;
+    if (ok)
+        snprintf(path, size, "%s", map->l_name);
+    dlclose(dl);
+    return ok;
+}
+
 /* Resolves the search order of omnizip_shim_open for path == NULL. Returns 0
  * with shim->path set, or -1 with the reason listing every place tried. */
 static int search(omnizip_shim *shim)
 {
-    char exe_lib[PATH_MAX + 16] = "";
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            slash[1] = '\0';
-            snprintf(exe_lib, sizeof exe_lib, "%slibomnizip.so", exe);
-        }
-    }
     const char *env = getenv("OMNIZIP_PLUGIN");
-    const char *tries[3] = {env, exe_lib, OMNIZIP_LIBDIR "/libomnizip.so.1"};
-    for (int i = 0; i < 3; i++) {
-        if (exists(tries[i])) {
-            snprintf(shim->path, sizeof shim->path, "%s", tries[i]);
+    if (exists(env)) {
+        snprintf(shim->path, sizeof shim->path, "%s", env);
+        return 0;
+    }
+    struct oz_paths tries;
+    oz_paths_plugin(&tries);
+    char list[OZ_PATHS_MAX * 160] = "";
+    for (int i = 0; i < tries.n; i++) {
+        const char *t = tries.path[i];
+        int bare = strchr(t, '/') == NULL;
+        if (bare ? found_by_loader(t, shim->path, sizeof shim->path) : exists(t)) {
+            if (!bare)
+                snprintf(shim->path, sizeof shim->path, "%s", t);
             return 0;
         }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, bare ? ", %s on the library path" : ", %s",
+                 t);
     }
-    snprintf(shim->path, sizeof shim->path, "%s", tries[2]);
-    refuse(shim, "no omnizip plugin found (tried OMNIZIP_PLUGIN=%s, %s, %s)",
-           env && *env ? env : "(unset)", *exe_lib ? exe_lib : "(no executable path)",
-           tries[2]);
+    snprintf(shim->path, sizeof shim->path, "%s", tries.path[tries.n - 1]);
+    refuse(shim, "no omnizip plugin found (tried OMNIZIP_PLUGIN=%s%s)",
+           env && *env ? env : "(unset)", list);
     return -1;
 }
 

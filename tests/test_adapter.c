@@ -114,6 +114,7 @@ static void run_golden(const char *name)
     cr_assert_eq(omnizip_shim_compress(shim, &g.cfg, &s0, on_window, NULL, &r0, err, sizeof err),
                  OMNIZIP_OK, "%s", err);
     cr_assert_eq(windows_seen, r0.n_windows);
+    cr_assert_eq(r0.passthrough, 0, "a loaded plugin reported pass-through");
     cr_assert_eq(s0.length, L, "compact = 0 changed the length");
     int64_t kept = 0, k = 0, audio_kept = 0, video_kept = 0;
     for (int64_t j = 0; j < L; j++) {

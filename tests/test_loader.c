@@ -66,6 +66,7 @@ static void assert_pass_through(omnizip_shim *shim)
                  OMNIZIP_OK, "%s", err);
     cr_assert_eq(t.seq.length, 24);
     cr_assert_eq(rep.n_windows, 0);
+    cr_assert_eq(rep.passthrough, 1, "pass-through not flagged in the report");
     cr_assert_eq(rep.plan.audio_kept, 10);
     cr_assert_eq(rep.plan.video_kept, 8);
     cr_assert_eq(t.seq.next_position, 24 + 2);
@@ -102,6 +103,9 @@ static void refused(const char *fixture, const char *why)
     cr_assert_eq(log_level, OMNIZIP_LOG_WARN);
     cr_assert_str_eq(omnizip_shim_path(shim), path);
     assert_pass_through(shim);
+    /* Each pass-through compress tells the log again, with the reason. */
+    cr_assert_eq(log_level, OMNIZIP_LOG_WARN);
+    cr_assert(strstr(logged, "pass-through") && strstr(logged, reason), "log: %s", logged);
     omnizip_shim_close(shim);
     free(path);
 }

@@ -1,17 +1,20 @@
 /*
- * shim.h - the host side of omnizip: a static library (libomnizip_shim.a) a
- * runtime links instead of writing the glue itself.
+ * shim.h - the host side of omnizip: a library (libomnizip_shim.so.1, or the
+ * static libomnizip_shim.a) a runtime links instead of writing the glue
+ * itself. `pkg-config --cflags --libs omnizip` or CMake's omnizip::shim
+ * target give the flags.
  *
  * - Loader: finds libomnizip.so, dlopens it, negotiates the ABI and checks the
- *   table; on any failure it records why and the shim passes sequences
- *   through unchanged, so a runtime never breaks because the plugin is
- *   missing.
+ *   table; on any failure it records why, logs it at WARN and the shim passes
+ *   sequences through unchanged (report->passthrough = 1), so a runtime never
+ *   breaks because the plugin is missing, and never misses that it is.
  * - Sequence adapter: token ids -> windows -> plan/bind/window/finish ->
  *   in-place compaction of embeddings, ids, position ids and attention mask.
- * - Dumps: omnizip's safetensors input/output files (DESIGN.md "Runtime shim").
+ * - Dumps: omnizip's safetensors input/output files (docs/FORMATS.md).
  *
  * Thread tags, status codes and ownership rules are those of omnizip.h. The
- * shim is a static library, not an ABI: its structs have no struct_size.
+ * shim's structs have no struct_size: they are frozen for soname 1, and a
+ * change to any of them is a new soname (docs/ABI.md, "The shim library").
  */
 #ifndef OMNIZIP_SHIM_H
 #define OMNIZIP_SHIM_H
@@ -26,13 +29,17 @@ extern "C" {
 typedef struct omnizip_shim omnizip_shim;
 
 /* Opens the plugin at path, or when path is NULL the first that exists of:
- * $OMNIZIP_PLUGIN, libomnizip.so next to the running executable,
- * PREFIX/lib/libomnizip.so.1. dlopen(RTLD_NOW|RTLD_LOCAL), entry(1), then the
- * table's abi_version, struct_size and every mandatory member are checked.
- * Any failure leaves the shim in pass-through mode with the reason in
- * omnizip_shim_reason() (also sent to host->log). Returns OMNIZIP_OK and a
- * shim in both cases; OMNIZIP_E_NOMEM only when the shim itself cannot be
- * allocated. host may be NULL; it is copied. [any-thread] */
+ * $OMNIZIP_PLUGIN; libomnizip.so.1 next to the shared shim library; for a
+ * program, libomnizip.so next to its executable, then libomnizip.so.1 in the
+ * lib directory beside its bin directory; libomnizip.so.1 through the dynamic
+ * loader's search; the build's LIBDIR. All but the last are relative to the
+ * running code, so a moved install still finds its own plugin.
+ * dlopen(RTLD_NOW|RTLD_LOCAL), entry(1), then the table's abi_version,
+ * struct_size and every mandatory member are checked. Any failure leaves the
+ * shim in pass-through mode with the reason in omnizip_shim_reason(), sent to
+ * host->log at OMNIZIP_LOG_WARN. Returns OMNIZIP_OK and a shim in both cases
+ * (omnizip_shim_plugin() tells which); OMNIZIP_E_NOMEM only when the shim
+ * itself cannot be allocated. host may be NULL; it is copied. [any-thread] */
 omnizip_status omnizip_shim_open(const char *path, const struct omnizip_host *host,
                                  omnizip_shim **out);
 
@@ -45,6 +52,13 @@ const char *omnizip_shim_reason(const omnizip_shim *shim);
 
 /* The path of the loaded (or last tried) plugin. Valid until close. */
 const char *omnizip_shim_path(const omnizip_shim *shim);
+
+/* The directories searched for a task's profile (NAME.yaml), colon-separated,
+ * best first: $OMNIZIP_PROFILE_PATH, the profiles installed beside the shared
+ * shim library, those beside the executable's bin directory, the build's
+ * DATADIR/profiles, ./profiles. Malloc'd (the caller frees it); NULL when
+ * out of memory. [any-thread] */
+char *omnizip_profile_search_path(void);
 
 /* dlcloses the plugin. Contexts created from it must be destroyed first.
  * NULL is a no-op. */
@@ -93,6 +107,7 @@ struct omnizip_run_report {
     int64_t n_anchors;
     int64_t *anchor_positions;
     float *anchor_rows;
+    int32_t passthrough; /* 1: no plugin loaded, every token kept (and logged) */
 };
 
 /* Frees the anchor arrays of a report (not the caller's windows array). */
@@ -102,7 +117,8 @@ void omnizip_run_report_release(struct omnizip_run_report *report);
  * plan, bind, window for every window in order, finish, and applies the
  * decisions to seq (merged anchors written into seq->embeds, which must then
  * be writable). on_window may be NULL. In pass-through mode everything is
- * kept and OMNIZIP_OK returned with report->n_windows = 0. err names what is
+ * kept, OMNIZIP_OK returned with report->n_windows = 0 and
+ * report->passthrough = 1, and host->log hears why at OMNIZIP_LOG_WARN. err names what is
  * wrong; seq is untouched on failure. [one-thread-per-shim] */
 omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_config *config,
                                      struct omnizip_sequence *seq, omnizip_window_fn on_window,
@@ -118,7 +134,7 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
                                  struct omnizip_run_report *report, char *err, size_t err_size);
 
 /* ---- dumps (safetensors) ----------------------------------------------- */
-/* An input dump as DESIGN.md names its tensors. Loading validates
+/* An input dump (docs/FORMATS.md, "Input dump"). Loading validates
  * everything (shapes, counts, dtypes, NaN/Inf, grid) and converts ids,
  * positions and mask to int64; embeddings stay mapped where aligned. */
 struct omnizip_dump {
@@ -139,7 +155,7 @@ omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, cha
 /* Looks up a metadata value of the file ("" absent -> NULL). */
 const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key);
 
-/* Writes the output file of DESIGN.md: keep_mask, compacted inputs_embeds (input
+/* Writes the output file (docs/FORMATS.md, "Output file"): keep_mask, compacted inputs_embeds (input
  * dtype and rank; the kept rows of the dump, anchors replaced by the
  * report's anchor_rows converted to the input dtype), input_ids,
  * position_ids/attention_mask when the input had them, window_audio_retention

@@ -65,10 +65,8 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli);
 void oz_cli_free(struct oz_cli *cli);
 void oz_cli_usage(FILE *f);
 
-/* cli_config.c. The --task search path (OMNIZIP_PROFILE_PATH dirs, the
- * installed profiles, ./profiles), malloc'd, colon-separated. */
-char *oz_cli_search_path(void);
-/* The profile file cli names (--profile or --task found on search_path) into
+/* cli_config.c. The profile file cli names (--profile, or --task found on
+ * search_path, from omnizip_profile_search_path()) into
  * *path (malloc'd, NULL when neither is given); OZ_EXIT_PROFILE when a task is
  * not found. */
 int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path);

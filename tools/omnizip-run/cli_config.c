@@ -6,26 +6,6 @@
 
 #include "cli.h"
 
-#ifndef OMNIZIP_DATADIR
-#define OMNIZIP_DATADIR "/usr/local/share/omnizip"
-#endif
-
-char *oz_cli_search_path(void)
-{
-    const char *env = getenv("OMNIZIP_PROFILE_PATH");
-    const char *installed = OMNIZIP_DATADIR "/profiles";
-    const char *local = "./profiles";
-    size_t n = (env ? strlen(env) : 0) + strlen(installed) + strlen(local) + 3;
-    char *path = malloc(n);
-    if (!path)
-        return NULL;
-    if (env && *env)
-        snprintf(path, n, "%s:%s:%s", env, installed, local);
-    else
-        snprintf(path, n, "%s:%s", installed, local);
-    return path;
-}
-
 /* dir/NAME.yaml for the first dir of search_path holding it, malloc'd. */
 static char *find_task(const char *name, const char *search_path)
 {
@@ -110,7 +90,7 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     cfg->struct_size = sizeof *cfg;
     p->config_default(cfg);
 
-    char *search = oz_cli_search_path();
+    char *search = omnizip_profile_search_path();
     char *path = NULL;
     if (!search) {
         oz_cli_error("out of memory");

@@ -139,7 +139,7 @@ static int show(const struct omnizip_plugin *p, const struct oz_cli *cli, const 
 
 int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli)
 {
-    char *search = oz_cli_search_path();
+    char *search = omnizip_profile_search_path();
     if (!search) {
         oz_cli_error("out of memory");
         return OZ_EXIT_FAIL;
