@@ -106,6 +106,23 @@ static int parse_int(const struct key *k, struct omnizip_config *c, const char *
     return 0;
 }
 
+/* A seed: any unsigned 64-bit decimal. */
+static int parse_seed(const struct key *k, struct omnizip_config *c, const char *v)
+{
+    char *end;
+    unsigned long long u;
+    for (const char *p = v; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return BAD_SYNTAX;
+    errno = 0;
+    u = strtoull(v, &end, 10);
+    if (!*v || *end || errno == ERANGE)
+        return BAD_SYNTAX;
+    uint64_t seed = u;
+    memcpy((char *)c + k->off, &seed, sizeof seed);
+    return 0;
+}
+
 static int parse_choice(const struct key *k, struct omnizip_config *c, const char *v)
 {
     for (const struct choice *ch = k->choices; ch->text; ch++)
@@ -173,6 +190,14 @@ static void format_int(const struct key *k, const struct omnizip_config *c, char
     snprintf(buf, size, "%d", (int)get_int(c, k->off));
 }
 
+static void format_seed(const struct key *k, const struct omnizip_config *c, char *buf,
+                        size_t size)
+{
+    uint64_t seed;
+    memcpy(&seed, (const char *)c + k->off, sizeof seed);
+    snprintf(buf, size, "%llu", (unsigned long long)seed);
+}
+
 static void format_choice(const struct key *k, const struct omnizip_config *c, char *buf,
                           size_t size)
 {
@@ -211,6 +236,11 @@ static const struct choice telemetry_choices[] = {{"off", OMNIZIP_TELEMETRY_OFF}
                                                   {"true", OMNIZIP_TELEMETRY_SHM},
                                                   {"on", OMNIZIP_TELEMETRY_SHM},
                                                   {NULL, 0}};
+static const struct choice strategy_choices[] = {{"omnizip", OMNIZIP_STRATEGY_OMNIZIP},
+                                                 {"random", OMNIZIP_STRATEGY_RANDOM},
+                                                 {"uniform", OMNIZIP_STRATEGY_UNIFORM},
+                                                 {"dycoke", OMNIZIP_STRATEGY_DYCOKE},
+                                                 {NULL, 0}};
 
 #define RATIO(n, d) {#n, d, FIELD(n), 0, 0, "a number in [0, 1)", NULL, parse_ratio, format_ratio}
 #define INT(n, d, lo, hi, ex) {#n, d, FIELD(n), lo, hi, ex, NULL, parse_int, format_int}
@@ -235,6 +265,8 @@ static const struct key keys[] = {
     CHOICE(backend, "auto", backend_choices, "auto, cpu or cuda"),
     INT(threads, "0", 0, 64, "an integer in [0, 64] (0 = one per core)"),
     CHOICE(telemetry, "off", telemetry_choices, "off or shm (or false/true/on)"),
+    CHOICE(strategy, "omnizip", strategy_choices, "omnizip, random, uniform or dycoke"),
+    {"seed", "0", FIELD(seed), 0, 0, "an unsigned 64-bit integer", NULL, parse_seed, format_seed},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -380,6 +412,11 @@ omnizip_status oz_config_set(struct omnizip_config *c, const char *key, const ch
         return OMNIZIP_E_PROFILE;
     }
     k = &keys[i];
+    if (k->off + k->size > have) {
+        errf(err, err_size, "%s: the caller's config (struct_size %u) predates this key",
+             k->name, (unsigned)c->struct_size);
+        return OMNIZIP_E_PROFILE;
+    }
     memcpy(&tmp, c, have);
     bad = k->parse(k, &tmp, value);
     if (bad == BAD_RANGE && k->parse == parse_ratio) {
@@ -421,6 +458,9 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
         errf(err, err_size, "config_check: %s", !c ? "NULL config" : "struct_size below the 1.0 layout");
         return OMNIZIP_E_INVALID;
     }
+    /* An older caller's missing tail reads as the defaults. */
+    full.struct_size = sizeof full;
+    oz_config_default(&full);
     memcpy(&full, c, have);
     for (size_t i = 0; i < N_KEYS; i++)
         if (!field_ok(&keys[i], &full)) {

@@ -226,6 +226,8 @@ void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_wi
     info->base_rate = w->base;
     info->rate = w->rate;
     info->guided = w->guided;
+    if (ctx->plan.counts_at_bind && !ctx->bound)
+        info->audio_kept = info->video_kept = -1;
 }
 
 /* Working memory for hidden size d, sized by the plan: the window path then
@@ -298,6 +300,8 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
     double t0 = oz_now_us();
     struct oz_plan *p = &ctx->plan;
     omnizip_status st = check_bind_rows(ctx, audio, video);
+    if (st == OMNIZIP_OK && ctx->cfg.strategy != OMNIZIP_STRATEGY_OMNIZIP)
+        return oz_baseline_bind(ctx, audio, video);
     if (st != OMNIZIP_OK || window_local(ctx))
         return st;
     int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
@@ -375,6 +379,8 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
                   p->n_windows);
         return OMNIZIP_E_INVALID;
     }
+    if (ctx->cfg.strategy != OMNIZIP_STRATEGY_OMNIZIP)
+        return oz_baseline_window(ctx, i, in, out, info);
     if (!ctx->bound && !window_local(ctx))
         return fail(ctx, OMNIZIP_E_STATE, "window before bind (the global similarity scope "
                                           "needs the clip's rows first)");

@@ -75,6 +75,15 @@ omnizip_status oz_cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *a
 omnizip_status oz_merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio, int64_t a0,
                                 int64_t a1, int64_t q0, int64_t q1);
 
+/* strategy.c: the baseline strategies' bind (dycoke decides there) and
+ * window (masks from the plan). */
+omnizip_status oz_baseline_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
+                                const struct omnizip_matrix *video);
+omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
+                                  const struct omnizip_window_in *in,
+                                  const struct omnizip_window_out *out,
+                                  struct omnizip_window_info *info);
+
 /* Audio importance (ALGORITHM.md "Audio importance scores"). */
 omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
                                  float *scores, int64_t n_scores);

@@ -126,6 +126,14 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
         st = FAIL(st, "bind: %s", p->last_error(ctx));
         goto out;
     }
+    /* A strategy may settle per-window counts only at bind (dycoke): the
+     * plan's totals stand, the windows are asked again. */
+    for (uint32_t i = 0; i < map->n_windows; i++)
+        if ((infos[i].audio_kept < 0 || infos[i].video_kept < 0) &&
+            (st = p->window_plan(ctx, i, &infos[i])) != OMNIZIP_OK) {
+            st = FAIL(st, "window_plan %u: %s", i, p->last_error(ctx));
+            goto out;
+        }
     t0 = oz_adapter_ms();
     st = run_windows(p, ctx, seq, map, infos, on_window, user, d, err, err_size);
     rep->ms_windows = oz_adapter_ms() - t0;

@@ -169,12 +169,12 @@ Test(config, unknown_keys_name_the_closest)
     expect_error("scope", "global",
                  "unknown key 'scope' (valid keys: rho_audio, rho_video, g, contextual_ratio, "
                  "rho_min, rho_max, dpc_k, normalize, similarity_scope, mode, backend, threads, "
-                 "telemetry)");
+                 "telemetry, strategy, seed)");
     /* Profile-only words are not config_set keys, and a far match is no hint. */
     expect_error("extends", "x",
                  "unknown key 'extends' (valid keys: rho_audio, rho_video, g, contextual_ratio, "
                  "rho_min, rho_max, dpc_k, normalize, similarity_scope, mode, backend, threads, "
-                 "telemetry)");
+                 "telemetry, strategy, seed)");
 }
 
 Test(config, check_catches_min_above_max_and_direct_writes)
@@ -232,7 +232,7 @@ Test(config, struct_size_below_the_first_layout_is_refused)
     struct omnizip_config *c = (struct omnizip_config *)(void *)buf;
     char err[256];
 
-    cr_assert_eq(OZ_CONFIG_SIZE_1_0, sizeof(struct omnizip_config));
+    cr_assert_eq(OZ_CONFIG_SIZE_1_0, offsetof(struct omnizip_config, strategy));
     memset(buf, 0, sizeof buf);
     c->struct_size = (uint32_t)(OZ_CONFIG_SIZE_1_0 - 4);
     cr_assert_eq(oz_config_read_size(c), 0);

@@ -107,6 +107,16 @@ typedef int32_t omnizip_telemetry;
 #define OMNIZIP_TELEMETRY_OFF 0
 #define OMNIZIP_TELEMETRY_SHM 1 /* publish window records in a shm ring */
 
+/* Which tokens are kept. Every baseline keeps exactly as many audio and as
+ * many video tokens over the clip as OMNIZIP_STRATEGY_OMNIZIP with the same
+ * config (equal budgets, for A/B runs); none merges audio (no anchors).
+ * docs/strategies.md describes each with its paper. [1.1] */
+typedef int32_t omnizip_strategy;
+#define OMNIZIP_STRATEGY_OMNIZIP 0 /* audio-guided OmniZip (the default) */
+#define OMNIZIP_STRATEGY_RANDOM 1  /* seeded uniform draws per modality */
+#define OMNIZIP_STRATEGY_UNIFORM 2 /* evenly spaced per window */
+#define OMNIZIP_STRATEGY_DYCOKE 3  /* DyCoke temporal merging on video and audio */
+
 /* Every tuning knob; the profile keys of the same names (profiles/README.md).
  * Ratios are doubles on purpose: a float 0.6 changes kept counts. [1.0] */
 struct omnizip_config {
@@ -127,6 +137,10 @@ struct omnizip_config {
     int32_t threads; /* worker threads without a host pool; 0 = one per core, max 64 */
     omnizip_telemetry telemetry;
     uint32_t reserved1; /* zero */
+    /* [1.1] An older host's shorter struct means strategy omnizip. */
+    omnizip_strategy strategy;
+    uint32_t reserved2; /* zero */
+    uint64_t seed;      /* the random strategy's seed, default 0 */
 };
 
 /* Called by profile_load once per key of the resolved config, in table
@@ -195,6 +209,9 @@ struct omnizip_window_info {
     uint32_t struct_size;
     uint32_t index;
     int64_t audio_in;      /* tokens in audio run i (0 past the audio runs) */
+    /* audio_kept and video_kept: -1 from window_plan before bind with
+     * strategy dycoke, which decides per-window counts from the rows at bind
+     * (the plan's totals are exact for every strategy). [1.1] */
     int64_t audio_kept;    /* dominant + anchors */
     int64_t audio_anchors; /* kept anchors (merge targets) */
     int64_t audio_merged;  /* pool tokens merged into some anchor */

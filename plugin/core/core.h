@@ -38,6 +38,11 @@ struct oz_plan {
     int sequence_rows;           /* bind gets the whole sequence (run starts given) */
     int totals_only;             /* planned without scores: only the totals hold */
     int64_t audio_kept, video_kept;
+    /* Baselines (strategy != omnizip): the clip's video mask, and whether
+     * the per-window counts wait for bind (dycoke). */
+    int32_t strategy;
+    uint8_t *video_keep;
+    int counts_at_bind;
 };
 
 /* Stages 0-2 and the stage-3 counts. Returns OMNIZIP_OK or a status with a
@@ -46,6 +51,29 @@ omnizip_status oz_plan_build(struct oz_plan *p, const struct omnizip_config *cfg
                              const struct omnizip_layout *lay, const float *scores,
                              int64_t n_scores, char *err, size_t err_size);
 void oz_plan_free(struct oz_plan *p);
+
+/* ---- baseline strategies (baseline.c), at OmniZip's budgets ---------- */
+
+/* Turns an OmniZip plan into cfg->strategy's: the same audio and video
+ * totals, no anchors or pool. Random and uniform fill the masks and the
+ * per-window counts; dycoke only sets counts_at_bind. */
+omnizip_status oz_baseline_plan(struct oz_plan *p, const struct omnizip_config *cfg);
+/* Per-window counts, S_a and effective rates from audio_state and video_keep. */
+void oz_baseline_counts(struct oz_plan *p);
+/* keep[n]: budget of n indices drawn uniformly without replacement by a
+ * splitmix64 generator seeded with seed ^ stream; idx[n] is scratch. */
+void oz_random_keep(uint64_t seed, uint64_t stream, int64_t n, int64_t budget, int64_t *idx,
+                    uint8_t *keep);
+/* share[i] of budget for runs of len[i] (summing to total), proportional to
+ * length, the rest by largest remainder (ties to the lower index); order is
+ * scratch of n_runs. */
+void oz_apportion(const int64_t *len, uint32_t n_runs, int64_t total, int64_t budget,
+                  int64_t *share, int64_t *order);
+/* keep[n]: m evenly spaced indices, floor((2k + 1) n / 2m) for k < m <= n. */
+void oz_even_keep(int64_t n, int64_t m, uint8_t *keep);
+/* keep[n]: drops the n - budget largest keys (ties: lower index first);
+ * order[n] is scratch. */
+void oz_keep_below(const double *key, int64_t n, int64_t budget, int64_t *order, uint8_t *keep);
 
 /* Stage 1.1-1.3 on N scores: writes state[N] (KEPT / ANCHOR / PRUNED), and the
  * anchor and pool index lists (capacity N each); order[N] is scratch. */

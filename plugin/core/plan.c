@@ -27,6 +27,7 @@ void oz_plan_free(struct oz_plan *p)
     free(p->anchors);
     free(p->pool);
     free(p->audio_row);
+    free(p->video_keep);
     memset(p, 0, sizeof *p);
 }
 
@@ -229,6 +230,11 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
         if (cfg->normalize != OMNIZIP_NORMALIZE_EXACT)
             istc_counts(&p.win[i], p.tpf);
         p.video_kept += p.win[i].video_kept;
+    }
+    if (cfg->strategy != OMNIZIP_STRATEGY_OMNIZIP && (st = oz_baseline_plan(&p, cfg)) != OMNIZIP_OK) {
+        oz_plan_free(&p);
+        oz_seterr(err, es, "plan: out of memory for the baseline strategy");
+        return st;
     }
     *out = p;
     return OMNIZIP_OK;
