@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,9 +21,9 @@
 _Static_assert(sizeof(struct omnizip_window_info) % sizeof(uint64_t) == 0,
                "records are copied as 64-bit words");
 _Static_assert(offsetof(struct omnizip_telemetry_slot, record) == 16, "slot layout 1.0");
-/* Names are tried up to this n; more live segments of one process than this
- * means something leaks them. */
-#define MAX_SESSIONS 4096
+/* Fresh random names tried before giving up: a clash means someone created
+ * names of ours (a clash by chance is 2^-64). */
+#define NAME_TRIES 8
 
 struct oz_telemetry {
     char name[64];
@@ -43,13 +44,28 @@ static size_t slot_bytes(void)
     return sizeof(struct omnizip_telemetry_slot);
 }
 
+/* 64 random bits, so nobody can create the name before we do (a squatter
+ * would make create fail, or feed the inspector a segment of its own). */
+static int random_part(uint64_t *out)
+{
+    ssize_t got = getrandom(out, sizeof(*out), GRND_NONBLOCK);
+    if (got == (ssize_t)sizeof(*out))
+        return 0;
+    errno = got < 0 ? errno : EIO;
+    return -1;
+}
+
 static int create_object(char *name, size_t name_size, uint64_t *session)
 {
-    for (unsigned n = 0; n < MAX_SESSIONS; n++) {
-        snprintf(name, name_size, OMNIZIP_TELEMETRY_PREFIX "%ld-%u", (long)getpid(), n);
-        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    for (unsigned n = 0; n < NAME_TRIES; n++) {
+        uint64_t r;
+        if (random_part(&r) != 0)
+            return -1;
+        snprintf(name, name_size, OMNIZIP_TELEMETRY_PREFIX "%ld-%016llx", (long)getpid(),
+                 (unsigned long long)r);
+        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         if (fd >= 0) {
-            *session = n;
+            *session = r;
             return fd;
         }
         if (errno != EEXIST)

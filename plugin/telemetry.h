@@ -15,7 +15,8 @@
 
 struct oz_telemetry;
 
-/* Creates "/omnizip-<pid>-<n>" with the lowest free n (mode 0600), sized for
+/* Creates "/omnizip-<pid>-<r>" (r: 16 random hex digits; mode 0600,
+ * O_EXCL), sized for
  * OMNIZIP_TELEMETRY_CAPACITY records, and snapshots cfg. On failure *out is
  * untouched, nothing is left behind and err says why (OMNIZIP_E_IO or
  * OMNIZIP_E_NOMEM). */
@@ -29,7 +30,7 @@ void oz_telemetry_plan(struct oz_telemetry *t, uint32_t n_windows);
  * a no-op. */
 void oz_telemetry_publish(struct oz_telemetry *t, const struct omnizip_window_info *rec);
 
-/* The shm_open name ("/omnizip-123-0"), valid until close. */
+/* The shm_open name ("/omnizip-123-89abcdef01234567"), valid until close. */
 const char *oz_telemetry_name(const struct oz_telemetry *t);
 
 /* Marks the ring closed, unmaps and unlinks it and frees t. NULL is a no-op. */

@@ -3,9 +3,12 @@
  * readers such as omnizip-inspect (the plugin is the only writer).
  *
  * A context created with telemetry = OMNIZIP_TELEMETRY_SHM creates a POSIX
- * shared-memory object named "/omnizip-<pid>-<n>" (n: the lowest n >= 0 not
- * in use, mode 0600) that lives until the context is destroyed. On Linux it
- * shows as /dev/shm/omnizip-<pid>-<n>.
+ * shared-memory object named "/omnizip-<pid>-<r>" (r: 16 random hex digits,
+ * so no other user can create the name first; created exclusively, mode
+ * 0600) that lives until the context is destroyed. On Linux it shows as
+ * /dev/shm/omnizip-<pid>-<r>. A reader trusts a segment only when it is a
+ * regular file (not a link) owned by the reading user with no group or other
+ * permission bits, and its size and header check out.
  *
  * The object is one struct omnizip_telemetry_header (header_size bytes)
  * followed by capacity slots of slot_size bytes each. Record k (0-based,
@@ -65,7 +68,7 @@ struct omnizip_telemetry_header {
     uint32_t slot_size;   /* bytes per slot: 16 + record_size, a multiple of 8 */
     uint32_t capacity;    /* slots, a power of two */
     int32_t writer_pid;   /* the process that writes the ring */
-    uint64_t session;     /* n of the name "/omnizip-<pid>-<n>" */
+    uint64_t session;     /* r of the name "/omnizip-<pid>-<r>" */
     uint64_t started_ns;  /* CLOCK_REALTIME at creation, nanoseconds */
     uint64_t head;        /* (atomic) records published so far */
     uint32_t closed;      /* (atomic) 1 once the writer has closed the ring */
