@@ -8,15 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SESSIONS 256
 #define BATCH 256
 
 size_t oz_live_list(FILE *out)
 {
-    struct oz_session_info *s = calloc(MAX_SESSIONS, sizeof(*s));
-    if (!s)
-        return 0;
-    size_t n = oz_ring_list(s, MAX_SESSIONS);
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
     for (size_t i = 0; i < n; i++) {
         char line[300];
         oz_session_describe(&s[i], line, sizeof(line));
@@ -47,12 +44,8 @@ static void header_config(struct oz_live *l, struct oz_model *m)
 int oz_live_open(struct oz_live *l, long pid, struct oz_model *m, char *err, size_t err_size)
 {
     memset(l, 0, sizeof(*l));
-    struct oz_session_info *s = calloc(MAX_SESSIONS, sizeof(*s));
-    if (!s) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
-    size_t n = oz_ring_list(s, MAX_SESSIONS);
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
     const struct oz_session_info *pick = NULL;
     for (size_t i = 0; i < n && !pick; i++)
         if (s[i].state == OZ_SESSION_LIVE && (pid == 0 || s[i].pid == pid))
@@ -78,7 +71,10 @@ static void check_end(struct oz_live *l, struct oz_model *m)
 {
     if (l->ended)
         return;
-    if (oz_ring_closed(l->ring)) {
+    if (oz_ring_broken(l->ring)) {
+        oz_model_message(m, "session %d: segment %s truncated, stopped reading", (int)l->pid,
+                         oz_ring_name(l->ring));
+    } else if (oz_ring_closed(l->ring)) {
         oz_model_message(m, "session %d ended", (int)l->pid);
     } else if (!oz_ring_writer_alive(l->ring)) {
         oz_model_message(m, "session %d ended: stale segment %s (pid %d gone)", (int)l->pid,
@@ -105,6 +101,13 @@ int oz_live_poll(struct oz_live *l, struct oz_model *m)
                 oz_model_clear(m);
                 l->clip = buf[i].clip;
                 changed = 1;
+            }
+            char why[120];
+            if (oz_record_check(&buf[i].info, why, sizeof(why)) != 0) {
+                oz_model_message(m, "record %llu refused: %s",
+                                 (unsigned long long)buf[i].info.index, why);
+                changed = 1;
+                continue;
             }
             if (oz_model_add(m, &buf[i].info) != 0) {
                 oz_model_message(m, "out of memory: records dropped");

@@ -4,6 +4,7 @@
  */
 #include "model.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,37 @@ int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec)
     return 0;
 }
 
+static int count_ok(int64_t v)
+{
+    return v >= 0 && v <= OZ_COUNT_MAX;
+}
+
+static int unit_ok(double v)
+{
+    return v >= 0 && v <= 1;
+}
+
+int oz_record_check(const struct omnizip_window_info *w, char *why, size_t why_size)
+{
+    const char *bad = NULL;
+    if (!count_ok(w->audio_in) || !count_ok(w->audio_kept) || !count_ok(w->audio_anchors) ||
+        !count_ok(w->audio_merged) || !count_ok(w->video_in) || !count_ok(w->video_kept))
+        bad = "a count is negative or too large";
+    else if (w->audio_kept > w->audio_in || w->video_kept > w->video_in)
+        bad = "more kept than in";
+    else if (w->audio_anchors > w->audio_kept || w->audio_merged > w->audio_in - w->audio_kept)
+        bad = "anchors or merged tokens inconsistent with the counts";
+    else if (!unit_ok(w->s_a) || !unit_ok(w->base_rate) || !unit_ok(w->rate))
+        bad = "a rate outside [0, 1]";
+    else if (!(w->micros >= 0 && w->micros <= DBL_MAX) || !(w->flops >= 0 && w->flops <= DBL_MAX))
+        bad = "negative or non-finite time or flops";
+    else if (w->guided != 0 && w->guided != 1)
+        bad = "guided is neither 0 nor 1";
+    if (bad)
+        snprintf(why, why_size, "%s", bad);
+    return bad ? -1 : 0;
+}
+
 void oz_model_message(struct oz_model *m, const char *fmt, ...)
 {
     va_list ap;
@@ -101,16 +133,24 @@ static int flops_of(const struct oz_model *m, const struct oz_preset *p, int64_t
     return 0;
 }
 
+/* Sums of non-negative counts stop at INT64_MAX instead of wrapping. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
 void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
 {
     memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < m->n_shown && i < m->n_rec; i++) {
-        t->audio_in += m->rec[i].audio_in;
-        t->audio_kept += m->rec[i].audio_kept;
-        t->video_in += m->rec[i].video_in;
-        t->video_kept += m->rec[i].video_kept;
+        t->audio_in = sat_add(t->audio_in, m->rec[i].audio_in);
+        t->audio_kept = sat_add(t->audio_kept, m->rec[i].audio_kept);
+        t->video_in = sat_add(t->video_in, m->rec[i].video_in);
+        t->video_kept = sat_add(t->video_kept, m->rec[i].video_kept);
     }
-    int64_t before = t->audio_in + t->video_in, after = t->audio_kept + t->video_kept;
+    int64_t before = sat_add(t->audio_in, t->video_in);
+    int64_t after = sat_add(t->audio_kept, t->video_kept);
     t->kept_pct = before > 0 ? 100.0 * (double)after / (double)before : 0;
     const struct oz_preset *p = oz_preset_find(m->preset);
     t->have_flops = flops_of(m, p, before, &t->flops_before) == 0 &&

@@ -64,6 +64,7 @@ struct oz_model {
     size_t n_rec, cap_rec;
     size_t n_shown;      /* records revealed so far (replay pacing) */
     uint64_t dropped;    /* records a live reader lost */
+    size_t lines_used;   /* trace lines that parsed as trace objects */
     int ended;           /* the producer is gone (trace complete, session ended) */
     char messages[OZ_MAX_MESSAGES][OZ_MESSAGE_LEN];
     size_t n_messages;   /* total ever added; the last OZ_MAX_MESSAGES kept */
@@ -81,6 +82,14 @@ void oz_model_free(struct oz_model *m);
 void oz_model_clear(struct oz_model *m);
 /* Appends a copy of rec; returns 0, or -1 when out of memory. */
 int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec);
+/* The largest token count a record may carry (2^50, far above any clip):
+ * keeps every sum and cell count of the model far from overflowing. */
+#define OZ_COUNT_MAX ((int64_t)1 << 50)
+/* Checks a record from outside (ring or trace): counts in [0, OZ_COUNT_MAX]
+ * and consistent (kept <= in, anchors <= kept, merged <= in - kept), rates in
+ * [0,1], micros and flops finite and >= 0, guided 0 or 1. Returns 0, or -1
+ * with the problem in why. */
+int oz_record_check(const struct omnizip_window_info *w, char *why, size_t why_size);
 /* Adds a status message (printf format). */
 void oz_model_message(struct oz_model *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -2,16 +2,26 @@
  * ring.h - reading omnizip's shm telemetry rings (layout and protocol in
  * include/omnizip/telemetry.h): list the segments, check them, attach to
  * one, and pull new records, counting the ones a slow reader lost.
+ *
+ * Nothing in /dev/shm is trusted: a segment is opened without following
+ * links and without blocking, and used only when it is a regular file of
+ * this user with no group or other access whose size and header check out.
+ * A segment that shrinks while attached (truncated by anyone) marks the ring
+ * broken instead of killing the reader with SIGBUS: readers install a SIGBUS
+ * handler for their own accesses to the mapping and pass every other SIGBUS
+ * on to the default action.
  */
 #ifndef OZ_INSPECT_RING_H
 #define OZ_INSPECT_RING_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <omnizip/telemetry.h>
 
-/* A record as read from the ring, with the clip (plan) it belongs to. */
+/* A record as read from the ring, with the clip (plan) it belongs to. The
+ * record is as the writer left it: callers validate it before use. */
 struct oz_ring_record {
     uint64_t clip;
     struct omnizip_window_info info;
@@ -20,12 +30,12 @@ struct oz_ring_record {
 enum oz_session_state {
     OZ_SESSION_LIVE,   /* writer running */
     OZ_SESSION_ENDED,  /* writer closed the ring */
-    OZ_SESSION_STALE,  /* writer process gone without closing */
+    OZ_SESSION_STALE,  /* this user's segment whose writer process is gone */
     OZ_SESSION_BAD     /* refused: see problem */
 };
 
 struct oz_session_info {
-    char name[80]; /* shm name, "/omnizip-123-0" */
+    char name[80]; /* shm name, "/omnizip-123-89abcdef01234567" */
     enum oz_session_state state;
     int32_t pid;
     uint64_t session;
@@ -35,39 +45,53 @@ struct oz_session_info {
     char problem[160]; /* why a BAD segment was refused */
 };
 
-/* Checks a segment image of size bytes (untrusted) against the 1.0 layout.
- * Returns 0 if usable, else -1 with the problem in err. Pure: no I/O. */
+/* Checks a segment header against the 1.0 layout. base holds the segment's
+ * first min(size, sizeof(struct omnizip_telemetry_header)) bytes (untrusted);
+ * size is the whole segment's size. Returns 0 if usable, else -1 with the
+ * problem in err. Pure: no I/O. */
 int oz_ring_check(const void *base, size_t size, char *err, size_t err_size);
 
 struct oz_ring;
 
-/* Opens and maps the segment named name (shm name, with or without the
- * leading slash) read-only and checks it. Returns 0, or -1 with
- * "NAME: problem" in err. */
+/* Opens the segment named name (shm name, with or without the leading
+ * slash; no other slash) with O_NOFOLLOW|O_NONBLOCK, checks the file (regular,
+ * this user's, no group/other bits, size) and its header, then maps it
+ * read-only. Returns 0, or -1 with "NAME: problem" in err. */
 int oz_ring_attach(struct oz_ring **out, const char *name, char *err, size_t err_size);
 
 void oz_ring_detach(struct oz_ring *r);
 
-/* The header as mapped (constant fields only are meaningful to read
- * directly; use the accessors for the changing ones). */
+/* The header as copied and checked at attach (its changing fields are a
+ * snapshot; use the accessors for their current values). */
 const struct omnizip_telemetry_header *oz_ring_header(const struct oz_ring *r);
 const char *oz_ring_name(const struct oz_ring *r);
-int oz_ring_closed(const struct oz_ring *r);
-uint32_t oz_ring_n_windows(const struct oz_ring *r);
-uint64_t oz_ring_clip(const struct oz_ring *r);
+/* 1 once the writer closed the ring, or the segment was truncated. */
+int oz_ring_closed(struct oz_ring *r);
+/* 1 once the segment shrank below its layout: nothing more is read. */
+int oz_ring_broken(const struct oz_ring *r);
+uint32_t oz_ring_n_windows(struct oz_ring *r);
+uint64_t oz_ring_clip(struct oz_ring *r);
 /* 1 while the writer process exists. */
 int oz_ring_writer_alive(const struct oz_ring *r);
 
 /* Copies up to max records published since the last call into out and
  * returns how many. Records the writer overwrote before they could be read
- * are added to *lost; every record is either returned or counted once. */
+ * are added to *lost (saturating); every record is either returned or
+ * counted once. */
 size_t oz_ring_read(struct oz_ring *r, struct oz_ring_record *out, size_t max, uint64_t *lost);
 
-/* Lists the omnizip segments (/dev/shm/omnizip-*) into out[0..max), newest
- * first; returns how many were filled. */
-size_t oz_ring_list(struct oz_session_info *out, size_t max);
+/* Lists every omnizip segment (/dev/shm/omnizip-*) into a new array in *out
+ * (free() it), live ones first, then newest first; returns how many (0 with
+ * *out NULL when there are none or memory ran out). */
+size_t oz_ring_list(struct oz_session_info **out);
 
-/* One line describing s ("stale segment /omnizip-123-0 (pid 123 gone)"). */
+/* One line describing s ("stale segment /omnizip-123-... (pid 123 gone)"). */
 void oz_session_describe(const struct oz_session_info *s, char *buf, size_t size);
+
+/* Removes this user's stale segments (writer process gone), never another
+ * user's, a live writer's or anything that is not a regular file; only
+ * those of process pid unless pid is 0. Writes one line per removal (and per
+ * failure) into report (may be NULL). Returns the number removed. */
+size_t oz_ring_clean(FILE *report, int32_t pid);
 
 #endif

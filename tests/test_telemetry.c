@@ -10,8 +10,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,12 +238,13 @@ static void expect_refused(void (*spoil)(struct omnizip_telemetry_header *), siz
     make_segment(name, spoil, size);
     struct oz_ring *r = NULL;
     int rc = oz_ring_attach(&r, name, err, sizeof(err));
-    struct oz_session_info s[64];
-    size_t n = oz_ring_list(s, 64);
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
     int listed_bad = 0;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, name) == 0)
             listed_bad = s[i].state == OZ_SESSION_BAD;
+    free(s);
     shm_unlink(name);
     cr_expect_eq(rc, -1, "%s accepted", words);
     cr_expect(strstr(err, words) != NULL, "message '%s' lacks '%s'", err, words);
@@ -293,18 +296,20 @@ Test(telemetry, stale_segment_detected)
     close(fds[0]);
     close(fds[1]);
     cr_assert_gt(got, 0, "child made no segment");
-    struct oz_session_info s[64];
-    size_t n = oz_ring_list(s, 64);
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
     const struct oz_session_info *mine = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, name) == 0)
             mine = &s[i];
     char line[256] = "";
+    int state = mine ? (int)mine->state : -1;
     if (mine)
         oz_session_describe(mine, line, sizeof(line));
+    free(s);
     shm_unlink(name);
-    cr_assert_not_null(mine, "%s not listed", name);
-    cr_expect_eq(mine->state, OZ_SESSION_STALE);
+    cr_assert_neq(state, -1, "%s not listed", name);
+    cr_expect_eq(state, OZ_SESSION_STALE);
     char want[128];
     snprintf(want, sizeof(want), "stale segment %s (pid %d gone)", name, (int)child);
     cr_expect_str_eq(line, want);
@@ -313,12 +318,263 @@ Test(telemetry, stale_segment_detected)
 Test(telemetry, own_session_listed_live)
 {
     struct oz_telemetry *t = open_ring();
-    struct oz_session_info s[64];
-    size_t n = oz_ring_list(s, 64);
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
     int live = 0;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, oz_telemetry_name(t)) == 0)
             live = s[i].state == OZ_SESSION_LIVE && s[i].pid == getpid();
+    free(s);
     oz_telemetry_close(t);
     cr_expect(live, "own segment listed as live");
+}
+
+/* The hostile /dev/shm: things named like segments that are not ours to
+ * trust. Each returns quickly (a blocking open of a FIFO would hang). */
+static const struct oz_session_info *find(struct oz_session_info *s, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return &s[i];
+    return NULL;
+}
+
+static void expect_listed_bad(const char *name, const char *words)
+{
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
+    const struct oz_session_info *e = find(s, n, name);
+    cr_expect_not_null(e, "%s not listed", name);
+    if (e) {
+        cr_expect_eq(e->state, OZ_SESSION_BAD, "%s listed as state %d", name, (int)e->state);
+        cr_expect(strstr(e->problem, words) != NULL, "problem '%s' lacks '%s'", e->problem, words);
+    }
+    free(s);
+    struct oz_ring *r = NULL;
+    char err[256] = "";
+    cr_expect_eq(oz_ring_attach(&r, name, err, sizeof(err)), -1, "%s attached", name);
+    cr_expect(strstr(err, words) != NULL, "attach error '%s' lacks '%s'", err, words);
+    if (r)
+        oz_ring_detach(r);
+}
+
+static void shm_path(char *path, size_t size, const char *name)
+{
+    snprintf(path, size, "/dev/shm%s", name);
+}
+
+Test(telemetry, fifo_named_like_a_segment_refused_without_hanging, .timeout = 20)
+{
+    char name[80], path[100];
+    snprintf(name, sizeof(name), "/omnizip-%d-f1f0", (int)getpid());
+    shm_path(path, sizeof(path), name);
+    cr_assert_eq(mkfifo(path, 0600), 0, "%s", strerror(errno));
+    expect_listed_bad(name, "not a regular file");
+    unlink(path);
+}
+
+Test(telemetry, symlink_named_like_a_segment_refused)
+{
+    struct oz_telemetry *t = open_ring();
+    char name[80], path[100], target[100];
+    snprintf(name, sizeof(name), "/omnizip-%d-5", (int)getpid());
+    shm_path(path, sizeof(path), name);
+    shm_path(target, sizeof(target), oz_telemetry_name(t));
+    cr_assert_eq(symlink(target, path), 0, "%s", strerror(errno));
+    expect_listed_bad(name, "symbolic link");
+    unlink(path);
+    oz_telemetry_close(t);
+}
+
+static void open_mode(struct omnizip_telemetry_header *h) { (void)h; }
+
+Test(telemetry, readable_by_others_refused)
+{
+    char name[80], path[100];
+    snprintf(name, sizeof(name), "/omnizip-%d-644", (int)getpid());
+    make_segment(name, open_mode, 0);
+    shm_path(path, sizeof(path), name);
+    cr_assert_eq(chmod(path, 0644), 0);
+    expect_listed_bad(name, "mode 0644");
+    shm_unlink(name);
+}
+
+Test(telemetry, another_users_segment_never_live_or_attached)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to give a segment to another user");
+    char name[80], path[100];
+    /* A valid header naming a live pid (ours), owned by nobody. */
+    snprintf(name, sizeof(name), "/omnizip-%d-0be7", (int)getpid());
+    make_segment(name, NULL, 0);
+    shm_path(path, sizeof(path), name);
+    cr_assert_eq(chown(path, 65534, 65534), 0, "%s", strerror(errno));
+    expect_listed_bad(name, "owned by uid 65534");
+    cr_expect_eq(oz_ring_clean(NULL, getpid()), 0u, "another user's segment is never cleaned");
+    cr_expect_eq(access(path, F_OK), 0);
+    shm_unlink(name);
+}
+
+Test(telemetry, names_carry_64_random_bits)
+{
+    struct oz_telemetry *t = open_ring();
+    const char *name = oz_telemetry_name(t);
+    char want[40];
+    int used = snprintf(want, sizeof(want), "/omnizip-%d-", (int)getpid());
+    cr_expect_eq(strncmp(name, want, (size_t)used), 0, "%s", name);
+    cr_expect_eq(strlen(name + used), 16u, "%s", name);
+    cr_expect_eq(strspn(name + used, "0123456789abcdef"), 16u, "%s", name);
+    oz_telemetry_close(t);
+}
+
+Test(telemetry, truncated_while_attached_ends_the_session, .timeout = 20)
+{
+    struct oz_telemetry *t = open_ring();
+    struct omnizip_window_info w = record(0);
+    oz_telemetry_publish(t, &w);
+    struct oz_ring *r;
+    char err[256];
+    cr_assert_eq(oz_ring_attach(&r, oz_telemetry_name(t), err, sizeof(err)), 0, "%s", err);
+    int fd = shm_open(oz_telemetry_name(t), O_RDWR, 0);
+    cr_assert(fd >= 0);
+    cr_assert_eq(ftruncate(fd, 64), 0);
+    struct oz_ring_record got[4];
+    uint64_t lost = 0;
+    cr_expect_eq(oz_ring_read(r, got, 4, &lost), 0u, "nothing read from a truncated ring");
+    cr_expect(oz_ring_broken(r));
+    cr_expect(oz_ring_closed(r), "a truncated ring reads as closed");
+    close(fd);
+    oz_ring_detach(r);
+    oz_telemetry_close(t);
+}
+
+struct flipper {
+    const char *name;
+    size_t full;
+    volatile int stop;
+};
+
+static void *flip_size(void *arg)
+{
+    struct flipper *f = arg;
+    int fd = shm_open(f->name, O_RDWR, 0);
+    unsigned char head[128];
+    if (fd < 0 || pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+        return NULL;
+    /* Growing back zero-fills: the header is written again so that the
+     * reader can attach again. */
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        if (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)f->full) != 0 ||
+            pwrite(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
+            break;
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+/* Truncation racing the reader's own size check: the SIGBUS guard, not the
+ * check, has to save it. Passes when the process survives. */
+Test(telemetry, truncation_races_never_kill_the_reader, .timeout = 60)
+{
+    struct oz_telemetry *t = open_ring();
+    struct flipper f = {oz_telemetry_name(t),
+                        128 + OMNIZIP_TELEMETRY_CAPACITY * sizeof(struct omnizip_telemetry_slot), 0};
+    struct oz_ring *r;
+    char err[256];
+    cr_assert_eq(oz_ring_attach(&r, f.name, err, sizeof(err)), 0, "%s", err);
+    pthread_t th;
+    pthread_create(&th, NULL, flip_size, &f);
+    int broken = 0;
+    for (long i = 0; i < 5000000 && broken < 40 && r; i++) {
+        struct oz_ring_record got[8];
+        uint64_t lost = 0;
+        oz_ring_read(r, got, 8, &lost);
+        oz_ring_closed(r);
+        if (oz_ring_broken(r)) {
+            broken++;
+            oz_ring_detach(r);
+            r = NULL;
+            for (int tries = 0; tries < 1000000 && !r; tries++)
+                if (oz_ring_attach(&r, f.name, err, sizeof(err)) != 0)
+                    r = NULL;
+        }
+    }
+    __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    cr_expect_not_null(r, "could not attach again: %s", err);
+    oz_ring_detach(r);
+    oz_telemetry_close(t);
+    cr_expect_gt(broken, 0, "the truncations were seen");
+}
+
+Test(telemetry, junk_entries_never_hide_a_live_session)
+{
+    char name[80], path[100];
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "/omnizip-%d-junk%d", (int)getpid(), i);
+        shm_path(path, sizeof(path), name);
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+        cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    struct oz_telemetry *t = open_ring();
+    struct oz_session_info *s;
+    size_t n = oz_ring_list(&s);
+    const struct oz_session_info *e = find(s, n, oz_telemetry_name(t));
+    int live = e && e->state == OZ_SESSION_LIVE;
+    int first_bad = n;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].state == OZ_SESSION_BAD && first_bad == (int)n)
+            first_bad = (int)i;
+    int live_before_junk = e && (int)(e - s) < first_bad;
+    free(s);
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "/omnizip-%d-junk%d", (int)getpid(), i);
+        shm_unlink(name);
+    }
+    oz_telemetry_close(t);
+    cr_expect_geq(n, 301u);
+    cr_expect(live, "the real session is listed live among 300 junk entries");
+    cr_expect(live_before_junk, "live sessions are listed before refused ones");
+}
+
+/* A child makes a ring and dies without closing it. */
+static pid_t stale_child(char *name, size_t size)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        struct omnizip_config c = config();
+        struct oz_telemetry *t = NULL;
+        char err[128];
+        if (oz_telemetry_open(&t, &c, err, sizeof(err)) != OMNIZIP_OK)
+            _exit(1);
+        ssize_t w = write(fds[1], oz_telemetry_name(t), strlen(oz_telemetry_name(t)) + 1);
+        _exit(w > 0 ? 0 : 1);
+    }
+    ssize_t got = read(fds[0], name, size - 1);
+    int status;
+    waitpid(child, &status, 0);
+    close(fds[0]);
+    close(fds[1]);
+    cr_assert_gt(got, 0, "child made no segment");
+    name[got] = '\0';
+    return child;
+}
+
+Test(telemetry, clean_removes_own_stale_segments_only)
+{
+    char stale[80], path[100];
+    pid_t child = stale_child(stale, sizeof(stale));
+    struct oz_telemetry *t = open_ring();
+    cr_expect_eq(oz_ring_clean(NULL, getpid()), 0u, "a live segment is not stale");
+    cr_expect_eq(oz_ring_clean(NULL, child), 1u);
+    shm_path(path, sizeof(path), stale);
+    cr_expect_neq(access(path, F_OK), 0, "%s removed", stale);
+    shm_path(path, sizeof(path), oz_telemetry_name(t));
+    cr_expect_eq(access(path, F_OK), 0, "the live segment stays");
+    shm_unlink(stale);
+    oz_telemetry_close(t);
 }
