@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crt.h"
 #include "draw.h"
@@ -229,6 +230,11 @@ static int open_source(struct app *a)
             fprintf(stderr, "omnizip-inspect: %s\n", err);
             return OZ_EXIT_INPUT;
         }
+        if (m->lines_used == 0) {
+            fprintf(stderr, "omnizip-inspect: %s: no valid trace record (%s)\n", a->opt.replay,
+                    m->n_messages ? oz_model_last_message(m) : "empty file");
+            return OZ_EXIT_INPUT;
+        }
         m->speed = a->opt.speed;
         if (a->opt.dump || a->opt.svg)
             m->n_shown = m->n_rec;
@@ -262,6 +268,16 @@ static int run(struct app *a)
     if (a->opt.list) {
         oz_live_list(stdout);
         return OZ_EXIT_OK;
+    }
+    if (a->opt.clean) {
+        if (oz_ring_clean(stdout, (int32_t)a->opt.clean_pid) == 0)
+            printf("no stale segments of this user\n");
+        return OZ_EXIT_OK;
+    }
+    if (!a->opt.dump && !a->opt.svg && !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "omnizip-inspect: standard output is not a terminal; use --dump for a "
+                        "text frame or --svg FILE for the plot\n");
+        return OZ_EXIT_USAGE;
     }
     if (a->opt.model && !oz_preset_find(a->opt.model)) {
         fprintf(stderr, "omnizip-inspect: --model: unknown preset '%s' (known: %s)\n",

@@ -23,6 +23,8 @@ struct oz_options {
     int attach;          /* --attach [PID] */
     long attach_pid;     /* 0: newest live session */
     int list;            /* --list */
+    int clean;           /* --clean [PID]: remove this user's stale segments */
+    long clean_pid;      /* 0: of every process */
     const char *tune;    /* --tune DUMP */
     const char *profile; /* --profile FILE (tune) */
     const char *svg;     /* --svg OUT */

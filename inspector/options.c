@@ -13,6 +13,7 @@ static const char usage[] =
     "usage: omnizip-inspect --replay FILE.jsonl [view options]\n"
     "       omnizip-inspect --attach [PID] [view options]\n"
     "       omnizip-inspect --list\n"
+    "       omnizip-inspect --clean [PID]   remove this user's stale segments (of PID)\n"
     "       omnizip-inspect --tune DUMP.safetensors [--profile FILE] [view options]\n"
     "view options:\n"
     "  --dump              print one text frame and exit (no terminal)\n"
@@ -90,18 +91,19 @@ int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, siz
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         long n;
-        if (strcmp(a, "--attach") == 0) {
-            o->attach = 1;
-            if (i + 1 < argc && argv[i + 1][0] != '-') {
-                if (number(argv[++i], 1, 0x7fffffffL, &o->attach_pid) != 0) {
-                    snprintf(err, err_size, "--attach: bad PID '%s'", argv[i]);
-                    return -1;
-                }
+        if (strcmp(a, "--attach") == 0 || strcmp(a, "--clean") == 0) {
+            int attach = a[2] == 'a';
+            *(attach ? &o->attach : &o->clean) = 1;
+            if (i + 1 < argc && argv[i + 1][0] != '-' &&
+                number(argv[++i], 1, 0x7fffffffL, attach ? &o->attach_pid : &o->clean_pid) != 0) {
+                snprintf(err, err_size, "%s: bad PID '%s'", a, argv[i]);
+                return -1;
             }
             continue;
         }
         if (strcmp(a, "--list") == 0) {
             o->list = 1;
+
         } else if (strcmp(a, "--dump") == 0) {
             o->dump = 1;
         } else if (strcmp(a, "--once") == 0) {
@@ -141,10 +143,10 @@ int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, siz
             return -1;
         }
     }
-    int modes = (o->replay != NULL) + o->attach + o->list + (o->tune != NULL);
+    int modes = (o->replay != NULL) + o->attach + o->list + o->clean + (o->tune != NULL);
     if (modes != 1) {
-        snprintf(err, err_size, modes ? "give only one of --replay, --attach, --list, --tune"
-                                      : "give one of --replay, --attach, --list, --tune");
+        snprintf(err, err_size, "give %s of --replay, --attach, --list, --clean, --tune",
+                 modes ? "only one" : "one");
         return -1;
     }
     if (o->profile && !o->tune) {

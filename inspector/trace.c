@@ -5,10 +5,13 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -76,13 +79,11 @@ static int window_line(struct oz_model *m, json_t *o, char *why, size_t n)
             snprintf(why, n, "\"index\" too large");
         return -1;
     }
-    if (w.audio_kept > w.audio_in || w.video_kept > w.video_in) {
-        snprintf(why, n, "more kept than in");
-        return -1;
-    }
     w.index = (uint32_t)index;
     json_t *g = json_object_get(o, "guided");
     w.guided = g ? json_is_true(g) : w.audio_in > 0 && w.video_in > 0;
+    if (oz_record_check(&w, why, n) != 0)
+        return -1;
     if (oz_model_add(m, &w) != 0) {
         snprintf(why, n, "out of memory");
         return -1;
@@ -138,28 +139,72 @@ int oz_trace_line(struct oz_model *m, const char *line, size_t len, char *why, s
     return rc;
 }
 
+/* Opens path for reading only if it is a regular file: a FIFO or a device
+ * would block or never end. */
+static FILE *open_regular(const char *path, char *err, size_t err_size)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(err, err_size, "%s: not a regular file", path);
+    else if (fcntl(fd, F_SETFL, 0) != 0 || !(f = fdopen(fd, "rb")))
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
+/* Reads one line into buf (at most MAX_LINE bytes kept, the newline
+ * dropped); a longer line is consumed to its end without being stored.
+ * Returns 0 at end of file, else 1 with *len and *too_long set. */
+static int read_line(FILE *f, char *buf, size_t *len, int *too_long)
+{
+    size_t n = 0;
+    int c, any = 0;
+    *too_long = 0;
+    while ((c = getc_unlocked(f)) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        if (n < MAX_LINE)
+            buf[n++] = (char)c;
+        else
+            *too_long = 1;
+    }
+    *len = n;
+    return any;
+}
+
 int oz_trace_load(struct oz_model *m, const char *path, char *err, size_t err_size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+    FILE *f = open_regular(path, err, err_size);
+    if (!f)
+        return -1;
+    char *line = malloc(MAX_LINE);
+    if (!line) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        fclose(f);
         return -1;
     }
     snprintf(m->source, sizeof(m->source), "%s", path);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) >= 0) {
+    size_t lineno = 0, len;
+    int too_long;
+    while (read_line(f, line, &len, &too_long)) {
         lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        while (len > 0 && line[len - 1] == '\r')
             len--;
-        if (len == 0)
+        if (len == 0 && !too_long)
             continue;
         char why[160];
-        if (len > MAX_LINE)
+        if (too_long)
             snprintf(why, sizeof(why), "line longer than %d bytes", MAX_LINE);
-        if (len > MAX_LINE || oz_trace_line(m, line, (size_t)len, why, sizeof(why)) != 0)
+        if (too_long || oz_trace_line(m, line, len, why, sizeof(why)) != 0)
             oz_model_message(m, "line %zu: bad record: %s", lineno, why);
+        else
+            m->lines_used++;
     }
     free(line);
     int bad = ferror(f);
