@@ -1,7 +1,8 @@
 /*
  * safetensors_write.c - the safetensors writer: collect borrowed tensors and
- * metadata, then write header and data in one pass to a temp file beside the
- * target, fsync and rename, so readers only ever see a complete file.
+ * metadata, then write header and data in one pass through outfile.h (a temp
+ * file beside the target, fsync and rename), so readers only ever see a
+ * complete file.
  *
  * Layout follows the reference library: header padded with spaces so the
  * data block starts 8-byte aligned, tensors ordered by element size (largest
@@ -18,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "safetensors.h"
 
 struct entry {
@@ -204,21 +206,6 @@ static char *build_header(oz_st_writer *w, size_t *order, size_t *len)
     return out;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* A tensor given as row pointers goes out by writev, IOV_MAX rows at a time:
  * no intermediate copy of the kept rows exists. */
 static int write_rows(int fd, const void *const *rows, size_t row_bytes, size_t n)
@@ -241,7 +228,7 @@ static int write_rows(int fd, const void *const *rows, size_t row_bytes, size_t 
         if (got < 0)
             return -1;
         size_t done = (size_t)got / row_bytes, part = (size_t)got % row_bytes;
-        if (write_all(fd, (const char *)rows[r + done] + part, row_bytes - part) != 0)
+        if (oz_write_all(fd, (const char *)rows[r + done] + part, row_bytes - part) != 0)
             return -1;
         r += done + 1;
     }
@@ -254,16 +241,16 @@ static int write_file(int fd, const oz_st_writer *w, const size_t *order, const 
     unsigned char lenbuf[8];
     for (int i = 0; i < 8; i++)
         lenbuf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
-    if (write_all(fd, lenbuf, 8) != 0 || write_all(fd, header, hlen) != 0)
+    if (oz_write_all(fd, lenbuf, 8) != 0 || oz_write_all(fd, header, hlen) != 0)
         return -1;
     for (size_t k = 0; k < w->n; k++) {
         const struct entry *e = &w->entries[order[k]];
         if (e->nbytes && e->rows && write_rows(fd, e->rows, e->row_bytes, e->nbytes / e->row_bytes))
             return -1;
-        if (e->nbytes && !e->rows && write_all(fd, e->data, e->nbytes) != 0)
+        if (e->nbytes && !e->rows && oz_write_all(fd, e->data, e->nbytes) != 0)
             return -1;
     }
-    return fsync(fd);
+    return 0;
 }
 
 omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, size_t err_size)
@@ -276,40 +263,20 @@ omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, s
     size_t *order = malloc((w->n ? w->n : 1) * sizeof *order);
     size_t hlen = 0;
     char *header = order ? build_header(w, order, &hlen) : NULL;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!header || !tmp) {
+    if (!header) {
         free(order);
-        free(header);
-        free(tmp);
         return oz_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    omnizip_status st = OMNIZIP_OK;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
-                  strerror(errno));
-    } else {
-        /* mkstemp makes 0600; an output file should be as readable as any other. */
-        int bad = fchmod(fd, 0644) != 0 || write_file(fd, w, order, header, hlen) != 0;
+    struct oz_outfile out;
+    omnizip_status st = oz_outfile_open(&out, path, err, err_size);
+    if (st == OMNIZIP_OK && write_file(out.fd, w, order, header, hlen) != 0) {
         int saved = errno;
-        if (close(fd) != 0 && !bad) {
-            bad = 1;
-            saved = errno;
-        }
-        if (!bad && rename(tmp, path) != 0) {
-            bad = 1;
-            saved = errno;
-        }
-        if (bad) {
-            unlink(tmp);
-            st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
-        }
+        oz_outfile_abort(&out);
+        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
+    } else if (st == OMNIZIP_OK) {
+        st = oz_outfile_commit(&out, err, err_size);
     }
     free(order);
     free(header);
-    free(tmp);
     return st;
 }

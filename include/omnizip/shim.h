@@ -160,12 +160,25 @@ const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key);
  * report's anchor_rows converted to the input dtype), input_ids,
  * position_ids/attention_mask when the input had them, window_audio_retention
  * (F32, guided windows) and window_video_rate (F64, video runs), from report.
- * Atomic: temp file in the same directory, fsync, rename. */
+ * Written as omnizip_write_file writes (atomic for a regular file, in place
+ * for a FIFO or character device). */
 omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t *keep_mask,
                                   const struct omnizip_run_report *report, const char *out_path,
                                   char *err, size_t err_size);
 
 void omnizip_dump_free(struct omnizip_dump *dump);
+
+/* ---- files --------------------------------------------------------------- */
+/* Writes size bytes of data as the file at path so that nothing is ever
+ * lost, the way omnizip_dump_write writes: a regular (or absent) file is
+ * replaced only by a complete temp file beside it (mode 0666 & ~umask, or
+ * the existing file's mode), fsynced and renamed over it; a symbolic link at
+ * path is replaced, its target never written; a FIFO or character device is
+ * written in place, never replaced; any other kind of file is refused. On
+ * failure (OMNIZIP_E_IO, OMNIZIP_E_NOMEM, OMNIZIP_E_INVALID) the file is as
+ * it was, no temp file remains and err says "PATH: problem". [any-thread] */
+omnizip_status omnizip_write_file(const char *path, const void *data, size_t size, char *err,
+                                  size_t err_size);
 
 #ifdef __cplusplus
 }
