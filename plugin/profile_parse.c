@@ -7,10 +7,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define MAX_BYTES (1 << 20)
@@ -231,12 +234,25 @@ static omnizip_status read_events(struct reader *r, struct oz_profile_doc *d)
 static omnizip_status read_all(struct reader *r, const char *path, unsigned char **out,
                                size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    /* Only a regular file: a FIFO or a device would block or never end (the
+     * open does not block, the check comes before any read). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return fail(r, OMNIZIP_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fail(r, OMNIZIP_E_IO, "%s: not a regular file", path);
+    }
+    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "rb") : NULL;
     unsigned char *buf = NULL;
     size_t n;
     int e;
-    if (!f)
-        return fail(r, OMNIZIP_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) {
+        e = errno;
+        close(fd);
+        return fail(r, OMNIZIP_E_IO, "%s: cannot open: %s", path, strerror(e));
+    }
     if (!(buf = malloc(MAX_BYTES + 1))) {
         fclose(f);
         return fail(r, OMNIZIP_E_NOMEM, "%s: out of memory", path);

@@ -305,7 +305,8 @@ omnizip_status oz_st_open(const char *path, oz_st_file **out, char *err, size_t 
         return oz_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory");
     }
     omnizip_status st = OMNIZIP_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must be refused below, not hang the open. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0)
         st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot open: %s", strerror(errno));
