@@ -53,6 +53,7 @@ struct oz_cli {
     const char *plugin;
     int json;
     int live;
+    int force; /* --force: IN, OUT and the trace may be the same file */
     long pace_ms;
 };
 
@@ -104,6 +105,15 @@ struct oz_run {
     double flops_before, flops_after;
 };
 
+/* cli_files.c. Exit 2 (with the reason printed) when two of IN, OUT and
+ * the trace are the same file and --force is not given. */
+int oz_cli_check_paths(const struct oz_cli *cli);
+/* SIGINT/SIGTERM remove this process's telemetry segments, then kill it as
+ * the signal would have. */
+void oz_cli_signals_install(void);
+/* hold = 1: defer SIGINT/SIGTERM (around the final writes); 0: deliver. */
+void oz_cli_signals_hold(int hold);
+
 /* cli_run.c: the compress and plan commands. */
 int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg);
 
@@ -118,7 +128,8 @@ void *oz_report_config_json(const struct omnizip_config *cfg);
 /* cli_trace.c: the JSON-lines trace (/work/briefs/trace.md), the progress
  * bar and the --live pacing, all fed by the on_window callback. */
 struct oz_watch {
-    FILE *trace;
+    char *trace;      /* the lines so far, written out whole at close */
+    size_t trace_len, trace_cap;
     const char *trace_path;
     int trace_failed;
     int live;        /* print rows as they come, pace them */
@@ -131,7 +142,8 @@ struct oz_watch {
 int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
                   uint32_t n_windows);
 void oz_trace_summary(struct oz_watch *w, const struct oz_run *run);
-int oz_trace_close(struct oz_watch *w);
+/* Writes the trace (when write is set: the run succeeded) and frees it. */
+int oz_trace_close(struct oz_watch *w, int write);
 void oz_watch_window(void *user, const struct omnizip_window_info *info);
 void oz_watch_done(struct oz_watch *w);
 

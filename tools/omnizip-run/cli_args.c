@@ -33,6 +33,8 @@ void oz_cli_usage(FILE *f)
           "                       the installed profiles, then ./profiles\n"
           "  --set KEY=VALUE      set one profile key (after the profile; repeatable)\n"
           "  --trace FILE.jsonl   write one JSON line per window (omnizip-inspect --replay)\n"
+          "  --force              let IN, OUT and the trace be the same file (replaced\n"
+          "                       only by a complete new file); refused otherwise\n"
           "  --json               print one JSON object instead of the table\n"
           "  --model PRESET       FLOPs model: qwen2.5-omni-7b (default), qwen2.5-omni-3b\n"
           "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then\n"
@@ -124,6 +126,8 @@ static int flag(struct oz_cli *cli, const char *arg)
         cli->json = 1;
     else if (strcmp(arg, "--live") == 0)
         cli->live = 1;
+    else if (strcmp(arg, "--force") == 0)
+        cli->force = 1;
     else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
         cli->cmd = OZ_CMD_HELP;
     else if (strcmp(arg, "--version") == 0)

@@ -134,7 +134,7 @@ static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct input *in,
             compute_flops(run);
             oz_trace_summary(&watch, run);
         }
-        rc = oz_trace_close(&watch);
+        rc = oz_trace_close(&watch, st == OMNIZIP_OK);
         if (st == OMNIZIP_OK && rc)
             return rc;
     }
@@ -167,8 +167,12 @@ static int write_out(const struct oz_cli *cli, struct input *in, const uint8_t *
 {
     char err[1024] = "";
     double t = oz_now_ms();
+    /* A signal now would leave the temp file: it waits until the file is
+     * complete and renamed, or removed. */
+    oz_cli_signals_hold(1);
     omnizip_status st = omnizip_dump_write(&in->dump, keep, &run->report, cli->output, err,
                                            sizeof err);
+    oz_cli_signals_hold(0);
     run->ms_write = oz_now_ms() - t;
     if (st != OMNIZIP_OK) {
         if (strstr(err, cli->output))
@@ -213,8 +217,11 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     run.source = cli->input ? cli->input : "builtin";
     double t0 = oz_now_ms();
     int rc = check_model(run.plugin, cli->model);
+    if (rc == OZ_EXIT_OK)
+        rc = oz_cli_check_paths(cli);
     if (rc)
         return rc;
+    oz_cli_signals_install();
     rc = load(cli, &in);
     if (rc)
         return rc;

@@ -1,7 +1,11 @@
 /* cli_trace.c - what omnizip-run does as each window completes: the
- * JSON-lines trace (one flushed line per window, so a reader tailing the file
- * sees it live), --live rows and pacing, and the progress bar. */
+ * JSON-lines trace (kept in memory and written whole at the end through
+ * omnizip_write_file, so a full disk or a signal never leaves half a line;
+ * watch a run live through --live and omnizip-inspect --attach), --live rows
+ * and pacing, and the progress bar. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <glob.h>
 #include <jansson.h>
 #include <string.h>
@@ -19,19 +23,36 @@ double oz_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Writes obj as one line and flushes; remembers a failure instead of failing
- * the window (the run goes on; the caller reports it at the end). */
+/* Appends obj as one line; remembers a failure instead of failing the
+ * window (the run goes on; the caller reports it at the end). */
 static void put_line(struct oz_watch *w, json_t *obj)
 {
-    if (!w->trace || !obj) {
-        w->trace_failed |= w->trace && !obj;
+    if (!w->trace_path || !obj) {
+        w->trace_failed |= w->trace_path && !obj;
         json_decref(obj);
         return;
     }
-    if (json_dumpf(obj, w->trace, JSON_COMPACT) != 0 ||
-        fputc('\n', w->trace) == EOF || fflush(w->trace) != 0)
-        w->trace_failed = 1;
+    char *line = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
+    size_t n = line ? strlen(line) + 1 : 0;
+    if (line && w->trace_cap - w->trace_len < n) {
+        size_t cap = w->trace_cap ? w->trace_cap : 4096;
+        while (cap - w->trace_len < n && cap < SIZE_MAX / 2)
+            cap *= 2;
+        char *p = cap - w->trace_len >= n ? realloc(w->trace, cap) : NULL;
+        if (p) {
+            w->trace = p;
+            w->trace_cap = cap;
+        }
+    }
+    if (!line || w->trace_cap - w->trace_len < n) {
+        w->trace_failed = 1;
+    } else {
+        memcpy(w->trace + w->trace_len, line, n - 1);
+        w->trace[w->trace_len + n - 1] = '\n';
+        w->trace_len += n;
+    }
+    free(line);
 }
 
 int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
@@ -42,11 +63,6 @@ int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run
     w->t0 = oz_now_ms();
     if (!path)
         return OZ_EXIT_OK;
-    w->trace = fopen(path, "w");
-    if (!w->trace) {
-        oz_cli_error("--trace %s: cannot open for writing: %s", path, strerror(errno));
-        return OZ_EXIT_FAIL;
-    }
     const struct omnizip_config *c = run->cfg;
     put_line(w, json_pack("{s:s, s:i, s:s, s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:i, s:s, "
                           "s:I}",
@@ -74,7 +90,7 @@ static json_t *window_json(const struct omnizip_window_info *i)
 
 void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
 {
-    if (!w->trace)
+    if (!w->trace_path)
         return;
     const struct omnizip_summary *s = &run->report.summary;
     put_line(w, json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "type",
@@ -86,19 +102,30 @@ void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
                           run->report.ms_windows));
 }
 
-int oz_trace_close(struct oz_watch *w)
+int oz_trace_close(struct oz_watch *w, int write)
 {
-    if (!w->trace)
+    if (!w->trace_path)
         return OZ_EXIT_OK;
-    int bad = w->trace_failed;
-    if (fclose(w->trace) != 0)
-        bad = 1;
-    w->trace = NULL;
-    if (bad) {
-        oz_cli_error("--trace %s: write failed", w->trace_path);
-        return OZ_EXIT_FAIL;
+    int rc = OZ_EXIT_OK;
+    if (write && w->trace_failed) {
+        oz_cli_error("--trace %s: out of memory building the trace: nothing written",
+                     w->trace_path);
+        rc = OZ_EXIT_FAIL;
+    } else if (write) {
+        char err[1024] = "";
+        oz_cli_signals_hold(1);
+        omnizip_status st = omnizip_write_file(w->trace_path, w->trace, w->trace_len, err,
+                                               sizeof err);
+        oz_cli_signals_hold(0);
+        if (st != OMNIZIP_OK) {
+            oz_cli_error("--trace %s", err);
+            rc = OZ_EXIT_FAIL;
+        }
     }
-    return OZ_EXIT_OK;
+    free(w->trace);
+    w->trace = NULL;
+    w->trace_len = w->trace_cap = 0;
+    return rc;
 }
 
 static void progress(struct oz_watch *w)
@@ -136,7 +163,7 @@ void oz_watch_window(void *user, const struct omnizip_window_info *info)
 {
     struct oz_watch *w = user;
     w->seen++;
-    put_line(w, w->trace ? window_json(info) : NULL);
+    put_line(w, w->trace_path ? window_json(info) : NULL);
     if (w->live) {
         if (w->seen == 1) {
             live_banner();
