@@ -386,3 +386,67 @@ Test(svg, written_atomically_and_readable)
     cr_expect(strstr(out, "no/such/plot.svg") != NULL, "%s", out);
     rmdir(dir);
 }
+
+Test(model, overlong_line_skipped_not_buffered)
+{
+    char path[] = "/tmp/oz_long_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    /* 3 MB of one line, then a good window. */
+    for (int i = 0; i < 3 << 20; i++)
+        fputc('x', f);
+    fputs("\n{\"type\":\"window\",\"index\":0,\"audio_in\":50,\"audio_kept\":38,\"video_in\":72,"
+          "\"video_kept\":24,\"s_a\":0.76,\"rate\":0.6}\n", f);
+    fclose(f);
+    struct oz_model m;
+    load(&m, path);
+    unlink(path);
+    cr_expect_eq(m.n_rec, 1u);
+    cr_expect_eq(m.lines_used, 1u);
+    cr_expect(strstr(m.messages[0], "line 1: bad record: line longer than") != NULL, "%s",
+              m.messages[0]);
+    oz_model_free(&m);
+}
+
+Test(model, hostile_records_refused_and_totals_saturate)
+{
+    struct omnizip_window_info w;
+    memset(&w, 0, sizeof(w));
+    w.struct_size = sizeof(w);
+    w.audio_in = w.audio_kept = w.video_in = w.video_kept = OZ_COUNT_MAX;
+    w.s_a = w.rate = 0.5;
+    char why[120];
+    cr_expect_eq(oz_record_check(&w, why, sizeof(why)), 0, "%s", why);
+    struct omnizip_window_info bad = w;
+    bad.audio_in = INT64_MAX;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    bad = w;
+    bad.video_kept = -1;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    bad = w;
+    bad.audio_anchors = 1;
+    bad.audio_kept = 0;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    bad = w;
+    bad.rate = NAN;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    bad = w;
+    bad.flops = -1;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    bad = w;
+    bad.guided = 7;
+    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    /* 2^14 records of 2^50 tokens each: 2^64, past INT64_MAX. */
+    struct oz_model m;
+    oz_model_init(&m, OZ_MODE_LIVE);
+    for (int i = 0; i < 1 << 14; i++)
+        cr_assert_eq(oz_model_add(&m, &w), 0);
+    m.n_shown = m.n_rec;
+    struct oz_totals t;
+    oz_model_totals(&m, &t);
+    cr_expect_eq(t.audio_in, INT64_MAX);
+    cr_expect_eq(t.video_kept, INT64_MAX);
+    cr_expect(t.kept_pct >= 0 && t.kept_pct <= 100, "%g", t.kept_pct);
+    oz_model_free(&m);
+}

@@ -20,6 +20,8 @@
 
 #include <omnizip/telemetry.h>
 
+#include "live.h"
+#include "model.h"
 #include "ring.h"
 #include "telemetry.h"
 
@@ -576,5 +578,35 @@ Test(telemetry, clean_removes_own_stale_segments_only)
     shm_path(path, sizeof(path), oz_telemetry_name(t));
     cr_expect_eq(access(path, F_OK), 0, "the live segment stays");
     shm_unlink(stale);
+    oz_telemetry_close(t);
+}
+
+Test(telemetry, hostile_records_refused_by_the_live_view)
+{
+    struct oz_telemetry *t = open_ring();
+    oz_telemetry_plan(t, 2);
+    struct omnizip_window_info w;
+    memset(&w, 0, sizeof(w));
+    w.struct_size = sizeof(w);
+    w.audio_in = INT64_MAX; /* a total of two of these would overflow */
+    w.audio_kept = INT64_MAX;
+    w.s_a = 0.5;
+    oz_telemetry_publish(t, &w);
+    oz_telemetry_publish(t, &w);
+    w.audio_in = w.audio_kept = 10;
+    oz_telemetry_publish(t, &w);
+    struct oz_model m;
+    oz_model_init(&m, OZ_MODE_LIVE);
+    struct oz_live l;
+    char err[256];
+    cr_assert_eq(oz_live_open(&l, getpid(), &m, err, sizeof(err)), 0, "%s", err);
+    oz_live_poll(&l, &m);
+    cr_expect_eq(m.n_rec, 1u, "only the valid record is taken");
+    cr_expect(strstr(m.messages[0], "refused") != NULL, "%s", m.messages[0]);
+    struct oz_totals tot;
+    oz_model_totals(&m, &tot);
+    cr_expect_eq(tot.audio_in, 10);
+    oz_live_close(&l);
+    oz_model_free(&m);
     oz_telemetry_close(t);
 }
