@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "slurp.h"
 
 extern char **environ;
 
@@ -61,22 +62,6 @@ static char *tpath(const char *name)
     cr_assert_not_null(p);
     snprintf(p, 512, "%s/%s", tmp, name);
     return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return s;
 }
 
 struct result {

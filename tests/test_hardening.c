@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "slurp.h"
 #include "tmpdir.h"
 
 #define GOLDEN "tests/data/basic.safetensors"
@@ -114,22 +115,6 @@ static int run_in(const struct child *c, const char *prog, const char *const *ar
 
 #define RUN(...) run_in(NULL, "omnizip-run", (const char *const[]){__VA_ARGS__, NULL})
 #define INSPECT(...) run_in(NULL, "omnizip-inspect", (const char *const[]){__VA_ARGS__, NULL})
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return s;
-}
 
 static void copy(const char *from, const char *to)
 {
@@ -351,15 +336,23 @@ static int segments_of(pid_t pid)
     return n;
 }
 
-static void live_killed_by(int sig)
+/* A --live run of the built-in clip, once its segment exists (*seen). */
+static pid_t live_run(int *seen)
 {
     pid_t pid = spawn(NULL, "omnizip-run", (const char *const[]){"--live", "--pace", "200", NULL});
-    int seen = 0;
-    for (int i = 0; i < 3000 && !seen; i++) {
-        seen = segments_of(pid) > 0;
+    *seen = 0;
+    for (int i = 0; i < 3000 && !*seen; i++) {
+        *seen = segments_of(pid) > 0;
         struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }
+    return pid;
+}
+
+static void live_killed_by(int sig)
+{
+    int seen;
+    pid_t pid = live_run(&seen);
     kill(pid, sig);
     int status = finish(pid, 30);
     cr_expect(seen, "the live run made a segment");
@@ -390,13 +383,8 @@ Test(hardening, inspector_refuses_a_file_with_no_record)
 Test(hardening, inspector_cleans_only_stale_segments)
 {
     /* A child of ours leaves a segment behind, as a killed writer would. */
-    pid_t pid = spawn(NULL, "omnizip-run", (const char *const[]){"--live", "--pace", "200", NULL});
-    int seen = 0;
-    for (int i = 0; i < 3000 && !seen; i++) {
-        seen = segments_of(pid) > 0;
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
+    int seen;
+    pid_t pid = live_run(&seen);
     cr_assert(seen);
     char pid_text[24];
     snprintf(pid_text, sizeof pid_text, "%d", (int)pid);

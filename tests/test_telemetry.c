@@ -276,7 +276,8 @@ Test(telemetry, check_rejects_short_buffers)
     cr_expect(strstr(err, "truncated") != NULL, "%s", err);
 }
 
-Test(telemetry, stale_segment_detected)
+/* A child makes a ring and dies without closing it. */
+static pid_t stale_child(char *name, size_t size)
 {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
@@ -287,17 +288,23 @@ Test(telemetry, stale_segment_detected)
         char err[128];
         if (oz_telemetry_open(&t, &c, err, sizeof(err)) != OMNIZIP_OK)
             _exit(1);
-        /* Dies without closing: the segment stays behind, stale. */
         ssize_t w = write(fds[1], oz_telemetry_name(t), strlen(oz_telemetry_name(t)) + 1);
         _exit(w > 0 ? 0 : 1);
     }
-    char name[80] = "";
-    ssize_t got = read(fds[0], name, sizeof(name) - 1);
+    ssize_t got = read(fds[0], name, size - 1);
     int status;
     waitpid(child, &status, 0);
     close(fds[0]);
     close(fds[1]);
     cr_assert_gt(got, 0, "child made no segment");
+    name[got] = '\0';
+    return child;
+}
+
+Test(telemetry, stale_segment_detected)
+{
+    char name[80] = "";
+    pid_t child = stale_child(name, sizeof(name));
     struct oz_session_info *s;
     size_t n = oz_ring_list(&s);
     const struct oz_session_info *mine = NULL;
@@ -539,31 +546,6 @@ Test(telemetry, junk_entries_never_hide_a_live_session)
     cr_expect_geq(n, 301u);
     cr_expect(live, "the real session is listed live among 300 junk entries");
     cr_expect(live_before_junk, "live sessions are listed before refused ones");
-}
-
-/* A child makes a ring and dies without closing it. */
-static pid_t stale_child(char *name, size_t size)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        struct omnizip_config c = config();
-        struct oz_telemetry *t = NULL;
-        char err[128];
-        if (oz_telemetry_open(&t, &c, err, sizeof(err)) != OMNIZIP_OK)
-            _exit(1);
-        ssize_t w = write(fds[1], oz_telemetry_name(t), strlen(oz_telemetry_name(t)) + 1);
-        _exit(w > 0 ? 0 : 1);
-    }
-    ssize_t got = read(fds[0], name, size - 1);
-    int status;
-    waitpid(child, &status, 0);
-    close(fds[0]);
-    close(fds[1]);
-    cr_assert_gt(got, 0, "child made no segment");
-    name[got] = '\0';
-    return child;
 }
 
 Test(telemetry, clean_removes_own_stale_segments_only)
