@@ -1,0 +1,80 @@
+"""Config, plan, dumps and errors around compress."""
+import os
+
+import numpy as np
+import pytest
+
+import omnizip
+from conftest import DATA, PARAMS, golden, run_cli, st, torch_or_skip
+
+A, V = 151646, 151656
+
+
+def test_config_keys_are_the_plugins():
+    cfg = omnizip.Config(rho_audio=0.3, similarity_scope="window")
+    assert cfg.rho_audio == 0.3 and cfg.similarity_scope == 1
+    with pytest.raises(ValueError, match="rho_audio"):
+        omnizip.Config(rho_adio=0.3)  # the plugin names the closest key
+    with pytest.raises(ValueError):
+        omnizip.Config(rho_video=1.5)
+    p = omnizip.Config.from_profile("paper-45", g=5)
+    assert (p.rho_audio, p.rho_video, p.g) == (0.3, 0.6, 5)
+    assert omnizip.Config.from_profile(p.source).to_dict()["rho_video"] == 0.6
+    with pytest.raises(FileNotFoundError):
+        omnizip.Config.from_profile("no-such-task")
+
+
+@pytest.mark.parametrize("name", ["paper45.safetensors", "unguided_tail_ragged.safetensors"])
+def test_plan_equals_compress_and_the_cli(name):
+    t, m, sets = golden(name)
+    kw = omnizip.load_dump(os.path.join(DATA, name))
+    cfg = omnizip.Config(**sets)
+    p = omnizip.plan(kw["input_ids"], kw["audio_scores"], kw["video_grid_thw"],
+                     audio_token_id=A, video_token_id=V, config=cfg)
+    c = omnizip.compress(**kw, config=cfg)
+    assert p.lengths == [len(c.input_ids)]
+    keys = ("audio_in", "audio_kept", "audio_anchors", "video_in", "video_kept", "rate")
+    assert [{k: w[k] for k in keys} for w in p.windows] == \
+           [{k: w[k] for k in keys} for w in c.windows]
+    args = ["plan", os.path.join(DATA, name), "--json"]
+    for k, v in sets.items():
+        args += ["--set", f"{k}={v}"]
+    import json
+    j = json.loads(run_cli(*args).stdout)
+    assert j["tokens"]["total"]["kept"] == p.totals["tokens_kept"]
+
+
+def test_exact_mode_plans_without_scores():
+    kw = omnizip.load_dump(os.path.join(DATA, "paper45.safetensors"))
+    cfg = omnizip.Config(normalize="exact", rho_audio=0.3, rho_video=0.6)
+    free = omnizip.plan(kw["input_ids"], None, kw["video_grid_thw"], audio_token_id=A,
+                        video_token_id=V, config=cfg)
+    c = omnizip.compress(**kw, config=cfg)
+    assert free.lengths == [len(c.input_ids)]
+
+
+def test_dump_round_trip_and_the_cli_reads_it(tmp_path):
+    torch = torch_or_skip()
+    kw = omnizip.load_dump(os.path.join(DATA, "basic.safetensors"), as_torch=True)
+    kw["inputs_embeds"] = kw["inputs_embeds"].to(torch.bfloat16)
+    n_video = int((kw["input_ids"] == V).sum())
+    extra = {"per_video_token": [torch.arange(n_video * 2, dtype=torch.float32).reshape(-1, 2)]}
+    path = tmp_path / "in.safetensors"
+    omnizip.save_dump(path, **{k: v for k, v in kw.items() if v is not None}, **extra)
+    back = omnizip.load_dump(path, as_torch=True)
+    assert back["inputs_embeds"].dtype == torch.bfloat16
+    assert torch.equal(back["inputs_embeds"], kw["inputs_embeds"])
+    assert torch.equal(back["per_video_token"]["deepstack_0"], extra["per_video_token"][0])
+    assert back["video_grid_thw"].shape == (1, 3)
+    run_cli("compress", path, "-o", tmp_path / "out.safetensors")
+
+
+def test_bad_inputs_are_refused_with_reasons():
+    kw = omnizip.load_dump(os.path.join(DATA, "basic.safetensors"))
+    with pytest.raises(ValueError, match="audio scores"):
+        omnizip.compress(**{**kw, "audio_scores": kw["audio_scores"][:-1]})
+    with pytest.raises(ValueError, match="audio_token_id"):
+        omnizip.compress(kw["inputs_embeds"], kw["input_ids"], kw["audio_scores"],
+                         kw["video_grid_thw"])
+    with pytest.raises(TypeError, match="float32"):
+        omnizip.compress(**{**kw, "inputs_embeds": kw["inputs_embeds"].astype(np.float64)})
