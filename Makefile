@@ -106,7 +106,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/libomnizip_shim.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all deps test lint clean install uninstall bench abi-dump cuda tsan
+.PHONY: all deps test lint clean install uninstall bench abi-dump cuda tsan python install-python
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(call obj,runtime-shim/paths.c): OZ_CFLAGS += $(OZ_PATH_FLAGS)
@@ -157,9 +157,35 @@ ifeq ($(CUDA),1)
 include plugin/cuda/cuda.mk
 endif
 
+# The Python package's tests run with the first python3 that has numpy and
+# pytest (Debian's python3-numpy, python3-pytest; python3-torch for the torch
+# path). A sanitized plugin needs the ASan runtime preloaded into python.
+PYTHON ?= $(shell for p in python3 /usr/bin/python3; do $$p -c 'import numpy, pytest' 2>/dev/null && { echo $$p; break; }; done)
+ifeq ($(SANITIZE),1)
+PY_ENV := LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+endif
+
 test: all $(TEST_BIN) $(FIXTURE_SO)
 	@sh tests/lint.sh
-	@OMNIZIP_BUILD=$(B) sh tests/run.sh $(TEST_BIN)
+	@OMNIZIP_BUILD=$(B) OMNIZIP_PYTHON="$(PYTHON)" OMNIZIP_PY_ENV="$(PY_ENV)" \
+	  sh tests/run.sh $(TEST_BIN)
+
+# `make python`: a virtual environment in build/venv that sees Debian's numpy
+# and torch (--system-site-packages) and this checkout's package and plugin;
+# no network, no pip. Then: build/venv/bin/python -c 'import omnizip'.
+PYVENV := $(B)/venv
+python: $(B)/libomnizip.so
+	@test -n "$(PYTHON)" || { echo "make python: needs python3 with numpy (apt-get install python3-numpy python3-venv)"; exit 1; }
+	$(PYTHON) -m venv --without-pip --system-site-packages $(PYVENV)
+	$(PYVENV)/bin/python -c 'import site, sys; open(site.getsitepackages()[0] + "/omnizip.pth", "w").write(sys.argv[1] + "\n")' $(CURDIR)/python
+	$(PYVENV)/bin/python -c 'import omnizip; print("omnizip", omnizip.plugin_version(), "from", omnizip.plugin_path())'
+
+# The package, installed where the prefix's python looks (PREFIX/lib/
+# python3.X/dist-packages); it finds the plugin in PREFIX/lib from there.
+PYSITE ?= $(LIBDIR)/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+install-python:
+	install -d $(DESTDIR)$(PYSITE)/omnizip
+	install -m 0644 python/omnizip/*.py $(DESTDIR)$(PYSITE)/omnizip
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
 	$(OZ_CC) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread

@@ -20,7 +20,10 @@ pkgs_build="build-essential pkg-config libyaml-dev libjansson-dev libblis4-seria
 # reference, the ABI baseline (abidw/abidiff), the example hosts built
 # against an install (C++17, CMake).
 pkgs_test="libcriterion-dev tmux python3 python3-numpy abigail-tools cmake"
-packages="$pkgs_build $pkgs_test"
+# The Python package (python/): its pytest suite in make test, the torch path
+# (Debian's CPU build of torch), and `make python`'s virtual environment.
+pkgs_python="python3-pytest python3-torch python3-venv"
+packages="$pkgs_build $pkgs_test $pkgs_python"
 
 say() { printf 'setup: %s\n' "$*"; }
 
