@@ -98,6 +98,36 @@ void oz_exact_bounds(const struct omnizip_config *cfg, int guided, int64_t m, in
  * tokens (w->frames > 0). */
 void oz_exact_apply(struct oz_window *w, int64_t tpf, int64_t kept);
 
+/* mode: streaming (stream.c). The causal state of a stream: what it kept so
+ * far and the distribution of the audio scores seen, as a histogram of
+ * their order-preserving bits: fixed size whatever the stream's length. */
+#define OZ_STREAM_BIN_BITS 14
+#define OZ_STREAM_BINS (1u << OZ_STREAM_BIN_BITS)
+struct oz_stream {
+    int64_t tpf;
+    uint32_t n_windows;
+    int64_t audio_in, dominant, anchors;
+    int64_t video_in, video_kept;
+    int64_t frame_tokens, video_kept_frames; /* over whole frames */
+    double base_sum;                         /* sum of whole-frame tokens x base rate */
+    int64_t hist_total;
+    int64_t hist[OZ_STREAM_BINS];
+    int64_t prefix[OZ_STREAM_BINS]; /* scores seen in bins below each bin */
+};
+void oz_stream_begin(struct oz_stream *s, int64_t tpf);
+/* Decides the next window from its n audio scores and n_video video tokens
+ * without changing s: w gets the counts, rates and stage-3 decision (its
+ * offsets, slices and rows are left 0); state[n] the audio codes (KEPT,
+ * ANCHOR, PRUNED), anchors[] and pool[] the window's anchor and pool token
+ * indices (w->anchor_count, w->pool_count of them). order[n] and value[n]
+ * are scratch. */
+omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct oz_stream *s,
+                                const float *scores, int64_t n, int64_t n_video,
+                                struct oz_window *w, uint8_t *state, int64_t *anchors,
+                                int64_t *pool, int64_t *order, double *value);
+/* Adds a decided window to s. */
+void oz_stream_commit(struct oz_stream *s, const float *scores, const struct oz_window *w);
+
 /* Stage 1.4-1.5 for one anchor: picks the min(g, count) assigned pool tokens
  * with the largest sigma and merges them into the anchor row (d floats,
  * updated in place). members: pool positions assigned to this anchor in pool
