@@ -141,7 +141,8 @@ void oz_engine_free(omnizip_ctx *ctx)
  * rows: bind is skipped and memory stays per-window. */
 static int window_local(const omnizip_ctx *ctx)
 {
-    return ctx->cfg.similarity_scope == OMNIZIP_SCOPE_WINDOW && ctx->cfg.scope_radius == 0;
+    return (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_WINDOW && ctx->cfg.scope_radius == 0) ||
+           ctx->cfg.mode == OMNIZIP_MODE_STREAMING;
 }
 
 omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
@@ -210,7 +211,7 @@ void oz_engine_window_info(const omnizip_ctx *ctx, uint32_t i, struct omnizip_wi
     const struct oz_window *w = &ctx->plan.win[i];
     memset(info, 0, sizeof *info);
     info->struct_size = sizeof *info;
-    info->index = i;
+    info->index = i + ctx->window_base;
     info->audio_in = w->audio_len;
     info->audio_kept = w->audio_kept;
     info->audio_anchors = w->anchor_count;

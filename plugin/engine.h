@@ -40,6 +40,8 @@ struct omnizip_ctx {
     struct oz_cuda *cuda; /* the CUDA backend when asked for or fed device memory */
     void *stream;         /* the host's stream for the call in progress */
     struct oz_telemetry *tel;
+    struct oz_streamer *streamer; /* mode streaming: the stream (stream.c) */
+    uint32_t window_base;         /* streaming: the stream index of plan window 0 */
     double us_plan, us_bind, us_windows;
 };
 
@@ -89,6 +91,16 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
                                  float *scores, int64_t n_scores);
 
 double oz_now_us(void);
+
+/* stream.c: the omnizip.streaming/1 extension behind plugin.c's checks. */
+omnizip_status oz_stream_start(omnizip_ctx *ctx, int64_t tokens_per_frame);
+omnizip_status oz_stream_push(omnizip_ctx *ctx, const struct omnizip_stream_in *in,
+                              const struct omnizip_window_out *out,
+                              struct omnizip_window_info *info);
+omnizip_status oz_stream_totals(omnizip_ctx *ctx, struct omnizip_stream_totals *out);
+/* Ends the stream (push then needs begin); oz_stream_free releases it. */
+void oz_stream_end(omnizip_ctx *ctx);
+void oz_stream_free(omnizip_ctx *ctx);
 
 /* Sets up the parallel tasks (config threads, or one per core) and their
  * scratch; the pool only when the host lends no parallel-for. */

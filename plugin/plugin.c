@@ -18,6 +18,11 @@
 #define WIN_OUT_1_0 SIZE_1_0(omnizip_window_out, info)
 #define SUMMARY_1_0 SIZE_1_0(omnizip_summary, micros_windows)
 #define IMPORTANCE_1_0 SIZE_1_0(omnizip_importance_in, stream)
+#define STREAM_IN_1_2 SIZE_1_0(omnizip_stream_in, stream)
+#define STREAM_TOTALS_1_2 SIZE_1_0(omnizip_stream_totals, video_target)
+/* plan, window_plan, bind and window on a streaming context. */
+#define STREAMING_ONLY "this context is in mode streaming: push windows through the " \
+                       "omnizip.streaming/1 extension"
 
 static const char *status_str(omnizip_status s)
 {
@@ -74,10 +79,6 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     omnizip_status st = oz_config_check(&cfg, err, err_size);
     if (st != OMNIZIP_OK)
         return st;
-    if (cfg.mode == OMNIZIP_MODE_STREAMING) {
-        oz_seterr(err, err_size, "create: mode streaming is not served by this plugin");
-        return OMNIZIP_E_UNSUPPORTED;
-    }
     omnizip_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         oz_seterr(err, err_size, "create: out of memory");
@@ -125,6 +126,7 @@ static void destroy(omnizip_ctx *ctx)
     if (!ctx)
         return;
     oz_engine_release(ctx);
+    oz_stream_free(ctx);
     oz_cuda_close(ctx->cuda);
     oz_telemetry_close(ctx->tel);
     free(ctx);
@@ -142,6 +144,8 @@ static omnizip_status plan(omnizip_ctx *ctx, const struct omnizip_layout *layout
         return bad(ctx, OMNIZIP_E_INVALID, "plan: layout and out must not be NULL");
     if (layout->struct_size < LAYOUT_1_0 || out->struct_size < PLAN_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "plan: struct_size of layout or out is below 1.0");
+    if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING)
+        return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     struct omnizip_layout lay;
     copy_in(&lay, sizeof lay, layout, layout->struct_size);
     return oz_engine_plan(ctx, &lay, scores, n_scores, out);
@@ -155,6 +159,8 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
     if (!out || out->struct_size < INFO_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "window_plan: out is NULL or its struct_size is "
                                            "below 1.0");
+    if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING)
+        return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     if (!ctx->planned)
         return bad(ctx, OMNIZIP_E_STATE, "window_plan before plan");
     if (ctx->plan.totals_only)
@@ -181,6 +187,8 @@ static omnizip_status bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
     ctx->stream = stream;
     if (!audio || !video)
         return bad(ctx, OMNIZIP_E_INVALID, "bind: audio and video must not be NULL");
+    if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING)
+        return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     return oz_engine_bind(ctx, audio, video);
 }
 
@@ -196,6 +204,8 @@ static omnizip_status window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_
         return bad(ctx, OMNIZIP_E_INVALID, "window: struct_size of in or out is below 1.0");
     if (out->info && out->info->struct_size < INFO_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "window: info struct_size is below 1.0");
+    if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING)
+        return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     struct omnizip_window_in win;
     struct omnizip_window_out wout;
     copy_in(&win, sizeof win, in, in->struct_size);
@@ -218,15 +228,27 @@ static omnizip_status finish(omnizip_ctx *ctx, struct omnizip_summary *out)
     ctx->err[0] = 0;
     if (!out || out->struct_size < SUMMARY_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "finish: out is NULL or its struct_size is below 1.0");
-    if (!ctx->planned)
-        return bad(ctx, OMNIZIP_E_STATE, "finish before plan");
     struct omnizip_summary s;
     memset(&s, 0, sizeof s);
-    s.n_windows = ctx->plan.n_windows;
-    s.audio_in = ctx->plan.n_audio;
-    s.audio_kept = ctx->plan.audio_kept;
-    s.video_in = ctx->plan.n_video;
-    s.video_kept = ctx->plan.video_kept;
+    struct omnizip_stream_totals t;
+    if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING) {
+        /* The stream's totals; the next push needs a new begin. */
+        omnizip_status st = oz_stream_totals(ctx, &t);
+        if (st != OMNIZIP_OK)
+            return st;
+        s.n_windows = t.n_windows;
+        s.audio_in = t.audio_in, s.audio_kept = t.audio_kept;
+        s.video_in = t.video_in, s.video_kept = t.video_kept;
+        oz_stream_end(ctx);
+    } else if (!ctx->planned) {
+        return bad(ctx, OMNIZIP_E_STATE, "finish before plan");
+    } else {
+        s.n_windows = ctx->plan.n_windows;
+        s.audio_in = ctx->plan.n_audio;
+        s.audio_kept = ctx->plan.audio_kept;
+        s.video_in = ctx->plan.n_video;
+        s.video_kept = ctx->plan.video_kept;
+    }
     s.micros_plan = ctx->us_plan;
     s.micros_bind = ctx->us_bind;
     s.micros_windows = ctx->us_windows;
@@ -284,10 +306,73 @@ static const struct omnizip_clips_ext clips_v1 = {
     .split = clips_split,
 };
 
+static omnizip_status stream_begin(omnizip_ctx *ctx, int64_t tokens_per_frame)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    return oz_stream_start(ctx, tokens_per_frame);
+}
+
+static omnizip_status stream_push(omnizip_ctx *ctx, const struct omnizip_stream_in *in,
+                                  struct omnizip_window_out *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!in || !out)
+        return bad(ctx, OMNIZIP_E_INVALID, "push: in and out must not be NULL");
+    if (in->struct_size < STREAM_IN_1_2 || out->struct_size < WIN_OUT_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "push: struct_size of in or out is below its first "
+                                           "layout");
+    if (out->info && out->info->struct_size < INFO_1_0)
+        return bad(ctx, OMNIZIP_E_INVALID, "push: info struct_size is below 1.0");
+    struct omnizip_stream_in sin;
+    struct omnizip_window_out wout;
+    copy_in(&sin, sizeof sin, in, in->struct_size);
+    copy_in(&wout, sizeof wout, out, out->struct_size);
+    struct omnizip_window_info info;
+    ctx->stream = sin.stream;
+    omnizip_status st = oz_stream_push(ctx, &sin, &wout, &info);
+    if (st == OMNIZIP_OK && out->info) {
+        uint32_t n = out->info->struct_size < sizeof info ? out->info->struct_size : sizeof info;
+        info.struct_size = n;
+        memcpy(out->info, &info, n);
+    }
+    return st;
+}
+
+static omnizip_status stream_totals(omnizip_ctx *ctx, struct omnizip_stream_totals *out)
+{
+    if (!ctx)
+        return OMNIZIP_E_INVALID;
+    ctx->err[0] = 0;
+    if (!out || out->struct_size < STREAM_TOTALS_1_2)
+        return bad(ctx, OMNIZIP_E_INVALID, "totals: out is NULL or its struct_size is below "
+                                           "1.2");
+    struct omnizip_stream_totals t;
+    omnizip_status st = oz_stream_totals(ctx, &t);
+    if (st == OMNIZIP_OK) {
+        uint32_t n = out->struct_size < sizeof t ? out->struct_size : sizeof t;
+        t.struct_size = n;
+        memcpy(out, &t, n);
+    }
+    return st;
+}
+
+static const struct omnizip_streaming_ext streaming_v1 = {
+    .struct_size = sizeof(struct omnizip_streaming_ext),
+    .begin = stream_begin,
+    .push = stream_push,
+    .totals = stream_totals,
+};
+
 static const void *get_extension(const char *id)
 {
     if (id && strcmp(id, OMNIZIP_EXT_CLIPS) == 0)
         return &clips_v1;
+    if (id && strcmp(id, OMNIZIP_EXT_STREAMING) == 0)
+        return &streaming_v1;
     return NULL;
 }
 

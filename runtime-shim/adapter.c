@@ -164,11 +164,9 @@ nomem:
     return FAIL(OMNIZIP_E_NOMEM, "sequence of %lld tokens: out of memory", (long long)L);
 }
 
-/* Creates a context and plans the clip: rep->plan, infos[] and ms_plan. */
-static omnizip_status start(const omnizip_shim *shim, const struct omnizip_config *config,
-                            const struct omnizip_sequence *seq, const struct oz_seqmap *map,
-                            omnizip_ctx **ctx, struct omnizip_window_info *infos,
-                            struct omnizip_run_report *rep, char *err, size_t err_size)
+/* A context with config (NULL: the defaults). */
+static omnizip_status create(const omnizip_shim *shim, const struct omnizip_config *config,
+                             omnizip_ctx **ctx, char *err, size_t err_size)
 {
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
     struct omnizip_config defaults;
@@ -182,6 +180,24 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
     omnizip_status st = p->create(config, oz_shim_host(shim), ctx, why, sizeof why);
     if (st != OMNIZIP_OK)
         return FAIL(st, "create: %s", *why ? why : p->status_str(st));
+    return OMNIZIP_OK;
+}
+
+static int streaming(const struct omnizip_config *config)
+{
+    return config && config->mode == OMNIZIP_MODE_STREAMING;
+}
+
+/* Creates a context and plans the clip: rep->plan, infos[] and ms_plan. */
+static omnizip_status start(const omnizip_shim *shim, const struct omnizip_config *config,
+                            const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                            omnizip_ctx **ctx, struct omnizip_window_info *infos,
+                            struct omnizip_run_report *rep, char *err, size_t err_size)
+{
+    const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
+    omnizip_status st = create(shim, config, ctx, err, err_size);
+    if (st != OMNIZIP_OK)
+        return st;
 
     struct omnizip_layout layout = {
         .struct_size = sizeof layout,
@@ -310,6 +326,10 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
             note_passthrough(shim, &rep);
     } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
         st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
+    } else if (streaming(config)) {
+        if ((st = create(shim, config, &ctx, err, err_size)) == OMNIZIP_OK)
+            st = oz_adapter_stream(p, ctx, seq, &map, infos, on_window, user, &rep, &d, err,
+                                   err_size);
     } else if ((st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size)) ==
                OMNIZIP_OK) {
         st = oz_adapter_drive(p, ctx, seq, &map, infos, on_window, user, &rep, &d, err,
@@ -335,6 +355,9 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
     omnizip_status st = validate(seq, 0, err, err_size);
     if (st != OMNIZIP_OK)
         return st;
+    if (streaming(config))
+        return FAIL(OMNIZIP_E_PROFILE, "mode streaming decides each window as it comes: there is "
+                    "no plan ahead (compress runs the stream; normalize: exact plans totals)");
     struct oz_seqmap map;
     if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
         return st;

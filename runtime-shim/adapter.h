@@ -37,6 +37,20 @@ double oz_adapter_ms(void);
 omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,
                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* rows x D rows of the sequence starting at row0 (NULL data when empty). */
+struct omnizip_matrix oz_adapter_rows(const struct omnizip_sequence *seq, int64_t row0,
+                                      int64_t rows);
+
+/* Mode streaming (adapter_stream.c): pushes every window in sequence order
+ * through omnizip.streaming/1 on a created context (calling on_window after
+ * each), then finish; fills infos, *d, rep's plan (the stream's totals),
+ * summary and window timing. Reads seq, never writes it. */
+omnizip_status oz_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ctx,
+                                 const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                                 struct omnizip_window_info *infos, omnizip_window_fn on_window,
+                                 void *user, struct omnizip_run_report *rep,
+                                 struct oz_decisions *d, char *err, size_t err_size);
+
 /* Runs bind, window for every window (calling on_window after each) and
  * finish on a planned context; fills infos, *d (caller frees its arrays)
  * and rep's bind/window timings and summary. Reads seq, never writes it. */

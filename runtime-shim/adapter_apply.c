@@ -16,8 +16,7 @@
 
 #define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
 
-/* rows x D rows of the sequence starting at row0 (NULL data when empty). */
-static struct omnizip_matrix rows_of(const struct omnizip_sequence *seq, int64_t row0,
+struct omnizip_matrix oz_adapter_rows(const struct omnizip_sequence *seq, int64_t row0,
                                      int64_t rows)
 {
     struct omnizip_matrix m = {NULL, rows, seq->hidden, seq->row_stride, seq->dtype,
@@ -69,8 +68,8 @@ static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *c
         struct omnizip_window_info planned = infos[i];
         struct omnizip_window_in in = {
             .struct_size = sizeof in,
-            .audio = rows_of(seq, na ? map->audio_start[i] : 0, na),
-            .video = rows_of(seq, nv ? map->video_start[i] : 0, nv),
+            .audio = oz_adapter_rows(seq, na ? map->audio_start[i] : 0, na),
+            .video = oz_adapter_rows(seq, nv ? map->video_start[i] : 0, nv),
         };
         struct omnizip_window_out out = {
             .struct_size = sizeof out,
@@ -118,7 +117,7 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
         goto out;
     }
     /* The whole sequence as both matrices; the layout says where runs start. */
-    struct omnizip_matrix all = rows_of(seq, 0, seq->length);
+    struct omnizip_matrix all = oz_adapter_rows(seq, 0, seq->length);
     double t0 = oz_adapter_ms();
     st = p->bind(ctx, &all, &all, NULL);
     rep->ms_bind = oz_adapter_ms() - t0;

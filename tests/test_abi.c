@@ -19,6 +19,7 @@
 #include "abi/clip.h"
 #include "abi/layout_1_0.h"
 #include "abi/layout_1_1.h"
+#include "abi/layout_1_2.h"
 
 /* Only the types of the public headers: the plugin's own are private. */
 #define ABIDW_FLAGS "--no-corpus-path --headers-dir include/omnizip --drop-private-types"

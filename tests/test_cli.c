@@ -468,7 +468,7 @@ Test(cli, bad_config_exit_4)
     FAILS(4, "g", "compress", in, "-o", out, "--set", "g=-1");
     FAILS(4, "rho_min", "compress", in, "-o", out, "--set", "rho_min=0.7", "--set",
           "rho_max=0.5");
-    FAILS(4, "config", "compress", in, "-o", out, "--set", "mode=streaming");
+    FAILS(4, "no plan ahead", "plan", in, "--set", "mode=streaming");
     write_text(tpath("bad.yaml"), "rho_audio: 0.3\nrho_video: [1, 2]\n");
     FAILS(4, "bad.yaml:2", "compress", in, "-o", out, "--profile", tpath("bad.yaml"));
     FAILS(4, "no-such-task", "compress", in, "-o", out, "--task", "no-such-task");
@@ -586,6 +586,50 @@ Test(cli, builtin_clip_prints_60_rows)
     json_decref(jb);
     result_free(&a);
     result_free(&b);
+}
+
+/* mode=streaming: the windows go one by one through the extension, the
+ * output has the same form, the trace has every window, and --json shows
+ * the cumulative fractions reaching the stream's totals. */
+Test(cli, streaming_compress_writes_out_trace_and_cumulative_fractions)
+{
+    const char *out = tpath("stream.safetensors"), *trace = tpath("stream.jsonl");
+    struct result r = RUN("compress", "--set", "mode=streaming", "--json", "--trace", trace);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    json_t *j = parse_json(r.out);
+    cr_assert_str_eq(json_string_value(jobj(jobj(j, "config"), "mode")), "streaming");
+    cr_assert(jint(jobj(j, "memory"), "context_bytes") > 0);
+    json_t *pw = jobj(j, "per_window"), *tok = jobj(j, "tokens");
+    cr_assert_eq(json_array_size(pw), 60);
+    json_t *last = jobj(json_array_get(pw, 59), "cumulative");
+    double audio = (double)jint(jobj(tok, "audio"), "kept") / (double)jint(jobj(tok, "audio"), "in");
+    double video = (double)jint(jobj(tok, "video"), "kept") / (double)jint(jobj(tok, "video"), "in");
+    cr_assert_float_eq(json_real_value(jobj(last, "audio")), audio, 1e-12);
+    cr_assert_float_eq(json_real_value(jobj(last, "video")), video, 1e-12);
+    cr_assert(fabs(video - 0.5) <= 0.01, "video kept %.4f", video);
+    struct result o = RUN("compress", "tests/data/paper45.safetensors", "-o", out, "--json",
+                          "--set", "mode=streaming");
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    json_t *oj = parse_json(o.out);
+    oz_st_file *f = st_open(out);
+    const struct oz_st_tensor *k = tensor(f, "keep_mask", OZ_ST_BOOL);
+    json_int_t kept = 0;
+    for (int64_t i = 0; i < k->count; i++)
+        kept += ((const uint8_t *)k->data)[i] != 0;
+    cr_assert_eq(kept, jint(jobj(jobj(oj, "tokens"), "total"), "kept"));
+    tensor(f, "window_video_rate", OZ_ST_F64);
+    oz_st_close(f);
+    json_decref(oj);
+    result_free(&o);
+    size_t len;
+    char *text = slurp(trace, &len);
+    int windows = 0;
+    for (char *p = strstr(text, "\"type\":\"window\""); p; p = strstr(p + 1, "\"type\":\"window\""))
+        windows++;
+    cr_assert_eq(windows, 60, "%s", text);
+    free(text);
+    json_decref(j);
+    result_free(&r);
 }
 
 static json_t *trace_line(char **cursor)

@@ -96,7 +96,7 @@ typedef int32_t omnizip_scope;
 
 typedef int32_t omnizip_mode;
 #define OMNIZIP_MODE_REFERENCE 0
-#define OMNIZIP_MODE_STREAMING 1 /* reserved: create() answers UNSUPPORTED */
+#define OMNIZIP_MODE_STREAMING 1 /* windows one at a time: the omnizip.streaming/1 extension [1.2] */
 
 typedef int32_t omnizip_backend;
 #define OMNIZIP_BACKEND_AUTO 0 /* CPU unless inputs live in CUDA memory */
@@ -472,6 +472,64 @@ struct omnizip_clips_ext {
                             char *err, size_t err_size);
 };
 #define OMNIZIP_EXT_CLIPS "omnizip.clips/1"
+
+/* ---- extension "omnizip.streaming/1": windows as they come --------- [1.2] */
+/* A context created with mode OMNIZIP_MODE_STREAMING compresses a stream of
+ * windows: the host pushes window i (its audio rows and scores, its video
+ * rows) and gets window i's decisions at once, before window i+1 exists.
+ * Nothing depends on later windows or on the stream's length: the first k
+ * windows' decisions are the same whatever follows. The context's memory
+ * grows only when a window larger than every earlier one arrives, never
+ * with the stream's length, and each push costs what its window costs.
+ *
+ * What is decided (the project's docs/STREAMING.md has the full rule): the
+ * window's dominant audio tokens are its highest scores, as many as rank
+ * above rho_audio among all scores seen so far, held within a band of 0.9
+ * point of the budget; anchors follow contextual_ratio; merging happens
+ * within the window (sigma against the window's own video); the video rate
+ * follows the window's S_a shifted by the running mean, inside [rho_min,
+ * rho_max] and the band around 1 - rho_video; stage 3 is unchanged. After
+ * a few hundred audio tokens both cumulative kept fractions stay within 1
+ * point of the offline method's. plan, window_plan, bind and window answer
+ * OMNIZIP_E_STATE on a streaming context; finish gives the stream's totals
+ * and ends it. */
+struct omnizip_stream_in {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    struct omnizip_matrix audio; /* the window's audio rows (0 rows: none) */
+    struct omnizip_matrix video; /* the window's video rows, whole frames first */
+    const float *audio_scores;   /* audio.rows importance scores, finite */
+    void *stream;                /* cudaStream_t for CUDA memory, else NULL */
+};
+
+/* The stream so far. */
+struct omnizip_stream_totals {
+    uint32_t struct_size;
+    uint32_t n_windows; /* windows pushed since begin */
+    int64_t audio_in, audio_kept, video_in, video_kept;
+    double audio_target; /* the kept audio fraction the offline method gives */
+    double video_target; /* 1 - rho_video */
+};
+
+struct omnizip_streaming_ext {
+    uint32_t struct_size;
+    uint32_t reserved0;
+    /* Starts a stream whose frames hold tokens_per_frame video tokens (0 for
+     * audio only); forgets any earlier stream. OMNIZIP_E_STATE on a context
+     * not created in streaming mode. [one-thread-per-ctx] */
+    omnizip_status (*begin)(omnizip_ctx *ctx, int64_t tokens_per_frame);
+    /* Compresses the next window into out, as window() does: audio_state
+     * (audio.rows codes), video_keep (video.rows bytes), the merged anchors
+     * (an anchors matrix of audio.rows rows always suffices) and info (index
+     * = the window's place in the stream). The hidden size stays that of
+     * the first window. On failure the stream is as before the call.
+     * [one-thread-per-ctx] */
+    omnizip_status (*push)(omnizip_ctx *ctx, const struct omnizip_stream_in *in,
+                           struct omnizip_window_out *out);
+    /* The totals since begin. [one-thread-per-ctx] */
+    omnizip_status (*totals)(omnizip_ctx *ctx, struct omnizip_stream_totals *out);
+};
+#define OMNIZIP_EXT_STREAMING "omnizip.streaming/1"
 
 /* The one exported symbol. Returns the table for ABI major abi_version, or
  * NULL when that major is not served (never aborts). [any-thread]

@@ -125,6 +125,9 @@ omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct o
                                 const float *scores, int64_t n, int64_t n_video,
                                 struct oz_window *w, uint8_t *state, int64_t *anchors,
                                 int64_t *pool, int64_t *order, double *value);
+/* The kept audio fraction the offline method gives a long clip:
+ * 1 - rho_audio plus the anchors (contextual_ratio, at most rho_audio). */
+double oz_stream_audio_target(const struct omnizip_config *cfg);
 /* Adds a decided window to s. */
 void oz_stream_commit(struct oz_stream *s, const float *scores, const struct oz_window *w);
 

@@ -55,6 +55,11 @@ static int64_t banded(double target, double band, int64_t have, int64_t want)
     return want < lo ? lo : want > hi ? hi : want;
 }
 
+static double anchor_ratio(const struct omnizip_config *cfg)
+{
+    return cfg->g > 0 ? fmin(cfg->contextual_ratio, cfg->rho_audio) : 0.0;
+}
+
 static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 
 /* How many of the window's tokens rank above rho_audio among every score
@@ -79,6 +84,11 @@ static int64_t wanted(const struct omnizip_config *cfg, const struct oz_stream *
     return want;
 }
 
+double oz_stream_audio_target(const struct omnizip_config *cfg)
+{
+    return (1.0 - cfg->rho_audio) + anchor_ratio(cfg);
+}
+
 omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct oz_stream *s,
                                 const float *scores, int64_t n, int64_t n_video,
                                 struct oz_window *w, uint8_t *state, int64_t *anchors,
@@ -97,8 +107,7 @@ omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct o
         dominant = banded((1.0 - cfg->rho_audio) * seen, BAND * seen - 1.5, s->dominant,
                           wanted(cfg, s, scores, n, order));
         dominant = clamp64(dominant, 0, n);
-        double ratio = cfg->g > 0 ? fmin(cfg->contextual_ratio, cfg->rho_audio) : 0.0;
-        ctx = clamp64((int64_t)rint(ratio * seen) - s->anchors, 0, n - dominant);
+        ctx = clamp64((int64_t)rint(anchor_ratio(cfg) * seen) - s->anchors, 0, n - dominant);
     }
     if (n > 0)
         memset(state, OMNIZIP_AUDIO_PRUNED, (size_t)n);

@@ -103,6 +103,7 @@ struct oz_run {
     struct omnizip_run_report report;
     double ms_load, ms_write, ms_total;
     double flops_before, flops_after;
+    int64_t context_bytes; /* compress: peak heap beyond what was in use before it */
 };
 
 /* cli_files.c. Exit 2 (with the reason printed) when two of IN, OUT and
@@ -138,7 +139,10 @@ struct oz_watch {
     uint32_t n_windows;
     uint32_t seen;
     double t0;
+    size_t heap_peak; /* the most heap in use seen after a window */
 };
+/* Bytes of heap in use (malloc'd and mmapped), for the memory report. */
+size_t oz_heap_in_use(void);
 int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
                   uint32_t n_windows);
 void oz_trace_summary(struct oz_watch *w, const struct oz_run *run);

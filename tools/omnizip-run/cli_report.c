@@ -85,13 +85,26 @@ static json_t *window_json(const struct omnizip_window_info *w)
                      (json_int_t)w->video_in, "video_kept", (json_int_t)w->video_kept);
 }
 
+static double fraction(int64_t kept, int64_t in) { return in > 0 ? (double)kept / (double)in : 0.0; }
+
 static json_t *per_window(const struct oz_run *run)
 {
     json_t *arr = json_array();
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
                                                                : run->report.capacity;
+    int64_t a_in = 0, a_kept = 0, v_in = 0, v_kept = 0;
     for (uint32_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, window_json(&run->report.windows[i])) != 0) {
+        const struct omnizip_window_info *w = &run->report.windows[i];
+        json_t *o = window_json(w);
+        /* Streaming: the budget controller at work, window by window. */
+        if (o && run->cfg->mode == OMNIZIP_MODE_STREAMING) {
+            a_in += w->audio_in, a_kept += w->audio_kept;
+            v_in += w->video_in, v_kept += w->video_kept;
+            json_object_set_new(o, "cumulative",
+                                json_pack("{s:f, s:f}", "audio", fraction(a_kept, a_in), "video",
+                                          fraction(v_kept, v_in)));
+        }
+        if (json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;
         }
@@ -122,6 +135,9 @@ int oz_report_json(FILE *f, const struct oz_run *run)
         run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
         run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->cfg),
         "per_window", per_window(run));
+    if (root && !run->planned_only)
+        json_object_set_new(root, "memory", json_pack("{s:I}", "context_bytes",
+                                                      (json_int_t)run->context_bytes));
     if (!root) {
         oz_cli_error("cannot build the JSON report (out of memory)");
         return OZ_EXIT_FAIL;

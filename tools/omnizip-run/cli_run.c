@@ -127,8 +127,13 @@ static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct input *in,
         if (rc)
             return rc;
         in->seq->keep_mask = keep;
+        /* The context's heap: sampled after every window (the shim
+         * destroys the context before it returns). */
+        size_t base = oz_heap_in_use();
+        watch.heap_peak = base;
         st = omnizip_shim_compress(shim, run->cfg, in->seq, oz_watch_window, &watch,
                                    &run->report, err, sizeof err);
+        run->context_bytes = (int64_t)(watch.heap_peak - base);
         oz_watch_done(&watch);
         if (st == OMNIZIP_OK) {
             compute_flops(run);

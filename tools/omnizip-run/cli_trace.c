@@ -4,6 +4,7 @@
  * watch a run live through --live and omnizip-inspect --attach), --live rows
  * and pacing, and the progress bar. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <glob.h>
@@ -159,9 +160,17 @@ static void live_banner(void)
     globfree(&g);
 }
 
+size_t oz_heap_in_use(void)
+{
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+}
+
 void oz_watch_window(void *user, const struct omnizip_window_info *info)
 {
     struct oz_watch *w = user;
+    size_t heap = oz_heap_in_use();
+    w->heap_peak = heap > w->heap_peak ? heap : w->heap_peak;
     w->seen++;
     put_line(w, w->trace_path ? window_json(info) : NULL);
     if (w->live) {
