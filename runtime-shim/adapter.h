@@ -27,6 +27,9 @@ struct oz_decisions {
     int64_t n_anchors;
 };
 
+/* Frees d's arrays and zeroes it. */
+void oz_decisions_free(struct oz_decisions *d);
+
 /* Bytes per element of a sequence dtype, 0 when not served. */
 size_t oz_dtype_size(omnizip_dtype dtype);
 

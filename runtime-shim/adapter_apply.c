@@ -143,13 +143,17 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
     if (st != OMNIZIP_OK)
         st = FAIL(st, "finish: %s", p->last_error(ctx));
 out:
-    if (st != OMNIZIP_OK) {
-        free(d->audio_state);
-        free(d->video_keep);
-        free(d->anchors);
-        memset(d, 0, sizeof *d);
-    }
+    if (st != OMNIZIP_OK)
+        oz_decisions_free(d);
     return st;
+}
+
+void oz_decisions_free(struct oz_decisions *d)
+{
+    free(d->audio_state);
+    free(d->video_keep);
+    free(d->anchors);
+    memset(d, 0, sizeof *d);
 }
 
 /* Writes one f32 row into an embeddings row of the sequence's dtype. */

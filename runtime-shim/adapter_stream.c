@@ -121,11 +121,7 @@ omnizip_status oz_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ct
     rep->n_windows = map->n_windows;
 out:
     free(scratch);
-    if (st != OMNIZIP_OK) {
-        free(d->audio_state);
-        free(d->video_keep);
-        free(d->anchors);
-        memset(d, 0, sizeof *d);
-    }
+    if (st != OMNIZIP_OK)
+        oz_decisions_free(d);
     return st;
 }
