@@ -25,7 +25,9 @@
 /* 20 frames per second at most; also the poll period of a live ring. */
 #define TICK_MS 50
 
-enum { PROMPT_JUMP = 1, PROMPT_VALUE };
+/* What the status-line prompt is for: a window number, a parameter value,
+ * the profile path `w` writes, or a y/n question. */
+enum { PROMPT_JUMP = 1, PROMPT_VALUE, PROMPT_PATH, PROMPT_OVERWRITE, PROMPT_QUIT };
 
 struct app {
     struct oz_options opt;
@@ -38,8 +40,10 @@ struct app {
     const struct oz_glyphs *glyphs;
     double credit;   /* replay: records owed to the pacing clock */
     double last;     /* seconds, monotonic */
-    int prompting; /* PROMPT_JUMP or PROMPT_VALUE while typing */
-    char prompt[16];
+    int prompting; /* PROMPT_* while typing */
+    char prompt[512];
+    char label[600];  /* what the prompt asks */
+    char path[512];   /* the profile path being written */
 };
 
 static double now(void)
@@ -77,10 +81,16 @@ static void render(struct app *a, int w, int h)
     struct oz_draw_extra extra;
     memset(&extra, 0, sizeof(extra));
     extra.prompt = a->prompting ? a->prompt : NULL;
-    extra.prompt_label = a->prompting == PROMPT_VALUE && a->tune ? oz_tune_selected(a->tune) : NULL;
-    if (a->tune)
+    extra.prompt_label = a->prompting == PROMPT_VALUE && a->tune ? oz_tune_selected(a->tune)
+                         : a->prompting >= PROMPT_PATH                ? a->label
+                                                                      : NULL;
+    if (a->tune) {
         extra.n_params = oz_tune_params(a->tune, &extra.param_names, &extra.param_values,
                                         &extra.param_sel);
+        extra.param_base = oz_tune_base_values(a->tune);
+        extra.base = oz_tune_base(a->tune, &extra.n_base, &extra.base_label);
+        extra.dirty = oz_tune_dirty(a->tune);
+    }
     oz_draw(&a->frame, &a->m, &a->layout, a->glyphs, &extra);
 }
 
@@ -102,25 +112,79 @@ static void jump(struct oz_model *m, const char *text)
     oz_model_message(m, "jump: window %ld not shown", want);
 }
 
-/* Keys typed into the prompt: a window number, or a parameter value. */
-static void prompt_key(struct app *a, int key)
+static void ask(struct app *a, int kind, const char *fmt, const char *arg)
+{
+    a->prompting = kind;
+    a->prompt[0] = '\0';
+    snprintf(a->label, sizeof(a->label), fmt, arg);
+}
+
+/* Writes to a->path, asking first when a file is there. */
+static void write_to(struct app *a)
+{
+    if (access(a->path, F_OK) == 0)
+        ask(a, PROMPT_OVERWRITE, "%s exists: overwrite? (y/n)", a->path);
+    else
+        oz_tune_write(a->tune, a->path, &a->m);
+}
+
+/* `w`: to --out, else to the path typed at the prompt (Enter: the default). */
+static void write_profile(struct app *a)
+{
+    if (oz_tune_out(a->tune)) {
+        snprintf(a->path, sizeof(a->path), "%s", oz_tune_out(a->tune));
+        write_to(a);
+        return;
+    }
+    char dflt[256];
+    oz_tune_default_path(a->tune, dflt, sizeof(dflt));
+    ask(a, PROMPT_PATH, "write profile to (Enter: %s)", dflt);
+}
+
+/* A y/n answer; returns 1 to quit. */
+static int answer(struct app *a, int kind, int key)
+{
+    int yes = key == 'y' || key == 'Y';
+    if (kind == PROMPT_OVERWRITE && yes)
+        oz_tune_write(a->tune, a->path, &a->m);
+    else if (kind == PROMPT_OVERWRITE)
+        oz_model_message(&a->m, "not written: %s is unchanged", a->path);
+    return kind == PROMPT_QUIT && yes;
+}
+
+/* Keys typed into the prompt: a window number, a parameter value, a path or
+ * a y/n answer. Returns 1 to quit. */
+static int prompt_key(struct app *a, int key)
 {
     size_t n = strlen(a->prompt);
-    int value = a->prompting == PROMPT_VALUE;
-    if (((key >= '0' && key <= '9') || (value && key == '.')) && n + 1 < sizeof(a->prompt)) {
+    int kind = a->prompting;
+    if (kind == PROMPT_OVERWRITE || kind == PROMPT_QUIT) {
+        a->prompting = 0;
+        return answer(a, kind, key);
+    }
+    int text = kind != PROMPT_JUMP ? key > ' ' && key < 127 : key >= '0' && key <= '9';
+    if (text && n + 1 < sizeof(a->prompt)) {
         a->prompt[n] = (char)key;
         a->prompt[n + 1] = '\0';
     } else if (oz_key_is_backspace(key) && n > 0) {
         a->prompt[n - 1] = '\0';
     } else if (oz_key_is_enter(key)) {
         a->prompting = 0;
-        if (n && value && a->tune)
+        if (kind == PROMPT_PATH) {
+            if (n)
+                snprintf(a->path, sizeof(a->path), "%s", a->prompt);
+            else
+                oz_tune_default_path(a->tune, a->path, sizeof(a->path));
+            write_to(a);
+        } else if (n && kind == PROMPT_VALUE && a->tune) {
             oz_tune_set(a->tune, a->prompt, &a->m);
-        else if (n && !value)
+        } else if (n && kind == PROMPT_JUMP) {
             jump(&a->m, a->prompt);
+        }
     } else if (key == 27) {
         a->prompting = 0;
     }
+    return 0;
 }
 
 /* Returns 1 to quit. */
@@ -131,10 +195,8 @@ static int handle_key(struct app *a, int key)
         m->help = 0;
         return 0;
     }
-    if (a->prompting) {
-        prompt_key(a, key);
-        return 0;
-    }
+    if (a->prompting)
+        return prompt_key(a, key);
     long page = a->layout.table_rows > 1 ? a->layout.table_rows - 1 : 1;
     int y, wheel;
     if (oz_crt_mouse(key, &y, &wheel)) {
@@ -146,7 +208,11 @@ static int handle_key(struct app *a, int key)
     }
     enum oz_action act = oz_key_action(key, m->mode);
     switch (act) {
-    case OZ_ACT_QUIT: return 1;
+    case OZ_ACT_QUIT:
+        if (!a->tune || !oz_tune_dirty(a->tune))
+            return 1;
+        ask(a, PROMPT_QUIT, "%s", "unsaved changes: quit without writing them? (y/n)");
+        break;
     case OZ_ACT_HELP: m->help = 1; break;
     case OZ_ACT_ESCAPE: m->detail = 0; break;
     case OZ_ACT_UP: oz_view_move(m, -1); break;
@@ -173,12 +239,15 @@ static int handle_key(struct app *a, int key)
         a->prompting = act == OZ_ACT_JUMP ? PROMPT_JUMP : PROMPT_VALUE;
         a->prompt[0] = '\0';
         break;
+    case OZ_ACT_PARAM_WRITE:
+        if (a->tune)
+            write_profile(a);
+        break;
     case OZ_ACT_PARAM_NEXT:
     case OZ_ACT_PARAM_PREV:
     case OZ_ACT_PARAM_UP:
     case OZ_ACT_PARAM_DOWN:
     case OZ_ACT_PARAM_RESET:
-    case OZ_ACT_PARAM_WRITE:
         if (a->tune)
             oz_tune_action(a->tune, act, m);
         break;
@@ -247,8 +316,9 @@ static int open_source(struct app *a)
         oz_live_poll(&a->live, m);
     } else {
         oz_model_init(m, OZ_MODE_TUNE);
-        int rc = oz_tune_open(&a->tune, &a->engine, a->opt.tune, a->opt.profile, m, err,
-                              sizeof(err));
+        struct oz_tune_args args = {a->opt.tune, a->opt.profile, a->opt.task, a->opt.out,
+                                    a->opt.compare};
+        int rc = oz_tune_open(&a->tune, &a->engine, &args, m, err, sizeof(err));
         if (rc != OZ_EXIT_OK) {
             fprintf(stderr, "omnizip-inspect: %s\n", err);
             return rc;

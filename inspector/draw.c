@@ -69,10 +69,47 @@ static void title(struct oz_frame *f, const struct oz_model *m)
     oz_frame_role(f, 0, x, f->w, OZ_R_TITLE);
 }
 
-static void totals(struct oz_frame *f, const struct oz_model *m, int y)
+/* Tune mode: "vs LABEL: audio A -> B (+d)  video C -> D (+d)", each field
+ * only when it fits whole. */
+static int versus(struct oz_frame *f, const struct oz_model *m, int y, int x,
+                  const struct oz_draw_extra *e)
+{
+    int64_t a0 = 0, a1 = 0, v0 = 0, v1 = 0;
+    for (size_t i = 0; i < e->n_base; i++) {
+        a0 += e->base[i].audio_kept;
+        v0 += e->base[i].video_kept;
+    }
+    for (size_t i = 0; i < m->n_shown; i++) {
+        a1 += m->rec[i].audio_kept;
+        v1 += m->rec[i].video_kept;
+    }
+    char field[3][96];
+    snprintf(field[0], sizeof field[0], "  vs %s:", e->base_label ? e->base_label : "loaded");
+    snprintf(field[1], sizeof field[1], " audio %lld -> %lld (%+lld)", (long long)a0,
+             (long long)a1, (long long)(a1 - a0));
+    snprintf(field[2], sizeof field[2], "  video %lld -> %lld (%+lld)", (long long)v0,
+             (long long)v1, (long long)(v1 - v0));
+    if (x + (int)(strlen(field[0]) + strlen(field[1])) > f->w)
+        return x;
+    x = oz_frame_put(f, y, x, OZ_R_HEAD, field[0]);
+    x = oz_frame_put(f, y, x, a0 != a1 ? OZ_R_WARN : OZ_R_NORMAL, field[1]);
+    if (x + (int)strlen(field[2]) <= f->w)
+        x = oz_frame_put(f, y, x, v0 != v1 ? OZ_R_WARN : OZ_R_NORMAL, field[2]);
+    return x;
+}
+
+static void totals(struct oz_frame *f, const struct oz_model *m, int y,
+                   const struct oz_draw_extra *e)
 {
     struct oz_totals t;
     oz_model_totals(m, &t);
+    if (e && e->base) {
+        int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL, "kept: audio %lld/%lld  video %lld/%lld",
+                                (long long)t.audio_kept, (long long)t.audio_in,
+                                (long long)t.video_kept, (long long)t.video_in);
+        versus(f, m, y, x, e);
+        return;
+    }
     int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL,
                             "audio %lld/%lld  video %lld/%lld  kept %.1f%%",
                             (long long)t.audio_kept, (long long)t.audio_in,
@@ -93,12 +130,18 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
                    const struct oz_draw_extra *e)
 {
     if (e && e->n_params) {
-        int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "tune:");
+        int x = oz_frame_put(f, y, 0, OZ_R_HEAD, e->dirty ? "tune*" : "tune:");
         for (size_t i = 0; i < e->n_params; i++) {
             int sel = i == e->param_sel;
-            x = oz_frame_printf(f, y, x + 1, sel ? OZ_R_SEL : OZ_R_NORMAL, "%s%s %g%s",
-                                sel ? "[" : " ", e->param_names[i], e->param_values[i],
-                                sel ? "]" : " ");
+            int changed = e->param_base && strcmp(e->param_values[i], e->param_base[i]) != 0;
+            char field[128];
+            snprintf(field, sizeof(field), "%s%s %s%s", sel ? "[" : " ", e->param_names[i],
+                     e->param_values[i], sel ? "]" : " ");
+            /* A field that does not fit is dropped whole, unless selected. */
+            if (x + 1 + (int)strlen(field) > f->w && !sel)
+                continue;
+            x = oz_frame_put(f, y, x + 1, sel ? OZ_R_SEL : changed ? OZ_R_WARN : OZ_R_NORMAL,
+                             field);
         }
         return;
     }
@@ -165,11 +208,32 @@ static void head(struct oz_frame *f, const struct oz_layout *l, int y)
                         "video prune rate |rho_min rho_max|");
     if (l->video_col)
         x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %*s", 2 * l->video_w + 1, "video");
+    if (l->tune_cols)
+        x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %8s %6s", "anch/mrg", "delta");
     oz_frame_role(f, y, x, f->w, OZ_R_HEAD);
 }
 
+/* Tune mode: anchors/merged, and the kept tokens' change against the
+ * "before" side; a changed row's index is highlighted. */
+static int tune_cols(struct oz_frame *f, const struct omnizip_window_info *r, int y, int x,
+                     const struct oz_draw_extra *e, size_t i)
+{
+    char am[32];
+    snprintf(am, sizeof(am), "%lld/%lld", (long long)r->audio_anchors,
+             (long long)r->audio_merged);
+    x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %8s", am);
+    if (!e || i >= e->n_base)
+        return oz_frame_printf(f, y, x, OZ_R_DIM, " %6s", "-");
+    const struct omnizip_window_info *b = &e->base[i];
+    long long d = (long long)(r->audio_kept + r->video_kept - b->audio_kept - b->video_kept);
+    int changed = r->audio_kept != b->audio_kept || r->video_kept != b->video_kept;
+    if (changed)
+        oz_frame_role(f, y, 1, 5, OZ_R_WARN);
+    return oz_frame_printf(f, y, x, changed ? OZ_R_WARN : OZ_R_DIM, " %+6lld", d);
+}
+
 static void row(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
-                size_t i, int y, const struct oz_glyphs *g)
+                size_t i, int y, const struct oz_glyphs *g, const struct oz_draw_extra *e)
 {
     const struct omnizip_window_info *r = &m->rec[i];
     int sel = i == m->sel;
@@ -191,6 +255,8 @@ static void row(struct oz_frame *f, const struct oz_model *m, const struct oz_la
     if (l->video_col)
         x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %*lld/%-*lld", l->video_w,
                             (long long)r->video_kept, l->video_w, (long long)r->video_in);
+    if (l->tune_cols)
+        x = tune_cols(f, r, y, x, e, i);
     if (sel)
         oz_frame_role(f, y, 0, 5, OZ_R_SEL);
     (void)x;
@@ -316,13 +382,13 @@ void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
     }
     oz_view_fit(m, l->table_rows);
     title(f, m);
-    totals(f, m, l->totals_y);
+    totals(f, m, l->totals_y, extra);
     config(f, m, l->config_y, extra);
     if (l->history_y >= 0)
         history(f, m, l->history_y, g);
     head(f, l, l->head_y);
     for (int r = 0; r < l->table_rows && m->top + (size_t)r < m->n_shown; r++)
-        row(f, m, l, m->top + (size_t)r, l->table_y + r, g);
+        row(f, m, l, m->top + (size_t)r, l->table_y + r, g, extra);
     if (l->detail_y >= 0)
         detail(f, m, l, g);
     if (m->help)

@@ -31,8 +31,15 @@ struct oz_draw_extra {
     const char *prompt_label;    /* what it is for: "jump to window", "rho_audio" */
     size_t n_params;             /* tune mode: parameters shown on line 3 */
     const char *const *param_names;
-    const double *param_values;
+    const char *const *param_values; /* as the plugin writes them */
+    const char *const *param_base;   /* the "before" side's values */
     size_t param_sel;
+    int dirty;                       /* values not yet written */
+    /* Tune mode's "before" side: its windows (same count and order as the
+     * model's) and its name (the loaded profile, or --compare's). */
+    const struct omnizip_window_info *base;
+    size_t n_base;
+    const char *base_label;
 };
 
 /* Draws the whole screen (or the too-small message) into f, which must be

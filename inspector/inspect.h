@@ -27,6 +27,9 @@ struct oz_options {
     long clean_pid;      /* 0: of every process */
     const char *tune;    /* --tune DUMP */
     const char *profile; /* --profile FILE (tune) */
+    const char *task;    /* --task NAME (tune): a profile on the search path */
+    const char *out;     /* --out FILE (tune): where w writes */
+    const char *compare; /* --compare FILE|NAME (tune): the other side */
     const char *svg;     /* --svg OUT */
     const char *model;   /* --model PRESET */
     const char *plugin;  /* --plugin PATH */

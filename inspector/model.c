@@ -247,6 +247,8 @@ static int row_fixed(const struct oz_layout *l)
         w += 10;
     if (l->video_col)
         w += 1 + 2 * l->video_w + 1;
+    if (l->tune_cols)
+        w += OZ_TUNE_COLS_W;
     return w;
 }
 
@@ -263,6 +265,11 @@ static void columns(struct oz_layout *l, const struct oz_model *m)
     l->video_w = digits(vmax) < 2 ? 2 : digits(vmax);
     l->values = 1;
     l->video_col = 1;
+    /* Tune mode's anchors/merged and delta columns go first when narrow:
+     * whole fields are dropped, digits never cut. */
+    l->tune_cols = m->mode == OZ_MODE_TUNE;
+    if (l->tune_cols && l->w - row_fixed(l) < 30)
+        l->tune_cols = 0;
     if (l->w - row_fixed(l) < 20)
         l->values = 0;
     if (l->w - row_fixed(l) < 12)

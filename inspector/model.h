@@ -129,7 +129,11 @@ struct oz_layout {
     int sa_w, rate_w;       /* bar cells between the brackets */
     int values;             /* 1: numeric S_a and rate after the bars */
     int video_col;          /* 1: the video kept/in column is shown */
+    int tune_cols;          /* 1: tune mode's anchors/merged and delta columns */
 };
+
+/* Width of tune mode's extra columns: " anchors/merged" (9) and " delta" (7). */
+#define OZ_TUNE_COLS_W 16
 
 void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h);
 

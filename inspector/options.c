@@ -14,7 +14,8 @@ static const char usage[] =
     "       omnizip-inspect --attach [PID] [view options]\n"
     "       omnizip-inspect --list\n"
     "       omnizip-inspect --clean [PID]   remove this user's stale segments (of PID)\n"
-    "       omnizip-inspect --tune DUMP.safetensors [--profile FILE] [view options]\n"
+    "       omnizip-inspect --tune DUMP.safetensors [--profile FILE | --task NAME]\n"
+    "                       [--compare FILE|NAME] [--out FILE] [view options]\n"
     "view options:\n"
     "  --dump              print one text frame and exit (no terminal)\n"
     "  --width W --height H  size of the --dump frame (default 120x40)\n"
@@ -59,6 +60,9 @@ static const struct string_opt {
     {"--replay", offsetof(struct oz_options, replay)},
     {"--tune", offsetof(struct oz_options, tune)},
     {"--profile", offsetof(struct oz_options, profile)},
+    {"--task", offsetof(struct oz_options, task)},
+    {"--out", offsetof(struct oz_options, out)},
+    {"--compare", offsetof(struct oz_options, compare)},
     {"--svg", offsetof(struct oz_options, svg)},
     {"--model", offsetof(struct oz_options, model)},
     {"--plugin", offsetof(struct oz_options, plugin)},
@@ -149,8 +153,13 @@ int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, siz
                  modes ? "only one" : "one");
         return -1;
     }
-    if (o->profile && !o->tune) {
-        snprintf(err, err_size, "--profile goes with --tune");
+    if ((o->profile || o->task || o->out || o->compare) && !o->tune) {
+        snprintf(err, err_size, "%s goes with --tune",
+                 o->profile ? "--profile" : o->task ? "--task" : o->out ? "--out" : "--compare");
+        return -1;
+    }
+    if (o->profile && o->task) {
+        snprintf(err, err_size, "give --profile FILE or --task NAME, not both");
         return -1;
     }
     return 0;

@@ -1,82 +1,72 @@
 /*
  * tune.c - recompute a dump through the plugin (via the shim, seq.compact =
- * 0: the dump stays read-only) each time a parameter changes, and write the
- * chosen values as a profile.
+ * 0: the dump stays read-only) each time a parameter changes, against a
+ * "before" side (the loaded profile, or --compare's) computed once. Every
+ * value is the plugin's own text (config_get), so the screen, the written
+ * profile and a later plan read the same doubles. tune_write.c writes it.
  */
-#include "tune.h"
+#include "tune_impl.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inspect.h"
 
-#define OUT_PROFILE "omnizip-tuned.yaml"
+static const char *const normalize_choices[] = {"reference", "exact", NULL};
+static const char *const strategy_choices[] = {"omnizip", "random", "uniform", "dycoke", NULL};
 
-struct param {
-    const char *key;
-    double step, lo, hi;
-    int integer;
+const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS] = {
+    {"rho_audio", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
+    {"rho_video", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
+    {"g", OZ_TUNE_INT, 1, 0, 64, NULL},
+    {"contextual_ratio", OZ_TUNE_RATIO, 0.01, 0, 0.5, NULL},
+    {"rho_min", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
+    {"rho_max", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
+    {"normalize", OZ_TUNE_CHOICE, 0, 0, 0, normalize_choices},
+    {"strategy", OZ_TUNE_CHOICE, 0, 0, 0, strategy_choices},
+    {"seed", OZ_TUNE_INT, 1, 0, 4294967295.0, NULL},
 };
 
-static const struct param params[] = {
-    {"rho_audio", 0.05, 0, 0.95, 0},
-    {"rho_video", 0.05, 0, 0.95, 0},
-    {"g", 1, 0, 64, 1},
-    {"contextual_ratio", 0.01, 0, 0.5, 0},
-    {"rho_min", 0.05, 0, 0.95, 0},
-    {"rho_max", 0.05, 0, 0.95, 0},
-};
-#define N_PARAMS (sizeof(params) / sizeof(params[0]))
-
-struct oz_tune {
-    const struct omnizip_plugin *p;
-    omnizip_shim *shim;
-    struct omnizip_dump dump;
-    struct omnizip_config loaded, cfg;
-    const char *names[N_PARAMS];
-    double values[N_PARAMS];
-    size_t sel;
-    struct omnizip_window_info *windows;
-    uint32_t cap;
-};
-
-static double *field(struct omnizip_config *c, size_t i)
+/* The plugin's text for key in c ("?" if it cannot say). */
+static void text_of(const struct oz_tune *t, const struct omnizip_config *c, const char *key,
+                    char *buf, size_t size)
 {
-    double *f[] = {&c->rho_audio, &c->rho_video, NULL, &c->contextual_ratio, &c->rho_min,
-                   &c->rho_max};
-    return f[i];
+    if (t->p->config_get(c, key, buf, size) != OMNIZIP_OK)
+        snprintf(buf, size, "?");
 }
 
-static void sync_values(struct oz_tune *t)
+static void sync_text(struct oz_tune *t)
 {
-    for (size_t i = 0; i < N_PARAMS; i++)
-        t->values[i] = params[i].integer ? t->cfg.g : *field(&t->cfg, i);
+    for (size_t i = 0; i < OZ_TUNE_PARAMS; i++) {
+        text_of(t, &t->now.cfg, oz_tune_table[i].key, t->text[i], sizeof t->text[i]);
+        text_of(t, &t->base.cfg, oz_tune_table[i].key, t->base_text[i], sizeof t->base_text[i]);
+    }
 }
 
-static void to_model(struct oz_tune *t, struct oz_model *m, uint32_t n)
+static void to_model(struct oz_tune *t, struct oz_model *m)
 {
     oz_model_clear(m);
-    for (uint32_t i = 0; i < n; i++)
-        oz_model_add(m, &t->windows[i]);
+    for (uint32_t i = 0; i < t->now.n; i++)
+        oz_model_add(m, &t->now.win[i]);
     m->n_shown = m->n_rec;
-    m->n_planned = n;
+    m->n_planned = t->now.n;
     m->have_config = 1;
-    m->rho_audio = t->cfg.rho_audio;
-    m->rho_video = t->cfg.rho_video;
-    m->rho_min = t->cfg.rho_min;
-    m->rho_max = t->cfg.rho_max;
-    m->contextual_ratio = t->cfg.contextual_ratio;
-    m->g = t->cfg.g;
-    m->dpc_k = t->cfg.dpc_k;
-    sync_values(t);
+    m->rho_audio = t->now.cfg.rho_audio;
+    m->rho_video = t->now.cfg.rho_video;
+    m->rho_min = t->now.cfg.rho_min;
+    m->rho_max = t->now.cfg.rho_max;
+    m->contextual_ratio = t->now.cfg.contextual_ratio;
+    m->g = t->now.cfg.g;
+    m->dpc_k = t->now.cfg.dpc_k;
+    sync_text(t);
 }
 
-/* Runs the dump through the plugin with t->cfg; 0 or -1 with err. */
-static int compute(struct oz_tune *t, struct oz_model *m, char *err, size_t err_size)
+/* Runs the dump through the plugin with s->cfg; 0 or -1 with err. */
+static int compute(struct oz_tune *t, struct oz_tune_side *s, char *err, size_t err_size)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         struct omnizip_sequence seq = t->dump.seq;
@@ -84,168 +74,264 @@ static int compute(struct oz_tune *t, struct oz_model *m, char *err, size_t err_
         seq.keep_mask = NULL;
         struct omnizip_run_report rep;
         memset(&rep, 0, sizeof(rep));
-        rep.windows = t->windows;
-        rep.capacity = t->cap;
-        omnizip_status st = omnizip_shim_compress(t->shim, &t->cfg, &seq, NULL, NULL, &rep, err,
+        rep.windows = s->win;
+        rep.capacity = s->cap;
+        omnizip_status st = omnizip_shim_compress(t->shim, &s->cfg, &seq, NULL, NULL, &rep, err,
                                                   err_size);
         omnizip_run_report_release(&rep);
         if (st != OMNIZIP_OK)
             return -1;
-        if (rep.n_windows <= t->cap) {
-            to_model(t, m, rep.n_windows);
+        if (rep.n_windows <= s->cap) {
+            s->n = rep.n_windows;
             return 0;
         }
-        void *w = realloc(t->windows, rep.n_windows * sizeof(*t->windows));
+        void *w = realloc(s->win, rep.n_windows * sizeof(*s->win));
         if (!w) {
             snprintf(err, err_size, "out of memory");
             return -1;
         }
-        t->windows = w;
-        t->cap = rep.n_windows;
+        s->win = w;
+        s->cap = rep.n_windows;
     }
     snprintf(err, err_size, "window count changed between runs");
     return -1;
 }
 
-int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const char *dump,
-                 const char *profile, struct oz_model *m, char *err, size_t err_size)
+/* Remembers what the loaded chain set, so a written profile keeps it. */
+static void on_key(void *user, const char *key, const char *value, const char *file,
+                   int32_t line)
+{
+    struct oz_tune *t = user;
+    (void)line;
+    if (!file)
+        return;
+    if (strcmp(key, "extends") == 0 && !t->extends)
+        t->extends = strdup(value);
+    else if (strcmp(key, "description") == 0 && !t->description)
+        t->description = strdup(value);
+    for (uint32_t i = 0; i < OZ_TUNE_MAX_KEYS && t->p->config_key(i); i++)
+        if (strcmp(t->p->config_key(i), key) == 0)
+            t->from_file[i] = 1;
+}
+
+/* A profile file as given, or a task name on the search path. */
+static int resolve(struct oz_tune *t, const char *what, const char *arg, int name_only,
+                   char **path, char *err, size_t err_size)
+{
+    if (!name_only && access(arg, R_OK) == 0)
+        return (*path = strdup(arg)) ? OZ_EXIT_OK : OZ_EXIT_FAIL;
+    omnizip_status st = omnizip_profile_find(arg, t->search, path);
+    if (st == OMNIZIP_OK)
+        return OZ_EXIT_OK;
+    if (st == OMNIZIP_E_NOMEM) {
+        snprintf(err, err_size, "out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    snprintf(err, err_size, "%s %s: %s%s.yaml in %s", what, arg,
+             name_only ? "no " : "no such file and no ", arg, t->search);
+    return OZ_EXIT_PROFILE;
+}
+
+static int load(struct oz_tune *t, const char *path, struct omnizip_config *c, int remember,
+                char *err, size_t err_size)
+{
+    c->struct_size = sizeof(*c);
+    t->p->config_default(c);
+    if (!path)
+        return OZ_EXIT_OK;
+    omnizip_status st = t->p->profile_load(path, t->search, c, remember ? on_key : NULL, t, err,
+                                           err_size);
+    if (st == OMNIZIP_OK)
+        st = t->p->config_check(c, err, err_size);
+    return st == OMNIZIP_OK ? OZ_EXIT_OK : OZ_EXIT_PROFILE;
+}
+
+/* The short name of a profile path: its file name without .yaml. */
+static void stem(const char *path, char *buf, size_t size)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+        n -= 5;
+    snprintf(buf, size, "%.*s", (int)n, base);
+}
+
+static int open_profiles(struct oz_tune *t, const struct oz_tune_args *a, char *err,
+                         size_t err_size)
+{
+    int rc = OZ_EXIT_OK;
+    if (a->profile || a->task)
+        rc = resolve(t, a->profile ? "--profile" : "--task", a->profile ? a->profile : a->task,
+                     a->task != NULL, &t->profile, err, err_size);
+    if (rc == OZ_EXIT_OK)
+        rc = load(t, t->profile, &t->loaded, 1, err, err_size);
+    if (rc != OZ_EXIT_OK)
+        return rc;
+    t->now.cfg = t->written = t->loaded;
+    t->base.cfg = t->loaded;
+    if (t->profile)
+        stem(t->profile, t->base_label, sizeof t->base_label);
+    else
+        snprintf(t->base_label, sizeof t->base_label, "defaults");
+    if (a->compare) {
+        char *path = NULL;
+        rc = resolve(t, "--compare", a->compare, 0, &path, err, err_size);
+        if (rc == OZ_EXIT_OK)
+            rc = load(t, path, &t->base.cfg, 0, err, err_size);
+        if (path)
+            stem(path, t->base_label, sizeof t->base_label);
+        free(path);
+    }
+    return rc;
+}
+
+int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const struct oz_tune_args *a,
+                 struct oz_model *m, char *err, size_t err_size)
 {
     if (!e->plugin) {
         snprintf(err, err_size, "tune needs the plugin: %s", e->why);
         return OZ_EXIT_PLUGIN;
     }
+    if (e->plugin->struct_size < offsetof(struct omnizip_plugin, config_get) +
+                                     sizeof(e->plugin->config_get)) {
+        snprintf(err, err_size, "tune needs a plugin of ABI 1.1 or later (config_get)");
+        return OZ_EXIT_PLUGIN;
+    }
     struct oz_tune *t = calloc(1, sizeof(*t));
-    if (!t) {
+    if (!t || !(t->search = omnizip_profile_search_path())) {
+        free(t);
         snprintf(err, err_size, "out of memory");
         return OZ_EXIT_FAIL;
     }
     t->p = e->plugin;
     t->shim = e->shim;
-    for (size_t i = 0; i < N_PARAMS; i++)
-        t->names[i] = params[i].key;
-    t->cfg.struct_size = sizeof(t->cfg);
-    t->p->config_default(&t->cfg);
-    if (profile) {
-        omnizip_status st = t->p->profile_load(profile, NULL, &t->cfg, NULL, NULL, err, err_size);
-        if (st != OMNIZIP_OK) {
-            free(t);
-            return OZ_EXIT_PROFILE;
-        }
+    t->out = a->out;
+    for (size_t i = 0; i < OZ_TUNE_PARAMS; i++) {
+        t->names[i] = oz_tune_table[i].key;
+        t->values[i] = t->text[i];
+        t->base_values[i] = t->base_text[i];
     }
-    t->loaded = t->cfg;
-    if (omnizip_dump_load(dump, &t->dump, err, err_size) != OMNIZIP_OK) {
-        free(t);
-        return OZ_EXIT_INPUT;
-    }
-    snprintf(m->source, sizeof(m->source), "%s", dump);
-    if (compute(t, m, err, err_size) != 0) {
+    int rc = open_profiles(t, a, err, err_size);
+    if (rc == OZ_EXIT_OK && omnizip_dump_load(a->dump, &t->dump, err, err_size) != OMNIZIP_OK)
+        rc = OZ_EXIT_INPUT;
+    if (rc == OZ_EXIT_OK && (compute(t, &t->base, err, err_size) != 0 ||
+                             compute(t, &t->now, err, err_size) != 0))
+        rc = OZ_EXIT_FAIL;
+    if (rc != OZ_EXIT_OK) {
         oz_tune_close(t);
-        return OZ_EXIT_FAIL;
+        return rc;
     }
+    snprintf(m->source, sizeof(m->source), "%s", a->dump);
+    to_model(t, m);
     *out = t;
     return OZ_EXIT_OK;
 }
 
-size_t oz_tune_params(const struct oz_tune *t, const char *const **names, const double **values,
-                      size_t *sel)
+size_t oz_tune_params(const struct oz_tune *t, const char *const **names,
+                      const char *const **values, size_t *sel)
 {
     *names = t->names;
     *values = t->values;
     *sel = t->sel;
-    return N_PARAMS;
+    return OZ_TUNE_PARAMS;
+}
+
+const char *const *oz_tune_base_values(const struct oz_tune *t)
+{
+    return t->base_values;
+}
+
+const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *n,
+                                               const char **label)
+{
+    *n = t->base.n;
+    *label = t->base_label;
+    return t->base.win;
+}
+
+int oz_tune_dirty(const struct oz_tune *t)
+{
+    char a[OZ_TUNE_TEXT], b[OZ_TUNE_TEXT];
+    for (uint32_t i = 0; t->p->config_key(i); i++) {
+        text_of(t, &t->now.cfg, t->p->config_key(i), a, sizeof a);
+        text_of(t, &t->written, t->p->config_key(i), b, sizeof b);
+        if (strcmp(a, b) != 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* Sets the selected parameter from its text through the plugin's own
  * validation; a refusal keeps the old config and says why. */
 int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m)
 {
-    const struct param *p = &params[t->sel];
+    const struct oz_tune_param *p = &oz_tune_table[t->sel];
     char err[512];
-    struct omnizip_config next = t->cfg, prev = t->cfg;
+    struct omnizip_config next = t->now.cfg, prev = t->now.cfg;
     if (t->p->config_set(&next, p->key, text, err, sizeof(err)) != OMNIZIP_OK ||
         t->p->config_check(&next, err, sizeof(err)) != OMNIZIP_OK) {
         oz_model_message(m, "%s", err);
         return 1;
     }
-    t->cfg = next;
-    if (compute(t, m, err, sizeof(err)) != 0) {
-        t->cfg = prev;
+    t->now.cfg = next;
+    if (compute(t, &t->now, err, sizeof(err)) != 0) {
+        t->now.cfg = prev;
+        compute(t, &t->now, err, sizeof(err));
         oz_model_message(m, "recompute failed: %s", err);
     }
+    to_model(t, m);
     return 1;
 }
 
-/* One step up or down, kept inside the parameter's useful range. */
+/* One step up or down: ratios land on the step's grid (0.333 + 0.05 ->
+ * 0.35), choices cycle. */
 static int change(struct oz_tune *t, int dir, struct oz_model *m)
 {
-    const struct param *p = &params[t->sel];
-    double v = t->values[t->sel] + dir * p->step;
-    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
-    char text[64];
-    if (p->integer)
-        snprintf(text, sizeof(text), "%d", (int)(v + 0.5));
+    const struct oz_tune_param *p = &oz_tune_table[t->sel];
+    const char *cur = t->text[t->sel];
+    char text[OZ_TUNE_TEXT];
+    if (p->kind == OZ_TUNE_CHOICE) {
+        size_t n = 0, at = 0;
+        while (p->choices[n])
+            n++;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(p->choices[i], cur) == 0)
+                at = i;
+        snprintf(text, sizeof text, "%s", p->choices[(at + n + (size_t)(dir + n)) % n]);
+        return oz_tune_set(t, text, m);
+    }
+    double v = strtod(cur, NULL), grid = floor(v / p->step + 1e-9);
+    if (dir > 0)
+        v = (grid + 1) * p->step;
     else
-        snprintf(text, sizeof(text), "%.2f", v);
+        v = (fabs(grid * p->step - v) > 1e-9 ? grid : grid - 1) * p->step;
+    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+    if (p->kind == OZ_TUNE_INT)
+        snprintf(text, sizeof text, "%.0f", v);
+    else
+        snprintf(text, sizeof text, "%.10g", v);
     return oz_tune_set(t, text, m);
 }
 
 const char *oz_tune_selected(const struct oz_tune *t)
 {
-    return params[t->sel].key;
-}
-
-static int write_profile(struct oz_tune *t, struct oz_model *m)
-{
-    char tmp[] = OUT_PROFILE ".XXXXXX";
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        oz_model_message(m, "cannot write %s: %s", OUT_PROFILE, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return 1;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    fprintf(f, "# written by omnizip-inspect --tune %s\n", t->dump.path ? t->dump.path : "");
-    fprintf(f, "description: tuned with omnizip-inspect\n");
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        if (params[i].integer)
-            fprintf(f, "%s: %d\n", params[i].key, (int)t->values[i]);
-        else
-            fprintf(f, "%s: %.2f\n", params[i].key, t->values[i]);
-    }
-    fprintf(f, "dpc_k: %d\n", t->cfg.dpc_k);
-    int bad = fflush(f) != 0 || fsync(fd) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, OUT_PROFILE) != 0) {
-        oz_model_message(m, "cannot write %s: %s", OUT_PROFILE, strerror(errno));
-        unlink(tmp);
-        return 1;
-    }
-    char cwd[512];
-    oz_model_message(m, "profile written to %s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".",
-                     OUT_PROFILE);
-    return 1;
+    return oz_tune_table[t->sel].key;
 }
 
 int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m)
 {
     char err[512];
     switch (a) {
-    case OZ_ACT_PARAM_NEXT: t->sel = (t->sel + 1) % N_PARAMS; return 1;
-    case OZ_ACT_PARAM_PREV: t->sel = (t->sel + N_PARAMS - 1) % N_PARAMS; return 1;
+    case OZ_ACT_PARAM_NEXT: t->sel = (t->sel + 1) % OZ_TUNE_PARAMS; return 1;
+    case OZ_ACT_PARAM_PREV: t->sel = (t->sel + OZ_TUNE_PARAMS - 1) % OZ_TUNE_PARAMS; return 1;
     case OZ_ACT_PARAM_UP: return change(t, 1, m);
     case OZ_ACT_PARAM_DOWN: return change(t, -1, m);
     case OZ_ACT_PARAM_RESET:
-        t->cfg = t->loaded;
-        if (compute(t, m, err, sizeof(err)) != 0)
+        t->now.cfg = t->loaded;
+        if (compute(t, &t->now, err, sizeof(err)) != 0)
             oz_model_message(m, "recompute failed: %s", err);
+        to_model(t, m);
         return 1;
-    case OZ_ACT_PARAM_WRITE: return write_profile(t, m);
     default: return 0;
     }
 }
@@ -255,6 +341,11 @@ void oz_tune_close(struct oz_tune *t)
     if (!t)
         return;
     omnizip_dump_free(&t->dump);
-    free(t->windows);
+    free(t->now.win);
+    free(t->base.win);
+    free(t->search);
+    free(t->profile);
+    free(t->extends);
+    free(t->description);
     free(t);
 }

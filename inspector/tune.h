@@ -1,7 +1,8 @@
 /*
  * tune.h - the tune mode: recompute a dump through the plugin while the user
- * changes rho_audio, rho_video, g and the rest, and write the result as a
- * profile.
+ * changes rho_audio, rho_video, g, the modes and the strategy, compare with
+ * the loaded profile (or a second one), and write the result as a profile
+ * that plans exactly what the screen showed.
  */
 #ifndef OZ_INSPECT_TUNE_H
 #define OZ_INSPECT_TUNE_H
@@ -14,16 +15,35 @@
 
 struct oz_tune;
 
-/* Loads the dump (and profile) and computes once into m. Returns an exit
+struct oz_tune_args {
+    const char *dump;    /* --tune DUMP */
+    const char *profile; /* --profile FILE, or NULL */
+    const char *task;    /* --task NAME, or NULL */
+    const char *out;     /* --out FILE: where w writes, or NULL (w asks) */
+    const char *compare; /* --compare FILE|NAME: the "before" side, or NULL */
+};
+
+/* Loads the dump and the profiles and computes once into m. Returns an exit
  * code: 0, OZ_EXIT_INPUT (dump), OZ_EXIT_PROFILE, OZ_EXIT_PLUGIN, with err. */
-int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const char *dump,
-                 const char *profile, struct oz_model *m, char *err, size_t err_size);
+int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const struct oz_tune_args *args,
+                 struct oz_model *m, char *err, size_t err_size);
 
-/* The parameters for the config line. */
-size_t oz_tune_params(const struct oz_tune *t, const char *const **names, const double **values,
-                      size_t *sel);
+/* The parameters for the tune line: names, their values as the plugin
+ * formats them (the text a written profile holds), the selected one. */
+size_t oz_tune_params(const struct oz_tune *t, const char *const **names,
+                      const char *const **values, size_t *sel);
+/* The parameter values of the "before" side, for marking changed ones. */
+const char *const *oz_tune_base_values(const struct oz_tune *t);
 
-/* Handles the tune actions (pick, change, reset, write); results and
+/* The "before" windows (the loaded profile's, or --compare's) and what to
+ * call them. */
+const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *n,
+                                               const char **label);
+
+/* 1 while the values differ from the last written (or loaded) ones. */
+int oz_tune_dirty(const struct oz_tune *t);
+
+/* Handles the parameter actions (pick, change, reset); results and
  * refusals go to m's messages. Returns 1 when m changed. */
 int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m);
 
@@ -31,6 +51,13 @@ int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m);
  * typed text (validated by the plugin; a refusal is a status message). */
 const char *oz_tune_selected(const struct oz_tune *t);
 int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m);
+
+/* Where w writes: --out, else NULL and default_path proposes a name. */
+const char *oz_tune_out(const struct oz_tune *t);
+void oz_tune_default_path(const struct oz_tune *t, char *buf, size_t size);
+/* Writes the profile to path atomically (temp file + rename); says where
+ * (or why not) in m's messages. Returns 0 when written. */
+int oz_tune_write(struct oz_tune *t, const char *path, struct oz_model *m);
 
 void oz_tune_close(struct oz_tune *t);
 

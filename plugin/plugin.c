@@ -376,6 +376,31 @@ static const void *get_extension(const char *id)
     return NULL;
 }
 
+static const char *config_key(uint32_t i)
+{
+    return oz_config_key_name(i);
+}
+
+static omnizip_status config_get(const struct omnizip_config *config, const char *key, char *buf,
+                                 size_t size)
+{
+    char text[64];
+    int i = oz_config_key_index(key);
+    if (!config || !key || !buf || oz_config_read_size(config) == 0)
+        return OMNIZIP_E_INVALID;
+    if (i < 0)
+        return OMNIZIP_E_PROFILE;
+    struct omnizip_config full;
+    full.struct_size = sizeof full;
+    oz_config_default(&full);
+    memcpy(&full, config, oz_config_read_size(config));
+    oz_config_key_format(&full, (size_t)i, text, sizeof text);
+    if (strlen(text) >= size)
+        return OMNIZIP_E_INVALID;
+    memcpy(buf, text, strlen(text) + 1);
+    return OMNIZIP_OK;
+}
+
 static const struct omnizip_plugin table_v1 = {
     .struct_size = sizeof(struct omnizip_plugin),
     .abi_version = 1,
@@ -397,6 +422,8 @@ static const struct omnizip_plugin table_v1 = {
     .audio_importance = importance,
     .prefill_flops = prefill_flops,
     .get_extension = get_extension,
+    .config_key = config_key,
+    .config_get = config_get,
 };
 
 OMNIZIP_EXPORT const struct omnizip_plugin *omnizip_plugin_entry(uint32_t abi_version)

@@ -32,7 +32,12 @@ struct load {
     size_t depth;
     char *err;
     size_t err_size;
+    /* The top file's own extends and description, for on_key. */
+    char *top_text[2];
+    int top_line[2];
 };
+
+static const char *const top_keys[2] = {"extends", "description"};
 
 __attribute__((format(printf, 3, 4))) static omnizip_status
 fail(struct load *L, omnizip_status st, const char *fmt, ...)
@@ -220,6 +225,14 @@ static omnizip_status load_file(struct load *L, char *display, char *real)
     if (!(d = calloc(1, sizeof *d)))
         return fail(L, OMNIZIP_E_NOMEM, "%s: out of memory", display);
     st = oz_profile_read(display, d, L->err, L->err_size);
+    for (size_t i = 0; !st && L->depth == 1 && i < d->n; i++)
+        for (int k = 0; k < 2; k++)
+            if (strcmp(d->e[i].key, top_keys[k]) == 0) {
+                L->top_text[k] = strdup(d->e[i].value);
+                L->top_line[k] = d->e[i].kline;
+                if (!L->top_text[k])
+                    st = fail(L, OMNIZIP_E_NOMEM, "%s: out of memory", display);
+            }
     for (size_t i = 0; !st && i < d->n; i++)
         if (strcmp(d->e[i].key, "extends") == 0)
             st = load_parent(L, display, &d->e[i]);
@@ -283,7 +296,12 @@ omnizip_status oz_profile_load(const char *path, const char *search_path,
             oz_config_key_format(&L->cfg, i, text, sizeof text);
             on_key(user, oz_config_key_name(i), text, L->src[i].file, L->src[i].line);
         }
+        for (int k = 0; on_key && k < 2; k++)
+            if (L->top_text[k])
+                on_key(user, top_keys[k], L->top_text[k], L->display[0], L->top_line[k]);
     }
+    free(L->top_text[0]);
+    free(L->top_text[1]);
     for (size_t i = 0; i < L->depth; i++) {
         free(L->display[i]);
         free(L->real[i]);

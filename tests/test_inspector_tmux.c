@@ -257,6 +257,8 @@ Test(tmux, tune_changes_and_writes_profile)
     tmux("send-keys Enter");
     int typed = wait_for("[rho_video 0.65]", s, sizeof(s));
     tmux("send-keys w");
+    int asked = wait_for("write profile to (Enter: omnizip-tuned.yaml)", s, sizeof(s));
+    tmux("send-keys Enter");
     int written = wait_for("profile written to", s, sizeof(s));
     tmux("send-keys q");
     snprintf(yaml, sizeof(yaml), "%s/omnizip-tuned.yaml", dir);
@@ -272,8 +274,91 @@ Test(tmux, tune_changes_and_writes_profile)
     cr_expect(changed, "+ raises rho_audio:\n%s", s);
     cr_expect(prompt, "Enter asks for a value:\n%s", s);
     cr_expect(typed, "the typed value is applied:\n%s", s);
+    cr_expect(asked, "w proposes a path:\n%s", s);
     cr_expect(written, "w says where:\n%s", s);
     cr_expect(strstr(text, "rho_audio: 0.55\n") != NULL, "profile:\n%s", text);
     cr_expect(strstr(text, "rho_video: 0.65\n") != NULL, "profile:\n%s", text);
     cr_expect(gone());
+}
+
+/* The practitioner's loop: a profile extending paper-45 by name, 0.333
+ * typed, written to --out; a second w asks before overwriting; q after a
+ * write quits at once, q after a change asks. The written file keeps the
+ * parent's keys, extends and description, and omnizip-run plans exactly
+ * the totals the tune screen showed. */
+Test(tmux, tune_round_trips_what_the_screen_shows)
+{
+    static char s[1 << 16];
+    char cwd[512], dir[] = "/tmp/oz_round_XXXXXX", args[4000], path[600], out[600];
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/child.yaml", dir);
+    snprintf(out, sizeof(out), "%s/tuned.yaml", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("description: \"paper-45, exact budget\"\nextends: paper-45\nnormalize: exact\n", f);
+    fclose(f);
+    const char *b = build();
+    char bin[600];
+    snprintf(bin, sizeof(bin), "%s%s%s", b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
+    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --profile %s --out %s "
+             "--plugin %s/libomnizip.so", cwd, path, out, bin);
+    cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'OMNIZIP_PROFILE_PATH=%s/profiles exec "
+                      "%s/omnizip-inspect %s'", dir, cwd, bin, args), 0);
+    int up = wait_for("[rho_audio 0.3]", s, sizeof(s));
+    int parent = strstr(s, "rho_video 0.6") && strstr(s, "normalize exact");
+    tmux("send-keys Enter 0 . 3 3 3 Enter");
+    int typed = wait_for("[rho_audio 0.333]", s, sizeof(s));
+    long long ak = -1, ai = -1, vk = -1, vi = -1;
+    const char *line = strstr(s, "kept: audio ");
+    if (line)
+        sscanf(line, "kept: audio %lld/%lld video %lld/%lld", &ak, &ai, &vk, &vi);
+    tmux("send-keys w");
+    int written = wait_for("profile written to", s, sizeof(s));
+    tmux("send-keys w");
+    int asks = wait_for("tuned.yaml exists: overwrite? (y/n)", s, sizeof(s));
+    tmux("send-keys n");
+    int kept = wait_for("not written", s, sizeof(s));
+    tmux("send-keys Tab +");
+    int moved = wait_for("[rho_video 0.65]", s, sizeof(s));
+    tmux("send-keys q");
+    int quit_asks = wait_for("unsaved changes", s, sizeof(s));
+    tmux("send-keys y");
+    int quit = gone();
+
+    char yaml[2048] = "", cmd[4000], plan[4096] = "";
+    f = fopen(out, "r");
+    size_t n = f ? fread(yaml, 1, sizeof(yaml) - 1, f) : 0;
+    yaml[n] = '\0';
+    if (f)
+        fclose(f);
+    snprintf(cmd, sizeof(cmd), "OMNIZIP_PROFILE_PATH=%s/profiles %s/omnizip-run plan "
+             "%s/tests/data/paper45.safetensors --profile %s --plugin %s/libomnizip.so 2>&1", cwd,
+             bin, cwd, out, bin);
+    FILE *p = popen(cmd, "r");
+    n = p ? fread(plan, 1, sizeof(plan) - 1, p) : 0;
+    plan[n] = '\0';
+    if (p)
+        pclose(p);
+    long long pak = -2, pai = -2, pvk = -2, pvi = -2;
+    const char *total = strstr(plan, "total: audio ");
+    if (total)
+        sscanf(total, "total: audio %lld/%lld kept (%*[^)]), video %lld/%lld", &pak, &pai, &pvk,
+               &pvi);
+    unlink(out);
+    unlink(path);
+    rmdir(dir);
+    cr_expect(up && parent, "extends paper-45 resolved, its keys shown:\n%s", s);
+    cr_expect(typed, "typed 0.333 shown as 0.333:\n%s", s);
+    cr_expect(written && asks && kept, "w writes, then asks before overwriting:\n%s", s);
+    cr_expect(moved && quit_asks && quit, "q with unsaved changes asks:\n%s", s);
+    cr_expect(strstr(yaml, "rho_audio: 0.333\n"), "written:\n%s", yaml);
+    cr_expect(strstr(yaml, "rho_video: 0.6\n") && strstr(yaml, "g: 3\n"), "parent keys:\n%s",
+              yaml);
+    cr_expect(strstr(yaml, "normalize: exact\n"), "modes:\n%s", yaml);
+    cr_expect(strstr(yaml, "extends: \"paper-45\"\n"), "extends:\n%s", yaml);
+    cr_expect(strstr(yaml, "description: \"paper-45, exact budget\"\n"), "description:\n%s", yaml);
+    cr_expect(ak >= 0 && ak == pak && ai == pai && vk == pvk && vi == pvi,
+              "screen audio %lld/%lld video %lld/%lld, plan with the file:\n%s", ak, ai, vk, vi,
+              plan);
 }

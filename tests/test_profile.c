@@ -175,6 +175,9 @@ static void record(void *user, const char *key, const char *value, const char *f
 {
     struct seen *s = user;
     int i = oz_config_key_index(key);
+    /* [1.1] The named file's own extends and description come after the keys. */
+    if (strcmp(key, "extends") == 0 || strcmp(key, "description") == 0)
+        i = (int)oz_config_key_count() + (key[0] == 'd');
     cr_assert_geq(i, 0, "on_key got unknown key %s", key);
     snprintf(s[i].value, sizeof s[i].value, "%s", value);
     snprintf(s[i].file, sizeof s[i].file, "%s", file ? file : "(default)");
@@ -211,6 +214,9 @@ Test(profile, child_overrides_parent_and_on_key_reports_sources)
     expect_key(s, "dpc_k", "4", BROKEN "parent.yaml", 4);
     expect_key(s, "rho_video", "0.5", "(default)", 0);
     expect_key(s, "telemetry", "off", "(default)", 0);
+    const struct seen *ext = &s[oz_config_key_count()];
+    cr_assert_str_eq(ext->value, "parent.yaml");
+    cr_assert_str_eq(ext->file, BROKEN "child.yaml");
     for (size_t i = 0; i < oz_config_key_count(); i++)
         cr_assert_neq(s[i].value[0], '\0', "on_key skipped %s", oz_config_key_name(i));
 }

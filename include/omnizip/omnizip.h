@@ -144,8 +144,10 @@ struct omnizip_config {
 };
 
 /* Called by profile_load once per key of the resolved config, in table
- * order, with the file that set it (NULL: the built-in default). The strings
- * live for the call only. [1.0] */
+ * order, with the file that set it (NULL: the built-in default); then
+ * [1.1] for "extends" and "description" when the named file itself sets
+ * them (the text as written), so a tool can write the profile back whole.
+ * The strings live for the call only. [1.0] */
 typedef void (*omnizip_key_fn)(void *user, const char *key, const char *value,
                                const char *file, int32_t line);
 
@@ -402,6 +404,19 @@ struct omnizip_plugin {
     /* A named extension ("omnizip.streaming/1"), NULL when not served.
      * [any-thread] */
     const void *(*get_extension)(const char *id);
+
+    /* The name of config key i in table order (the order profile_load's
+     * on_key sees), NULL past the last key. Check struct_size before
+     * calling: a 1.0 table ends before this member. [any-thread] [1.1] */
+    const char *(*config_key)(uint32_t i);
+
+    /* Writes key's value in *config into buf as the text config_set takes
+     * back to the very same value (a double as the shortest such decimal:
+     * 0.333 stays "0.333"). Returns OMNIZIP_E_PROFILE for an unknown key,
+     * OMNIZIP_E_INVALID for a NULL or a buf too small (buf is then
+     * untouched); 64 bytes always suffice. [any-thread] [1.1] */
+    omnizip_status (*config_get)(const struct omnizip_config *config, const char *key, char *buf,
+                                 size_t size);
 };
 
 /* ---- extension "omnizip.clips/1": token ids -> clips -------------- [1.1] */

@@ -60,6 +60,24 @@ const char *omnizip_shim_path(const omnizip_shim *shim);
  * out of memory. [any-thread] */
 char *omnizip_profile_search_path(void);
 
+/* The profile called name (NAME.yaml in the first directory of search_path
+ * holding it; NULL search_path: omnizip_profile_search_path()). On success
+ * *path is malloc'd (the caller frees it). OMNIZIP_E_PROFILE when no
+ * directory has it or name is empty or holds a '/', OMNIZIP_E_NOMEM, or
+ * OMNIZIP_E_INVALID for a NULL. *path is untouched on failure.
+ * [any-thread] */
+omnizip_status omnizip_profile_find(const char *name, const char *search_path, char **path);
+
+/* Called once per profile found: its name and file (borrowed for the call). */
+typedef void (*omnizip_profile_fn)(void *user, const char *name, const char *path);
+
+/* Every profile --task can name, in search order and by name within a
+ * directory; a name shadowed by an earlier directory is not reported (the
+ * earlier file is what omnizip_profile_find returns). search_path as for
+ * omnizip_profile_find. Returns OMNIZIP_OK, OMNIZIP_E_NOMEM or
+ * OMNIZIP_E_INVALID (fn NULL). [any-thread] */
+omnizip_status omnizip_profile_list(const char *search_path, omnizip_profile_fn fn, void *user);
+
 /* dlcloses the plugin. Contexts created from it must be destroyed first.
  * NULL is a no-op. */
 void omnizip_shim_close(omnizip_shim *shim);

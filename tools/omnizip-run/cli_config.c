@@ -2,31 +2,8 @@
  * or --task) < every --set in order, then the plugin's cross-key check. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-
-/* dir/NAME.yaml for the first dir of search_path holding it, malloc'd. */
-static char *find_task(const char *name, const char *search_path)
-{
-    const char *dir = search_path;
-    while (dir) {
-        const char *colon = strchr(dir, ':');
-        size_t len = colon ? (size_t)(colon - dir) : strlen(dir);
-        if (len > 0) {
-            size_t n = len + strlen(name) + 7;
-            char *file = malloc(n);
-            if (!file)
-                return NULL;
-            snprintf(file, n, "%.*s/%s.yaml", (int)len, dir, name);
-            if (access(file, R_OK) == 0)
-                return file;
-            free(file);
-        }
-        dir = colon ? colon + 1 : NULL;
-    }
-    return NULL;
-}
 
 int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path)
 {
@@ -46,8 +23,12 @@ int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char 
                      "(use --profile for a file)", cli->task);
         return OZ_EXIT_PROFILE;
     }
-    *path = find_task(cli->task, search_path);
-    if (!*path) {
+    omnizip_status st = omnizip_profile_find(cli->task, search_path, path);
+    if (st == OMNIZIP_E_NOMEM) {
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    if (st != OMNIZIP_OK) {
         oz_cli_error("--task %s: no %s.yaml in %s", cli->task, cli->task, search_path);
         return OZ_EXIT_PROFILE;
     }
