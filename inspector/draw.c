@@ -360,6 +360,31 @@ static void status(struct oz_frame *f, const struct oz_model *m, int y,
     }
 }
 
+/* One cumulative fraction on a bar with its target marked. */
+static int budget_bar(struct oz_frame *f, int y, int x, int w, const char *what, double v,
+                      double target, enum oz_role role, const struct oz_glyphs *g)
+{
+    x = oz_frame_printf(f, y, x, OZ_R_NORMAL, "%s %5.1f%% [", what, 100.0 * v);
+    bar(f, y, x, w, v, g, role);
+    oz_frame_put(f, y, x + oz_bar_mark(target, w), OZ_R_WARN, "|");
+    return oz_frame_printf(f, y, x + w, OZ_R_NORMAL, "] target %.1f%%  ", 100.0 * target);
+}
+
+/* Streaming: the budget controller at work, kept so far against target. */
+static void budget(struct oz_frame *f, const struct oz_model *m, int y,
+                   const struct oz_glyphs *g)
+{
+    struct oz_totals t;
+    oz_model_totals(m, &t);
+    int w = (f->w - 68) / 2 > 4 ? (f->w - 68) / 2 : 4; /* 68: the text around the bars */
+    int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "budget ");
+    x = budget_bar(f, y, x, w, "audio",
+                   t.audio_in ? (double)t.audio_kept / (double)t.audio_in : 0.0,
+                   m->audio_target, OZ_R_AUDIO, g);
+    budget_bar(f, y, x, w, "video", t.video_in ? (double)t.video_kept / (double)t.video_in : 0.0,
+               m->video_target, OZ_R_VIDEO, g);
+}
+
 static void too_small(struct oz_frame *f)
 {
     char need[32];
@@ -384,6 +409,8 @@ void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
     title(f, m);
     totals(f, m, l->totals_y, extra);
     config(f, m, l->config_y, extra);
+    if (l->budget_y >= 0)
+        budget(f, m, l->budget_y, g);
     if (l->history_y >= 0)
         history(f, m, l->history_y, g);
     head(f, l, l->head_y);

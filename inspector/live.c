@@ -36,6 +36,9 @@ static void header_config(struct oz_live *l, struct oz_model *m)
     m->contextual_ratio = h->contextual_ratio;
     m->g = h->g;
     m->dpc_k = h->dpc_k;
+    m->streaming = h->mode == OMNIZIP_MODE_STREAMING;
+    m->audio_target = h->audio_target;
+    m->video_target = 1.0 - h->rho_video;
     l->pid = h->writer_pid;
     snprintf(m->source, sizeof(m->source), "%s", oz_ring_name(l->ring));
     snprintf(m->origin, sizeof(m->origin), "pid %d", (int)l->pid);

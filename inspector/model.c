@@ -288,6 +288,7 @@ void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int
     l->h = h;
     l->ok = w >= OZ_MIN_WIDTH && h >= OZ_MIN_HEIGHT;
     l->history_y = -1;
+    l->budget_y = -1;
     l->detail_y = -1;
     if (!l->ok)
         return;
@@ -296,6 +297,9 @@ void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int
     l->bar_y = h - 1;
     l->status_y = h - 2;
     int y = 3;
+    if (m->streaming) {
+        l->budget_y = y++;
+    }
     if (h >= 20) {
         l->history_y = y;
         y += 2;

@@ -60,6 +60,8 @@ struct oz_model {
     double rho_audio, rho_video, rho_min, rho_max, contextual_ratio;
     int g, dpc_k;
     uint32_t n_planned;  /* windows the header announces, 0 unknown */
+    int streaming;       /* a streaming session: the budget line shows */
+    double audio_target, video_target; /* its controller's targets */
     struct omnizip_window_info *rec;
     size_t n_rec, cap_rec;
     size_t n_shown;      /* records revealed so far (replay pacing) */
@@ -121,6 +123,7 @@ struct oz_layout {
     int w, h;
     int totals_y, config_y;
     int history_y;       /* first of 2 sparkline lines, -1 when none */
+    int budget_y;        /* streaming: cumulative fractions vs targets, -1 when none */
     int head_y;          /* column header */
     int table_y, table_rows;
     int detail_y, detail_h; /* -1/0 when the detail pane is off */

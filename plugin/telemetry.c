@@ -5,6 +5,8 @@
  */
 #include "telemetry.h"
 
+#include "core/core.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,6 +98,9 @@ static void fill_header(struct omnizip_telemetry_header *h, const struct omnizip
         h->contextual_ratio = cfg->contextual_ratio;
         h->g = cfg->g;
         h->dpc_k = cfg->dpc_k;
+        h->mode = cfg->mode;
+        if (cfg->mode == OMNIZIP_MODE_STREAMING)
+            h->audio_target = (float)oz_stream_audio_target(cfg);
     }
     /* The magic goes last: a reader that lists the segment while it is being
      * filled sees "not ready", never half a header. */

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "draw.h"
+#include "frame.h"
 #include "model.h"
 #include "trace.h"
 
@@ -448,5 +450,42 @@ Test(model, hostile_records_refused_and_totals_saturate)
     cr_expect_eq(t.audio_in, INT64_MAX);
     cr_expect_eq(t.video_kept, INT64_MAX);
     cr_expect(t.kept_pct >= 0 && t.kept_pct <= 100, "%g", t.kept_pct);
+    oz_model_free(&m);
+}
+
+/* A streaming session gets a budget line: the cumulative kept fractions of
+ * the records so far, each against its controller's target. */
+Test(model, streaming_session_shows_the_budget_line)
+{
+    struct oz_model m;
+    oz_model_init(&m, OZ_MODE_LIVE);
+    m.streaming = 1;
+    m.audio_target = 0.55;
+    m.video_target = 0.4;
+    struct omnizip_window_info w = {.struct_size = sizeof w, .audio_in = 50, .audio_kept = 28,
+                                    .video_in = 288, .video_kept = 115, .rate = 0.6, .guided = 1};
+    for (int i = 0; i < 3; i++) {
+        w.index = (uint32_t)i;
+        cr_assert_eq(oz_model_add(&m, &w), 0);
+    }
+    m.n_shown = m.n_rec;
+    struct oz_layout l;
+    oz_layout_compute(&l, &m, 120, 30);
+    cr_assert(l.budget_y >= 0 && l.budget_y < l.head_y);
+    struct oz_frame f = {0};
+    cr_assert_eq(oz_frame_resize(&f, 120, 30), 0);
+    oz_draw(&f, &m, &l, &oz_glyphs_ascii, NULL);
+    char line[121];
+    for (int x = 0; x < 120; x++)
+        line[x] = f.ch[l.budget_y * 120 + x] < 128 ? (char)f.ch[l.budget_y * 120 + x] : '?';
+    line[120] = 0;
+    cr_assert(strstr(line, "budget") && strstr(line, "audio  56.0%") &&
+                  strstr(line, "target 55.0%") && strstr(line, "video  39.9%") &&
+                  strstr(line, "target 40.0%"),
+              "%s", line);
+    m.streaming = 0;
+    oz_layout_compute(&l, &m, 120, 30);
+    cr_assert_eq(l.budget_y, -1);
+    oz_frame_free(&f);
     oz_model_free(&m);
 }

@@ -82,6 +82,12 @@ struct omnizip_telemetry_header {
     double contextual_ratio;
     int32_t g;
     int32_t dpc_k;
+    /* [1.2] The context's mode (OMNIZIP_MODE_*). In mode streaming n_windows
+     * stays 0, and audio_target is the cumulative kept audio fraction the
+     * budget controller steers to (what the offline method keeps; the video
+     * one is 1 - rho_video); 0 otherwise. The header stays 128 bytes. */
+    int32_t mode;
+    float audio_target;
 };
 
 /* One slot. seq and clip are (atomic); record is copied word by word with
