@@ -106,7 +106,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/libomnizip_shim.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all deps test lint clean install uninstall bench abi-dump cuda tsan python install-python
+.PHONY: all deps test o3-build lint clean install uninstall bench abi-dump cuda tsan python install-python
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(call obj,runtime-shim/paths.c): OZ_CFLAGS += $(OZ_PATH_FLAGS)
@@ -165,7 +165,7 @@ ifeq ($(SANITIZE),1)
 PY_ENV := LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
 endif
 
-test: all $(TEST_BIN) $(FIXTURE_SO)
+test: all $(TEST_BIN) $(FIXTURE_SO) $(B)/test-prefix/.installed o3-build
 	@sh tests/lint.sh
 	@OMNIZIP_BUILD=$(B) OMNIZIP_PYTHON="$(PYTHON)" OMNIZIP_PY_ENV="$(PY_ENV)" \
 	  sh tests/run.sh $(TEST_BIN)
@@ -186,6 +186,17 @@ PYSITE ?= $(LIBDIR)/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.
 install-python:
 	install -d $(DESTDIR)$(PYSITE)/omnizip
 	install -m 0644 python/omnizip/*.py $(DESTDIR)$(PYSITE)/omnizip
+
+# test_install's fixtures: an install staged under PREFIX and then moved, as
+# a user who relocates one has it, and a build under -O3 -march=native
+# (build/o3, never sanitized) whose kept tokens must equal this build's.
+$(B)/test-prefix/.installed: all $(PKG_FILES) $(MAN_PAGES) $(DOCS) profiles/*.yaml include/omnizip/*.h
+	@rm -rf $(B)/test-stage $(B)/test-prefix
+	@$(MAKE) --no-print-directory -s install DESTDIR=$(CURDIR)/$(B)/test-stage >/dev/null
+	@mv $(B)/test-stage$(PREFIX) $(B)/test-prefix && rm -rf $(B)/test-stage && touch $@
+o3-build:
+	@$(MAKE) --no-print-directory -s B=build/o3 SANITIZE= TSAN= CFLAGS='-O3 -march=native' \
+	  build/o3/libomnizip.so build/o3/omnizip-run
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
 	$(OZ_CC) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread
@@ -214,25 +225,52 @@ lint:
 clean:
 	rm -rf build
 
-$(B)/omnizip.pc: Makefile VERSION
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
-	  'Name: omnizip' 'Description: OmniZip audio/video token compression: plugin ABI and runtime shim' \
-	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
-	  'Libs: -L$${libdir} -lomnizip_shim' 'Libs.private: -ljansson -ldl -lm -lpthread' > $@
+# Install. Nothing installed holds an absolute path of the prefix it was
+# built for except as a last resort: binaries and the shim find the plugin and
+# the profiles relative to themselves, the .pc and the CMake files relative to
+# their own directory, so an installed tree can be moved as a whole.
+PKG_SUBST := -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI_MAJOR@|$(ABI_MAJOR)|g' \
+  -e 's|@SHIM_MAJOR@|$(SHIM_MAJOR)|g' \
+  -e 's|@PC_TO_PREFIX@|$(call relpath,$(LIBDIR)/pkgconfig,$(PREFIX))|g' \
+  -e 's|@CMAKE_TO_PREFIX@|$(call relpath,$(LIBDIR)/cmake/omnizip,$(PREFIX))|g' \
+  -e 's|@PREFIX_TO_LIB@|$(call relpath,$(PREFIX),$(LIBDIR))|g' \
+  -e 's|@PREFIX_TO_INC@|$(call relpath,$(PREFIX),$(INCDIR))|g' \
+  -e 's|@PREFIX_TO_DATA@|$(call relpath,$(PREFIX),$(DATADIR))|g'
+PKG_FILES := $(B)/packaging/omnizip.pc $(B)/packaging/omnizipConfig.cmake \
+  $(B)/packaging/omnizipConfigVersion.cmake
+$(B)/packaging/%: packaging/%.in $(B)/paths.stamp VERSION
+	@mkdir -p $(dir $@)
+	sed $(PKG_SUBST) $< > $@
 
-install: all $(B)/libomnizip_shim.a $(B)/omnizip.pc
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles
+MAN_PAGES := $(wildcard man/*.1)
+DOCS := README.md $(wildcard docs/*.md)
+
+install: all $(B)/libomnizip_shim.a $(PKG_FILES)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/omnizip $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(B)/libomnizip.so $(DESTDIR)$(LIBDIR)/libomnizip.so.$(VERSION)
 	ln -sf libomnizip.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libomnizip.so.$(ABI_MAJOR)
 	ln -sf libomnizip.so.$(ABI_MAJOR) $(DESTDIR)$(LIBDIR)/libomnizip.so
+	install -m 0755 $(B)/libomnizip_shim.so $(DESTDIR)$(LIBDIR)/libomnizip_shim.so.$(VERSION)
+	ln -sf libomnizip_shim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libomnizip_shim.so.$(SHIM_MAJOR)
+	ln -sf libomnizip_shim.so.$(SHIM_MAJOR) $(DESTDIR)$(LIBDIR)/libomnizip_shim.so
 	install -m 0644 $(B)/libomnizip_shim.a $(DESTDIR)$(LIBDIR)
-	install -m 0644 $(B)/omnizip.pc $(DESTDIR)$(LIBDIR)/pkgconfig
 	if [ -f $(B)/libomnizip_cuda.so ]; then install -m 0755 $(B)/libomnizip_cuda.so $(DESTDIR)$(LIBDIR); fi
+	install -m 0644 $(B)/packaging/omnizip.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 $(B)/packaging/omnizipConfig.cmake $(B)/packaging/omnizipConfigVersion.cmake \
+	  $(DESTDIR)$(LIBDIR)/cmake/omnizip
 	install -m 0755 $(B)/omnizip-run $(B)/omnizip-inspect $(DESTDIR)$(BINDIR)
 	install -m 0644 include/omnizip/*.h $(DESTDIR)$(INCDIR)/omnizip
 	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/profiles
+	install -m 0644 profiles/README.md $(DESTDIR)$(DOCDIR)/profiles.md
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)
+	$(if $(MAN_PAGES),install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1)
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libomnizip.so* $(DESTDIR)$(LIBDIR)/libomnizip_cuda.so \
-	  $(DESTDIR)$(LIBDIR)/libomnizip_shim.a $(DESTDIR)$(LIBDIR)/pkgconfig/omnizip.pc \
-	  $(DESTDIR)$(BINDIR)/omnizip-run $(DESTDIR)$(BINDIR)/omnizip-inspect
-	rm -rf $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(LIBDIR)/libomnizip.so* $(DESTDIR)$(LIBDIR)/libomnizip_shim.so* \
+	  $(DESTDIR)$(LIBDIR)/libomnizip_cuda.so $(DESTDIR)$(LIBDIR)/libomnizip_shim.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/omnizip.pc $(DESTDIR)$(BINDIR)/omnizip-run \
+	  $(DESTDIR)$(BINDIR)/omnizip-inspect $(DESTDIR)$(MANDIR)/man1/omnizip-run.1 \
+	  $(DESTDIR)$(MANDIR)/man1/omnizip-inspect.1
+	rm -rf $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(LIBDIR)/cmake/omnizip

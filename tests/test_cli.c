@@ -479,7 +479,7 @@ Test(cli, usage_errors_exit_2)
     const char *in = "tests/data/basic.safetensors", *out = tpath("out.safetensors");
     FAILS(2, "--frobnicate", "compress", in, "-o", out, "--frobnicate");
     FAILS(2, "-o", "compress", in);
-    FAILS(2, "plan", "plan");
+    FAILS(2, "another", "plan", in, in);
     FAILS(2, "KEY=VALUE", "compress", in, "-o", out, "--set", "rho_audio");
     FAILS(2, "--model", "compress", in, "-o", out, "--model", "gpt-17");
 }
@@ -630,6 +630,24 @@ Test(cli, streaming_compress_writes_out_trace_and_cumulative_fractions)
     free(text);
     json_decref(j);
     result_free(&r);
+}
+
+/* plan with no IN plans the built-in clip: the counts compress keeps. */
+Test(cli, plan_without_input_plans_the_builtin_clip)
+{
+    struct result c = RUN("--json", "--task", "paper-45"),
+                  p = RUN("plan", "--json", "--task", "paper-45");
+    cr_assert_eq(p.code, 0, "%s", p.err);
+    json_t *cj = parse_json(c.out), *pj = parse_json(p.out);
+    cr_assert_str_eq(json_string_value(jobj(pj, "input")), "builtin");
+    const char *mods[] = {"audio", "video", "total"};
+    for (int m = 0; m < 3; m++)
+        cr_assert_eq(jint(jobj(jobj(cj, "tokens"), mods[m]), "kept"),
+                     jint(jobj(jobj(pj, "tokens"), mods[m]), "kept"), "%s", mods[m]);
+    json_decref(cj);
+    json_decref(pj);
+    result_free(&c);
+    result_free(&p);
 }
 
 static json_t *trace_line(char **cursor)

@@ -19,26 +19,26 @@ void oz_cli_error(const char *fmt, ...)
 void oz_cli_usage(FILE *f)
 {
     fputs("usage: omnizip-run [compress] [IN.safetensors -o OUT.safetensors] [options]\n"
-          "       omnizip-run plan IN.safetensors [--profile FILE|--task NAME] [--set k=v]... [--json]\n"
+          "       omnizip-run plan [IN.safetensors] [--profile FILE|--task NAME] [--set k=v]... [--json]\n"
           "       omnizip-run profile check FILE...\n"
           "       omnizip-run profile show FILE|--task NAME\n"
           "\n"
           "Compresses the audio and video tokens of an omnimodal LLM input (OmniZip).\n"
-          "Without IN, runs the built-in synthetic clip (60 windows) and prints its table.\n"
+          "Without IN, compress and plan run the built-in synthetic clip (60 windows).\n"
           "\n"
           "options:\n"
           "  -o, --output FILE    write the compressed sequence (required with IN)\n"
           "  --profile FILE       apply a YAML profile over the built-in defaults\n"
-          "  --task NAME          the profile NAME.yaml from $OMNIZIP_PROFILE_PATH,\n"
-          "                       the installed profiles, then ./profiles\n"
+          "  --task NAME          the profile NAME.yaml from $OMNIZIP_PROFILE_PATH, the\n"
+          "                       profiles installed with this program, then ./profiles\n"
           "  --set KEY=VALUE      set one profile key (after the profile; repeatable)\n"
           "  --trace FILE.jsonl   write one JSON line per window (omnizip-inspect --replay)\n"
           "  --force              let IN, OUT and the trace be the same file (replaced\n"
           "                       only by a complete new file); refused otherwise\n"
           "  --json               print one JSON object instead of the table\n"
           "  --model PRESET       FLOPs model: qwen2.5-omni-7b (default), qwen2.5-omni-3b\n"
-          "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then\n"
-          "                       libomnizip.so next to this program)\n"
+          "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then the\n"
+          "                       one next to this program or in its ../lib)\n"
           "  --live [--pace MS]   built-in clip only: publish telemetry for omnizip-inspect,\n"
           "                       windows MS ms apart (default 150)\n"
           "  -h, --help           this text\n"
@@ -191,11 +191,9 @@ static int check_compress(struct oz_cli *cli, const char **ops, int n_ops)
 
 static int check_plan(struct oz_cli *cli, const char **ops, int n_ops)
 {
-    if (n_ops == 0)
-        return usage_error("%s", "plan: missing IN.safetensors");
     if (n_ops > 1)
         return usage_error("plan takes one input file, got another: '%s'", ops[1]);
-    cli->input = ops[0];
+    cli->input = n_ops ? ops[0] : NULL;
     if (cli->profile && cli->task)
         return usage_error("%s", "--profile and --task exclude each other");
     if (cli->output)
