@@ -1,6 +1,6 @@
-"""PyTorch performance baseline for omnizip (DESIGN.md "Performance baseline and floor").
+"""PyTorch performance baseline for omnizip (docs/DESIGN.md "Benchmarks").
 
-OmniZip reference mode written from shared/docs/ALGORITHM.md, with the cost
+OmniZip reference mode written from docs/ALGORITHM.md, with the cost
 structure of the authors' published PyTorch code: the whole pool x video
 similarity matrix materialised for σ, a per-anchor merge loop that recomputes
 its members' similarity to every video token, one dense tpf x tpf distance

@@ -35,7 +35,7 @@ def main():
            "the real libomnizip.so (dlopen), no file I/O; the plugin runs its own threads (one per",
            "core) over a single-threaded, thread-safe BLAS (Debian's BLIS). Floor = stage FLOPs / the",
            "sgemm rate that same BLAS reaches in the same run on a 2048^3 product split the same way",
-           "(one slice per core, best of 3); FLOPs per DESIGN.md:",
+           "(one slice per core, best of 3); FLOPs per docs/DESIGN.md, Benchmarks:",
            "2 D N_pool (N_video + N_anchor) + D tpf^2 per even frame + 2 D tpf per odd frame (global",
            "scope: the window scope does far less, so its ratio is shown against the global floor).",
            "Extra MB: heap the context holds beyond the mapped input and the caller's buffers.", "",

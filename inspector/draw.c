@@ -1,7 +1,7 @@
 /*
  * draw.c - the inspector's screen, composed as text cells: title, totals,
  * config, history strip, window table with bars, detail pane, help overlay,
- * status line and function-key bar (TUI.md "Layout").
+ * status line and function-key bar (man/omnizip-inspect.1).
  */
 #include "draw.h"
 

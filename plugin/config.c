@@ -246,7 +246,7 @@ static const struct choice strategy_choices[] = {{"omnizip", OMNIZIP_STRATEGY_OM
 #define INT(n, d, lo, hi, ex) {#n, d, FIELD(n), lo, hi, ex, NULL, parse_int, format_int}
 #define CHOICE(n, d, ch, ex) {#n, d, FIELD(n), 0, 0, ex, ch, parse_choice, format_choice}
 
-/* Defaults: ALGORITHM.md's reference defaults. */
+/* Defaults: docs/ALGORITHM.md's reference defaults. */
 static const struct key keys[] = {
     RATIO(rho_audio, "0.5"),
     RATIO(rho_video, "0.5"),

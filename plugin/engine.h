@@ -86,7 +86,7 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
                                   const struct omnizip_window_out *out,
                                   struct omnizip_window_info *info);
 
-/* Audio importance (ALGORITHM.md "Audio importance scores"). */
+/* Audio importance (docs/ALGORITHM.md "Audio importance scores"). */
 omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
                                  float *scores, int64_t n_scores);
 

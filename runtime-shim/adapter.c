@@ -1,6 +1,6 @@
 /*
  * adapter.c - the sequence adapter's front half: checks a host sequence,
- * finds its audio and video runs (ALGORITHM.md section 0), and drives
+ * finds its audio and video runs (docs/ALGORITHM.md, stage 0), and drives
  * create/plan/window_plan. adapter_apply.c does the rest.
  */
 #include "adapter.h"

@@ -6,7 +6,7 @@
 #include <omnizip/shim.h>
 
 /* Where the audio and video tokens of a sequence are, split into the runs of
- * ALGORITHM.md section 0. Run i of either list belongs to window i. */
+ * docs/ALGORITHM.md, stage 0. Run i of either list belongs to window i. */
 struct oz_seqmap {
     int64_t *audio_pos, *video_pos; /* sequence positions, ascending */
     int64_t n_audio, n_video;

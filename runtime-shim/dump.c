@@ -1,5 +1,5 @@
 /*
- * dump.c - loading omnizip's input dumps (DESIGN.md "Runtime shim").
+ * dump.c - loading omnizip's input dumps (docs/FORMATS.md "Input dump").
  *
  * Everything a compress run could trip over later is checked here, once,
  * with a message naming the file and the tensor: a dump that loads is one

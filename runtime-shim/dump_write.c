@@ -1,6 +1,6 @@
 /*
- * dump_write.c - the output file of a compress run (DESIGN.md "Runtime
- * shim"): the keep mask, the kept rows of every per-token tensor in the
+ * dump_write.c - the output file of a compress run (docs/FORMATS.md "Output
+ * file"): the keep mask, the kept rows of every per-token tensor in the
  * input's own dtype and rank, and the per-window numbers.
  *
  * The output is built from the dump's original tensor bytes rather than the

@@ -5,6 +5,7 @@
 #    are programs and may print).
 # 2. plugin/core is pure: no I/O, no globals' headers, no CUDA, no YAML.
 # 3. The shim, the tools and the inspector reach the engine only through include/.
+# 4. The repository stands alone: nothing in it points at a path outside it.
 status=0
 lib=$(find plugin runtime-shim -name '*.c' ! -path 'runtime-shim/examples/*' ! -path 'plugin/cuda/*')
 if grep -nE '\b(printf|fprintf|puts|perror|exit|abort)\s*\(' $lib | grep -v 'snprintf\|vsnprintf'; then
@@ -17,6 +18,10 @@ fi
 if grep -nE "#include \"(\.\./)*(plugin/|core/|cpu/)" runtime-shim/*.c runtime-shim/*.h \
    tools/*/*.c tools/*/*.h inspector/*.c inspector/*.h; then
     echo "lint: the shim, the tools and the inspector include only include/omnizip/ headers"; status=1
+fi
+if grep -rnIE '\.\./shared|shared/(docs|golden)|/work/(shared|briefs)' --exclude-dir=build \
+   --exclude-dir=.git --exclude=lint.sh .; then
+    echo "lint: the lines above point outside the repository (docs/ holds the contract)"; status=1
 fi
 [ $status -eq 0 ] && echo "lint: ok"
 exit $status

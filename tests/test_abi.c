@@ -22,7 +22,7 @@
 #include "abi/layout_1_2.h"
 
 /* Only the types of the public headers: the plugin's own are private. */
-#define ABIDW_FLAGS "--no-corpus-path --headers-dir include/omnizip --drop-private-types"
+#define ABIDW_FLAGS "--no-corpus-path --no-comp-dir-path --headers-dir include/omnizip --drop-private-types"
 #define CONFIG_SIZE_1_0 (offsetof(struct omnizip_config, reserved1) + sizeof(uint32_t))
 #define HOST_SIZE_1_0 (offsetof(struct omnizip_host, parallel_for) + sizeof(void *))
 

@@ -1,5 +1,5 @@
 /* Each stage of plugin/core alone on small cases checked by hand (the
- * expected numbers are worked out in the comments from ALGORITHM.md, not
+ * expected numbers are worked out in the comments from docs/ALGORITHM.md, not
  * taken from the code's output). */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -313,7 +313,7 @@ Test(stage3, temporal_keeps_what_changed_most)
     cr_assert(!keep[0] && keep[1] && !keep[2] && !keep[3]);
 }
 
-/* The paper's check of Eq. 9 (ALGORITHM.md): n = 10,000 audio+video tokens
+/* The paper's check of Eq. 9 (docs/ALGORITHM.md): n = 10,000 audio+video tokens
  * -> 73.2 TFLOPs (7B) and 37.4 (3B); at 45% kept 28.3 and 13.3. */
 Test(cost, eq9_matches_the_paper)
 {

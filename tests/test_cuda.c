@@ -2,7 +2,7 @@
  * test_cuda.c - the CUDA backend: build/libomnizip_cuda.so exports only its
  * entry, the CPU plugin never needs libcudart, the loader refuses missing or
  * wrong libraries and a machine without a device with a clear message, and,
- * where a device exists, the device stages agree with ALGORITHM.md computed
+ * where a device exists, the device stages agree with docs/ALGORITHM.md computed
  * here in double (masks may differ only on near-ties). Without a device the
  * parity tests skip with "no CUDA device".
  */
@@ -147,7 +147,7 @@ Test(cuda_loader, no_device_is_a_clear_error_not_a_crash)
     oz_cuda_close(cu);
 }
 
-/* ---- parity against ALGORITHM.md in double ---------------------------- */
+/* ---- parity against docs/ALGORITHM.md in double ----------------------- */
 
 static uint64_t rng = 88172645463325252ull;
 static double frand(void)
@@ -223,7 +223,7 @@ Test(cuda_parity, cross_sigma_and_assignment)
     oz_cuda_close(cu);
 }
 
-/* ALGORITHM.md 3 for one frame in double: keep[tpf]. */
+/* docs/ALGORITHM.md stage 3 for one frame in double: keep[tpf]. */
 static void ref_frame(const float *v, const float *prev, int64_t tpf, int64_t d, int k,
                       int64_t num_keep, double *score, uint8_t *keep)
 {

@@ -1,5 +1,5 @@
 /* The audio-importance helper through the real .so against a naive version
- * written here from ALGORITHM.md: the full softmax(q k^T / sqrt(d)) per head,
+ * written here from docs/ALGORITHM.md: the full softmax(q k^T / sqrt(d)) per head,
  * in double, column means over heads and queries, pooled with the odd tail
  * dropped. */
 #include <criterion/criterion.h>

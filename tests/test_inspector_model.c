@@ -40,7 +40,7 @@ Test(model, eq9_matches_the_paper)
     const struct oz_preset *b7 = oz_preset_find("qwen2.5-omni-7b");
     const struct oz_preset *b3 = oz_preset_find("qwen2.5-omni-3b");
     cr_assert(b7 && b3);
-    /* ALGORITHM.md: n = 10,000 gives 73.2 / 37.4 TFLOPs, 45% kept 28.3 / 13.3. */
+    /* docs/ALGORITHM.md: n = 10,000 gives 73.2 / 37.4 TFLOPs, 45% kept 28.3 / 13.3. */
     cr_expect_eq(round(oz_eq9(b7, 10000, 100) / 1e11), 732);
     cr_expect_eq(round(oz_eq9(b3, 10000, 100) / 1e11), 374);
     cr_expect_eq(round(oz_eq9(b7, 4500, 100) / 1e11), 283);

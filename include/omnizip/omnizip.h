@@ -81,7 +81,7 @@ struct omnizip_matrix {
 
 /* ---- configuration -------------------------------------------------- [1.0] */
 typedef int32_t omnizip_normalize;
-#define OMNIZIP_NORMALIZE_REFERENCE 0 /* the published rule, ALGORITHM.md 2.4 */
+#define OMNIZIP_NORMALIZE_REFERENCE 0 /* the published rule, docs/ALGORITHM.md stage 2 */
 /* Meet the video budget to the token: whole-frame kept video equals
  * round((1 - rho_video) * n_video_grid) (half-even) whenever the rate clamps
  * allow it, each window's rate in [rho_min, rho_max] (unguided windows: the
@@ -170,7 +170,7 @@ struct omnizip_host {
     void (*parallel_for)(void *user, uint32_t n, omnizip_task_fn task, void *task_ctx);
 };
 
-/* ---- the clip's layout (ALGORITHM.md section 0) --------------------- [1.0] */
+/* ---- the clip's layout (docs/ALGORITHM.md, stage 0) ---------------- [1.0] */
 /* The runs of consecutive video and audio positions in sequence order; video
  * run i pairs with audio run i. tokens_per_frame = (grid_h/s)*(grid_w/s), and
  * grid_t * tokens_per_frame is the video budget base (n_video_grid). A run
@@ -309,7 +309,7 @@ struct omnizip_plugin {
     /* A static English text for a status code. [any-thread] */
     const char *(*status_str)(omnizip_status status);
 
-    /* Fills *config with the reference defaults (ALGORITHM.md) up to
+    /* Fills *config with the reference defaults (docs/ALGORITHM.md) up to
      * config->struct_size, which the caller sets first. [any-thread] */
     void (*config_default)(struct omnizip_config *config);
 

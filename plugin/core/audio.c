@@ -1,4 +1,4 @@
-/* Stage 1: dominant audio tokens, anchors, and merging (ALGORITHM.md 1). */
+/* Stage 1: dominant audio tokens, anchors, and merging (docs/ALGORITHM.md, stage 1). */
 #include "core/core.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
  * clips.c - one LLM input sequence split into clips, each with the runs of
- * ALGORITHM.md section 0 (the rule is stated at struct omnizip_clip in
+ * docs/ALGORITHM.md stage 0 (the rule is stated at struct omnizip_clip in
  * omnizip.h). Pure: the host's ids in, the caller's arrays out. It lives in
  * the plugin so that every host (the shim, the Python package, a runtime)
  * splits sequences the same way.

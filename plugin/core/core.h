@@ -1,5 +1,5 @@
 /*
- * core.h - the OmniZip stages (ALGORITHM.md) as pure functions: no I/O, no
+ * core.h - the OmniZip stages (docs/ALGORITHM.md) as pure functions: no I/O, no
  * globals, no backend. Counts are decided here from the layout and the audio
  * scores alone; the similarity arithmetic is handed in by a backend.
  */

@@ -1,5 +1,5 @@
 /* Stage 3: interleaved spatio-temporal compression of one frame
- * (ALGORITHM.md 3). The Gram matrix comes from the backend; the decisions
+ * (docs/ALGORITHM.md, stage 3). The Gram matrix comes from the backend; the decisions
  * are made here, in double, from it. */
 #include "core/core.h"
 

@@ -1,5 +1,5 @@
 /* Stage 0 (layout) and the whole count-deciding plan: everything here
- * depends only on the layout and the audio scores (DESIGN.md "plan"). */
+ * depends only on the layout and the audio scores (docs/ALGORITHM.md, stages 0 to 2). */
 #include "core/core.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 /* Stage 2: per-window video pruning rates guided by audio retention
- * (Algorithm 1 of the paper; ALGORITHM.md 2). Sums run in index order:
+ * (Algorithm 1 of the paper; docs/ALGORITHM.md, stage 2). Sums run in index order:
  * the reference's rounding is part of the contract. */
 #include "core/core.h"
 
@@ -74,7 +74,7 @@ void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p)
     double target = cfg->rho_video * (double)p->n_video_grid;
     double guided_target = target - cfg->rho_video * unguided_tokens;
 
-    /* The rate field plays ALGORITHM.md's adj: it starts as base. */
+    /* The rate field plays docs/ALGORITHM.md's adj: it starts as base. */
     struct oz_window *w = p->win;
     for (uint32_t i = 0; i < p->n_windows; i++) {
         if (i < g)

@@ -71,7 +71,7 @@ void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
  * the video in scope is the rows of `spans` of `video`, with norms vnorm[]
  * (spans concatenated), which fill_norms computes on the way (each block's
  * norms just before its product, while it is in cache). With no video in
- * scope sigma is the best anchor similarity (ALGORITHM.md 1.4). */
+ * scope sigma is the best anchor similarity (docs/ALGORITHM.md, stage 1 step 4). */
 omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
                             int64_t n_anchor, const struct omnizip_matrix *video,

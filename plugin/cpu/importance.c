@@ -1,6 +1,6 @@
 /* Audio importance: the attention each key receives in the audio encoder's
  * last layer, averaged over heads and queries, computed in query chunks so
- * no T x T matrix exists (ALGORITHM.md "Audio importance scores"). */
+ * no T x T matrix exists (docs/ALGORITHM.md "Audio importance scores"). */
 #include "engine.h"
 
 #include <cblas.h>

@@ -1,7 +1,7 @@
 /* A small fork-join pool for contexts whose host lends no parallel-for. The
  * calling thread takes part; workers sleep on a condition variable between
  * runs (no spinning) and are joined by oz_pool_destroy, so nothing outlives
- * the context (ABI.md rule 12). */
+ * the context (docs/ABI.md, "Unloading"). */
 #include "cpu/cpu.h"
 
 #include <pthread.h>

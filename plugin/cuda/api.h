@@ -64,7 +64,7 @@ struct oz_cuda_merge {
 };
 
 /* Stage 3 on one video run, rows [row, row + n) of video: keep[n] (host)
- * gets 0/1 as ALGORITHM.md 3 says, ties to the lower index. */
+ * gets 0/1 as docs/ALGORITHM.md stage 3 says, ties to the lower index. */
 struct oz_cuda_istc {
     const struct omnizip_matrix *video;
     int64_t row, n;

@@ -112,7 +112,7 @@ static omnizip_status open_dev(struct oz_cu **out, char *err, size_t err_size)
         free(cu);
         return st;
     }
-    /* No TF32: similarities must stay float32 (ALGORITHM.md). */
+    /* No TF32: similarities must stay float32 (docs/ALGORITHM.md). */
     cublasSetMathMode(cu->blas, CUBLAS_DEFAULT_MATH);
     *out = cu;
     return OMNIZIP_OK;

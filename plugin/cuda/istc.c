@@ -62,7 +62,7 @@ omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *
     TRY(oz_cu_check(cudaMemcpyAsync(a->keep, keep, (size_t)nt, cudaMemcpyDeviceToHost, s), down,
                     err, es));
     TRY(oz_cu_check(cudaStreamSynchronize(s), down, err, es));
-    /* Tokens after the last whole frame are dropped (ALGORITHM.md 3). */
+    /* Tokens after the last whole frame are dropped (docs/ALGORITHM.md, stage 3). */
     memset(a->keep + nt, 0, (size_t)(n - nt));
     return OMNIZIP_OK;
 }

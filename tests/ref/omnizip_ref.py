@@ -1,4 +1,4 @@
-"""OmniZip reference mode in numpy, written from shared/docs/ALGORITHM.md alone.
+"""OmniZip reference mode in numpy, written from docs/ALGORITHM.md alone.
 
 compress() takes one clip (token ids, embeddings, audio scores, video grid,
 parameters) and returns the keep mask, the embeddings with merged anchors in
@@ -7,7 +7,8 @@ rates (float64) and per-window kept counts. It is the oracle for the golden
 files and the random conformance cases; it never looks at the C engine.
 
 Precision: every similarity, distance and merge is computed in float64 from
-the float32 embeddings (see /work/briefs/precision.md for why); count-deciding
+the float32 embeddings (so the oracle's own rounding stays far below the
+golden comparison's 1e-5 tolerance); count-deciding
 arithmetic uses Python floats (IEEE doubles, no fused multiply-add).
 """
 import math

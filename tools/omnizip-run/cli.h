@@ -11,10 +11,10 @@
 
 #include <omnizip/shim.h>
 
-/* Runs omnizip-run and returns its exit code (DESIGN.md). */
+/* Runs omnizip-run and returns its exit code (man/omnizip-run.1). */
 int omnizip_run_main(int argc, char **argv);
 
-/* Exit codes, fixed by DESIGN.md. */
+/* Exit codes: fixed, scripts rely on them (man/omnizip-run.1). */
 enum {
     OZ_EXIT_OK = 0,
     OZ_EXIT_FAIL = 1,
@@ -126,7 +126,7 @@ int oz_report_json(FILE *f, const struct oz_run *run);
 /* The config as a JSON object of every key (jansson json_t *). */
 void *oz_report_config_json(const struct omnizip_config *cfg);
 
-/* cli_trace.c: the JSON-lines trace (/work/briefs/trace.md), the progress
+/* cli_trace.c: the JSON-lines trace (docs/FORMATS.md "Trace"), the progress
  * bar and the --live pacing, all fed by the on_window callback. */
 struct oz_watch {
     char *trace;      /* the lines so far, written out whole at close */

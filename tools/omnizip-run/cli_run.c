@@ -7,7 +7,7 @@
 #include "cli.h"
 
 /* The window count the adapter will find: max(video runs, audio runs),
- * each a maximal run of consecutive positions (ALGORITHM.md section 0). */
+ * each a maximal run of consecutive positions (docs/ALGORITHM.md, stage 0). */
 static uint32_t count_windows(const struct omnizip_sequence *s)
 {
     uint32_t runs[3] = {0, 0, 0};
