@@ -462,6 +462,10 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
     full.struct_size = sizeof full;
     oz_config_default(&full);
     memcpy(&full, c, have);
+    if (full.reserved0 || full.reserved1 || full.reserved2) {
+        errf(err, err_size, "config_check: reserved fields must be zero");
+        return OMNIZIP_E_INVALID;
+    }
     for (size_t i = 0; i < N_KEYS; i++)
         if (!field_ok(&keys[i], &full)) {
             keys[i].format(&keys[i], &full, text, sizeof text);

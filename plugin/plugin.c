@@ -71,6 +71,10 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
                   host->struct_size);
         return OMNIZIP_E_INVALID;
     }
+    if (host && host->reserved0) {
+        oz_seterr(err, err_size, "create: host reserved0 must be zero");
+        return OMNIZIP_E_INVALID;
+    }
     struct omnizip_config cfg;
     cfg.struct_size = sizeof cfg;
     oz_config_default(&cfg);
@@ -148,6 +152,8 @@ static omnizip_status plan(omnizip_ctx *ctx, const struct omnizip_layout *layout
         return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     struct omnizip_layout lay;
     copy_in(&lay, sizeof lay, layout, layout->struct_size);
+    if (lay.reserved0)
+        return bad(ctx, OMNIZIP_E_INVALID, "plan: layout reserved0 must be zero");
     return oz_engine_plan(ctx, &lay, scores, n_scores, out);
 }
 
@@ -210,6 +216,8 @@ static omnizip_status window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_
     struct omnizip_window_out wout;
     copy_in(&win, sizeof win, in, in->struct_size);
     copy_in(&wout, sizeof wout, out, out->struct_size);
+    if (win.reserved0 || wout.reserved0)
+        return bad(ctx, OMNIZIP_E_INVALID, "window: reserved0 of in and out must be zero");
     struct omnizip_window_info info;
     ctx->stream = win.stream;
     omnizip_status st = oz_engine_window(ctx, i, &win, &wout, &info);
@@ -270,6 +278,8 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
     struct omnizip_importance_in local;
     copy_in(&local, sizeof local, in, in->struct_size);
     in = &local;
+    if (in->reserved0 || in->reserved1)
+        return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: reserved fields must be zero");
     if (in->cu_seqlens && in->q.memory == OMNIZIP_MEMORY_CUDA)
         return bad(ctx, OMNIZIP_E_UNSUPPORTED, "audio_importance: the windowed definition "
                                                "(cu_seqlens) runs on host memory only");

@@ -171,6 +171,16 @@ struct omnizip_host {
 };
 
 /* ---- the clip's layout (docs/ALGORITHM.md, stage 0) ---------------- [1.0] */
+/* Limits far above any real clip (a 2x2-merged frame of 3584 x 3584 pixels
+ * has 4096 tokens; an hour of video at 2 frames per second and 768 tokens a
+ * frame has 5.5 million), checked before anything is allocated or
+ * multiplied: plan refuses a layout past them, bind and window a matrix past
+ * them, with OMNIZIP_E_INVALID. [1.1] */
+#define OMNIZIP_MAX_TOKENS_PER_FRAME 8192 /* tokens_per_frame */
+#define OMNIZIP_MAX_TOKENS (1ll << 26)    /* audio or video tokens of a clip; grid_t * tpf */
+#define OMNIZIP_MAX_ROWS (1ll << 32)      /* a run's start + length, in sequence rows */
+#define OMNIZIP_MAX_HIDDEN 65536          /* cols (D) of an embedding matrix */
+
 /* The runs of consecutive video and audio positions in sequence order; video
  * run i pairs with audio run i. tokens_per_frame = (grid_h/s)*(grid_w/s), and
  * grid_t * tokens_per_frame is the video budget base (n_video_grid). A run
@@ -181,7 +191,10 @@ struct omnizip_host {
  * the video runs concatenated (hosts that keep encoder outputs apart). With
  * both set, bind's audio and video matrices are the same whole-sequence
  * embedding matrix (L rows) and run i starts at row *_run_start[i]: no
- * gather is needed (hosts that hold the interleaved LLM input). */
+ * gather is needed (hosts that hold the interleaved LLM input). Non-empty
+ * runs must then come in sequence order and never overlap (video runs
+ * among themselves, audio runs among themselves, and each other).
+ * reserved0 must be zero. */
 struct omnizip_layout {
     uint32_t struct_size;
     uint32_t n_video_runs;

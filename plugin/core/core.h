@@ -167,8 +167,9 @@ void oz_unit_eps(const float *x, int64_t d, float *out);
 
 /* AVX2 and baseline clones picked at load time (an ifunc). ThreadSanitizer
  * cannot run an instrumented ifunc resolver before it starts, so TSan builds
- * get the baseline only. */
-#if defined(__SANITIZE_THREAD__)
+ * get the baseline only; the fuzz build (clang, which mislinks GCC-style
+ * clones) defines OZ_NO_CLONES and compiles for AVX2 instead. */
+#if defined(__SANITIZE_THREAD__) || defined(OZ_NO_CLONES)
 #define OZ_CLONES
 #else
 #define OZ_CLONES __attribute__((target_clones("avx2", "default")))

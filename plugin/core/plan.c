@@ -31,6 +31,57 @@ void oz_plan_free(struct oz_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* Run i of one kind as a row interval; empty runs take no rows. */
+static int run_at(const int64_t *start, const int64_t *len, uint32_t n, uint32_t i, int64_t *lo,
+                  int64_t *hi)
+{
+    if (i >= n)
+        return 0;
+    *lo = start[i];
+    *hi = start[i] + len[i]; /* lengths are checked first: no overflow below the limit */
+    return 1;
+}
+
+/* Run starts (sequence rows): each run inside [0, OMNIZIP_MAX_ROWS), the
+ * non-empty runs of each kind in order, and no two runs overlapping. The
+ * two ordered lists are merged, so nothing is allocated. */
+static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, size_t es)
+{
+    const int64_t *s[2] = {lay->video_run_start, lay->audio_run_start};
+    const int64_t *len[2] = {lay->video_run_len, lay->audio_run_len};
+    const uint32_t n[2] = {lay->n_video_runs, lay->n_audio_runs};
+    static const char *const kind[2] = {"video", "audio"};
+    for (int k = 0; k < 2; k++)
+        for (uint32_t i = 0; i < n[k]; i++)
+            if (s[k][i] < 0 || s[k][i] > OMNIZIP_MAX_ROWS - len[k][i]) {
+                oz_seterr(err, es, "layout: %s run %u starts at row %lld (rows end at %lld)",
+                          kind[k], i, (long long)s[k][i], OMNIZIP_MAX_ROWS);
+                return OMNIZIP_E_INVALID;
+            }
+    uint32_t i[2] = {0, 0};
+    int64_t end = 0, lo, hi;
+    for (;;) {
+        int k = -1;
+        int64_t best = 0;
+        for (int c = 0; c < 2; c++) {
+            while (i[c] < n[c] && len[c][i[c]] == 0)
+                i[c]++;
+            if (run_at(s[c], len[c], n[c], i[c], &lo, &hi) && (k < 0 || lo < best))
+                k = c, best = lo;
+        }
+        if (k < 0)
+            return OMNIZIP_OK;
+        run_at(s[k], len[k], n[k], i[k], &lo, &hi);
+        if (lo < end) {
+            oz_seterr(err, es, "layout: %s run %u (rows %lld..%lld) overlaps an earlier run or "
+                      "comes out of order", kind[k], i[k], (long long)lo, (long long)hi);
+            return OMNIZIP_E_INVALID;
+        }
+        end = hi;
+        i[k]++;
+    }
+}
+
 static omnizip_status check_layout(const struct omnizip_layout *lay, const float *scores,
                                    int64_t n_scores, int64_t *n_audio, int64_t *n_video,
                                    char *err, size_t es)
@@ -45,17 +96,19 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         return OMNIZIP_E_INVALID;
     }
     for (uint32_t i = 0; i < lay->n_audio_runs; i++) {
-        if (lay->audio_run_len[i] < 0 || lay->audio_run_len[i] > INT64_MAX / 4 - na) {
-            oz_seterr(err, es, "layout: audio run %u has length %lld", i,
-                      (long long)lay->audio_run_len[i]);
+        if (lay->audio_run_len[i] < 0 || lay->audio_run_len[i] > OMNIZIP_MAX_TOKENS - na) {
+            oz_seterr(err, es, "layout: audio run %u has length %lld (negative, or the "
+                      "clip's audio tokens past %lld)", i, (long long)lay->audio_run_len[i],
+                      OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
         }
         na += lay->audio_run_len[i];
     }
     for (uint32_t i = 0; i < lay->n_video_runs; i++) {
-        if (lay->video_run_len[i] < 0 || lay->video_run_len[i] > INT64_MAX / 4 - nv) {
-            oz_seterr(err, es, "layout: video run %u has length %lld", i,
-                      (long long)lay->video_run_len[i]);
+        if (lay->video_run_len[i] < 0 || lay->video_run_len[i] > OMNIZIP_MAX_TOKENS - nv) {
+            oz_seterr(err, es, "layout: video run %u has length %lld (negative, or the "
+                      "clip's video tokens past %lld)", i, (long long)lay->video_run_len[i],
+                      OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
         }
         nv += lay->video_run_len[i];
@@ -64,18 +117,8 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         oz_seterr(err, es, "layout: give both audio_run_start and video_run_start, or neither");
         return OMNIZIP_E_INVALID;
     }
-    for (uint32_t i = 0; lay->audio_run_start && i < lay->n_audio_runs; i++)
-        if (lay->audio_run_start[i] < 0) {
-            oz_seterr(err, es, "layout: audio run %u starts at row %lld", i,
-                      (long long)lay->audio_run_start[i]);
-            return OMNIZIP_E_INVALID;
-        }
-    for (uint32_t i = 0; lay->video_run_start && i < lay->n_video_runs; i++)
-        if (lay->video_run_start[i] < 0) {
-            oz_seterr(err, es, "layout: video run %u starts at row %lld", i,
-                      (long long)lay->video_run_start[i]);
-            return OMNIZIP_E_INVALID;
-        }
+    if (lay->audio_run_start && check_starts(lay, err, es) != OMNIZIP_OK)
+        return OMNIZIP_E_INVALID;
     if (n_scores != na && !(n_scores == 0 && !scores)) {
         oz_seterr(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
                   (long long)na);
@@ -101,8 +144,12 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
                   (long long)lay->tokens_per_frame);
         return OMNIZIP_E_INVALID;
     }
-    if (lay->grid_t > 0 && lay->tokens_per_frame > INT64_MAX / 4 / lay->grid_t) {
-        oz_seterr(err, es, "layout: grid too large");
+    if (lay->tokens_per_frame > OMNIZIP_MAX_TOKENS_PER_FRAME ||
+        (lay->grid_t > 0 && lay->tokens_per_frame > OMNIZIP_MAX_TOKENS / lay->grid_t)) {
+        oz_seterr(err, es, "layout: grid too large (T=%lld, tokens per frame %lld; at most %d "
+                  "tokens per frame and %lld in the grid)", (long long)lay->grid_t,
+                  (long long)lay->tokens_per_frame, OMNIZIP_MAX_TOKENS_PER_FRAME,
+                  OMNIZIP_MAX_TOKENS);
         return OMNIZIP_E_INVALID;
     }
     *n_audio = na;
