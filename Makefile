@@ -43,6 +43,20 @@ B := build/tsan
 OZ_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 OZ_LDFLAGS += -fsanitize=thread
 endif
+# `make fuzz`: the libFuzzer targets of tests/fuzz/ (fuzz.mk), everything built
+# by clang with ASan+UBSan and coverage. clang 14 mislinks GCC-style
+# target_clones (the ifunc resolvers), so this build has no clones
+# (OZ_NO_CLONES) and compiles everything for AVX2 where the machine has it:
+# the vector paths are the ones fuzzed.
+ifeq ($(FUZZ),1)
+B := build/fuzz
+CC := clang
+CUDA := 0
+OZ_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer -DOZ_NO_CLONES \
+             $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -mavx2)
+OZ_LDFLAGS += -fsanitize=address,undefined
+endif
 ifeq ($(SANITIZE),1)
 B := build/san
 OZ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -106,7 +120,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/libomnizip_shim.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all deps test o3-build lint clean install uninstall bench abi-dump cuda tsan python install-python
+.PHONY: all deps test o3-build lint clean install uninstall bench abi-dump cuda tsan python install-python fuzz
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(call obj,runtime-shim/paths.c): OZ_CFLAGS += $(OZ_PATH_FLAGS)
@@ -165,7 +179,9 @@ ifeq ($(SANITIZE),1)
 PY_ENV := LD_PRELOAD=$(shell $(CC) -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
 endif
 
-test: all $(TEST_BIN) $(FIXTURE_SO) $(B)/test-prefix/.installed o3-build
+include tests/fuzz/fuzz.mk
+
+test: all $(TEST_BIN) $(FIXTURE_SO) $(FUZZ_REPLAY) $(B)/test-prefix/.installed o3-build
 	@sh tests/lint.sh
 	@OMNIZIP_BUILD=$(B) OMNIZIP_PYTHON="$(PYTHON)" OMNIZIP_PY_ENV="$(PY_ENV)" \
 	  sh tests/run.sh $(TEST_BIN)
