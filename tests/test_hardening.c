@@ -389,7 +389,11 @@ Test(hardening, inspector_cleans_only_stale_segments)
     char pid_text[24];
     snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
     cr_expect_eq(INSPECT("--clean", pid_text), 0);
-    cr_expect_eq(segments_of(pid), 1, "a live writer's segment is not stale");
+    char *first = slurp(tpath("stdout.txt"), NULL);
+    int st;
+    cr_expect_eq(segments_of(pid), 1, "a live writer's segment is not stale: %s (%d)", first,
+                 waitpid(pid, &st, WNOHANG) == pid ? st : -1);
+    free(first);
     kill(pid, SIGKILL); /* no handler runs: the segment stays, stale */
     finish(pid, 30);
     cr_expect_eq(segments_of(pid), 1);
