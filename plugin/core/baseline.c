@@ -174,7 +174,12 @@ omnizip_status oz_baseline_plan(struct oz_plan *p, const struct omnizip_config *
         if (st == OMNIZIP_OK)
             st = uniform(p, p->video_keep, 1, p->video_kept, nv);
     } else {
+        /* Rates and S_a follow from the masks, decided at bind. */
         p->counts_at_bind = 1;
+        for (uint32_t i = 0; i < p->n_windows; i++) {
+            p->win[i].s_a = 0.0f;
+            p->win[i].base = p->win[i].rate = 0.0;
+        }
     }
     free(idx);
     for (int64_t j = 0; j < na; j++)

@@ -29,6 +29,8 @@ enum oz_cmd {
     OZ_CMD_PLAN,
     OZ_CMD_PROFILE_CHECK,
     OZ_CMD_PROFILE_SHOW,
+    OZ_CMD_PROFILE_LIST,
+    OZ_CMD_COMPARE,
     OZ_CMD_HELP,
     OZ_CMD_VERSION,
 };
@@ -48,6 +50,7 @@ struct oz_cli {
     const char **files; /* profile check: points into operands */
     int n_files;
     const char **operands; /* owned */
+    const char *side[2];   /* compare: profile files or task names A and B */
     const char *trace;
     const char *model;
     const char *plugin;
@@ -56,6 +59,9 @@ struct oz_cli {
     int force; /* --force: IN, OUT and the trace may be the same file */
     long pace_ms;
 };
+
+/* cli_suggest.c: the closest of n words to word, NULL when none is close. */
+const char *oz_cli_suggest(const char *word, const char *const *words, size_t n);
 
 /* "omnizip-run: " + message + newline on stderr. */
 void oz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -118,11 +124,33 @@ void oz_cli_signals_hold(int hold);
 /* cli_run.c: the compress and plan commands. */
 int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg);
 
+/* The input of a run: cli->input's dump, or the built-in clip. */
+struct oz_input {
+    struct omnizip_dump dump;
+    struct oz_clip clip;
+    int is_dump;
+    struct omnizip_sequence *seq;
+};
+int oz_cli_load(const struct oz_cli *cli, struct oz_input *in);
+void oz_cli_unload(struct oz_input *in);
+/* One `plan` of a loaded input with cfg into *run (oz_run_free releases
+ * it); returns an exit code, the problem printed. */
+int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg,
+                struct oz_input *in, struct oz_run *run);
+void oz_run_free(struct oz_run *run);
+
+/* cli_compare.c: `compare IN A B`. */
+int oz_cli_compare(omnizip_shim *shim, const struct oz_cli *cli);
+
 /* cli_report.c: human table and --json. */
 void oz_report_table_head(FILE *f);
-void oz_report_row(FILE *f, const struct omnizip_window_info *w);
+/* planned: from plan (merged is not computed). */
+void oz_report_row(FILE *f, const struct omnizip_window_info *w, int planned);
 void oz_report_totals(FILE *f, const struct oz_run *run);
 int oz_report_json(FILE *f, const struct oz_run *run);
+/* The object oz_report_json prints (a jansson json_t *, NULL when out of
+ * memory); the caller owns it. */
+void *oz_report_json_object(const struct oz_run *run);
 /* The config as a JSON object of every key (jansson json_t *). */
 void *oz_report_config_json(const struct omnizip_config *cfg);
 

@@ -1,6 +1,7 @@
 /* cli_args.c - omnizip-run's command line: subcommands, options, usage. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +21,10 @@ void oz_cli_usage(FILE *f)
 {
     fputs("usage: omnizip-run [compress] [IN.safetensors -o OUT.safetensors] [options]\n"
           "       omnizip-run plan [IN.safetensors] [--profile FILE|--task NAME] [--set k=v]... [--json]\n"
+          "       omnizip-run compare IN A B [--set k=v]... [--json]   (A, B: files or task names)\n"
           "       omnizip-run profile check FILE...\n"
           "       omnizip-run profile show FILE|--task NAME\n"
+          "       omnizip-run profile list [--json]\n"
           "\n"
           "Compresses the audio and video tokens of an omnimodal LLM input (OmniZip).\n"
           "Without IN, compress and plan run the built-in synthetic clip (60 windows).\n"
@@ -75,6 +78,24 @@ static int usage_error(const char *fmt, const char *arg)
     fputs("omnizip-run: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n(omnizip-run --help for usage)\n", stderr);
+    return OZ_EXIT_USAGE;
+}
+
+static const char *const commands[] = {"compress", "plan", "compare", "profile"};
+static const char *const actions[] = {"check", "show", "list"};
+static const char *const flags[] = {"--json", "--live", "--force", "--help", "--version",
+                                    "--output", "--profile", "--task", "--trace", "--model",
+                                    "--plugin", "--set", "--pace"};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "unknown WHAT 'WORD' (did you mean X?)" or with the expected list. */
+static int unknown(const char *what, const char *word, const char *const *words, size_t n,
+                   const char *expected)
+{
+    const char *near = oz_cli_suggest(word, words, n);
+    fprintf(stderr, "omnizip-run: unknown %s '%s' (%s%s%s)\n(omnizip-run --help for usage)\n",
+            what, word, near ? "did you mean " : "expected ", near ? near : expected,
+            near ? "?" : "");
     return OZ_EXIT_USAGE;
 }
 
@@ -156,8 +177,11 @@ static int parse_rest(int argc, char **argv, int i, struct oz_cli *cli,
             continue;
         const char *value;
         const struct valued *v = match_valued(arg, &value);
-        if (!v)
-            return usage_error("unknown option '%s'", arg);
+        if (!v) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+            return unknown("option", name, flags, COUNT(flags), "see --help");
+        }
         if (!value) {
             if (i + 1 >= argc)
                 return usage_error("%s expects a value", arg);
@@ -205,10 +229,32 @@ static int check_plan(struct oz_cli *cli, const char **ops, int n_ops)
     return OZ_EXIT_OK;
 }
 
+static int check_compare(struct oz_cli *cli, const char **ops, int n_ops)
+{
+    if (n_ops != 3)
+        return usage_error("%s", "compare: expected IN A B (A and B: profile files or task "
+                                 "names)");
+    cli->input = ops[0];
+    cli->side[0] = ops[1];
+    cli->side[1] = ops[2];
+    if (cli->profile || cli->task)
+        return usage_error("%s", "compare: the profiles are A and B, not --profile/--task");
+    if (cli->output || cli->trace || cli->live)
+        return usage_error("%s", "compare plans both sides: no -o, --trace or --live");
+    return OZ_EXIT_OK;
+}
+
 static int check_profile(struct oz_cli *cli, const char **ops, int n_ops)
 {
     if (n_ops == 0)
-        return usage_error("%s", "profile: expected 'check FILE...' or 'show FILE|--task NAME'");
+        return usage_error("%s", "profile: expected 'check FILE...', 'show FILE|--task NAME' "
+                                 "or 'list'");
+    if (strcmp(ops[0], "list") == 0) {
+        cli->cmd = OZ_CMD_PROFILE_LIST;
+        if (n_ops > 1)
+            return usage_error("profile list takes no operand, got '%s'", ops[1]);
+        return OZ_EXIT_OK;
+    }
     if (strcmp(ops[0], "check") == 0) {
         cli->cmd = OZ_CMD_PROFILE_CHECK;
         if (n_ops < 2)
@@ -227,7 +273,7 @@ static int check_profile(struct oz_cli *cli, const char **ops, int n_ops)
             return usage_error("%s", "profile show: give a FILE or --task NAME, not both");
         return OZ_EXIT_OK;
     }
-    return usage_error("profile: unknown action '%s' (expected check or show)", ops[0]);
+    return unknown("profile action", ops[0], actions, COUNT(actions), "check, show or list");
 }
 
 int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
@@ -252,11 +298,17 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
     } else if (sub && strcmp(sub, "plan") == 0) {
         cli->cmd = OZ_CMD_PLAN;
         i = 2;
+    } else if (sub && strcmp(sub, "compare") == 0) {
+        cli->cmd = OZ_CMD_COMPARE;
+        i = 2;
     } else if (sub && strcmp(sub, "profile") == 0) {
         is_profile = 1;
         i = 2;
+    } else if (sub && sub[0] != '-' && !strchr(sub, '.') && !strchr(sub, '/')) {
+        return unknown("command", sub, commands, COUNT(commands), "compress, plan, compare or "
+                                                                  "profile");
     } else if (sub && sub[0] != '-') {
-        return usage_error("unknown command '%s' (expected compress, plan or profile)", sub);
+        return usage_error("unknown command '%s' (give compress IN -o OUT for a file)", sub);
     }
     int n_ops = 0;
     enum oz_cmd base = cli->cmd;
@@ -267,6 +319,8 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
             rc = check_profile(cli, ops, n_ops);
         else if (base == OZ_CMD_PLAN)
             rc = check_plan(cli, ops, n_ops);
+        else if (base == OZ_CMD_COMPARE)
+            rc = check_compare(cli, ops, n_ops);
         else
             rc = check_compress(cli, ops, n_ops);
     }

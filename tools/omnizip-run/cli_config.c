@@ -5,6 +5,35 @@
 
 #include "cli.h"
 
+struct names {
+    char *name[64];
+    size_t n;
+};
+
+static void collect(void *user, const char *name, const char *path)
+{
+    struct names *l = user;
+    (void)path;
+    if (l->n < sizeof l->name / sizeof l->name[0] && (l->name[l->n] = strdup(name)))
+        l->n++;
+}
+
+/* "--task X: no X.yaml in PATH (did you mean Y?)". */
+static void no_task(const char *task, const char *search_path)
+{
+    struct names l = {.n = 0};
+    omnizip_profile_list(search_path, collect, &l);
+    const char *near = oz_cli_suggest(task, (const char *const *)l.name, l.n);
+    if (near)
+        oz_cli_error("--task %s: no %s.yaml in %s (did you mean %s?)", task, task, search_path,
+                     near);
+    else
+        oz_cli_error("--task %s: no %s.yaml in %s (omnizip-run profile list names them)", task,
+                     task, search_path);
+    while (l.n)
+        free(l.name[--l.n]);
+}
+
 int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path)
 {
     *path = NULL;
@@ -29,7 +58,7 @@ int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char 
         return OZ_EXIT_FAIL;
     }
     if (st != OMNIZIP_OK) {
-        oz_cli_error("--task %s: no %s.yaml in %s", cli->task, cli->task, search_path);
+        no_task(cli->task, search_path);
         return OZ_EXIT_PROFILE;
     }
     return OZ_EXIT_OK;
@@ -117,6 +146,7 @@ const char *oz_cli_enum_name(const char *key, int32_t value)
     static const char *const mode[] = {"reference", "streaming"};
     static const char *const backend[] = {"auto", "cpu", "cuda"};
     static const char *const telemetry[] = {"off", "shm"};
+    static const char *const strategy[] = {"omnizip", "random", "uniform", "dycoke"};
     const char *const *names = NULL;
     int32_t n = 0;
     if (strcmp(key, "normalize") == 0)
@@ -129,5 +159,7 @@ const char *oz_cli_enum_name(const char *key, int32_t value)
         names = backend, n = 3;
     else if (strcmp(key, "telemetry") == 0)
         names = telemetry, n = 2;
+    else if (strcmp(key, "strategy") == 0)
+        names = strategy, n = 4;
     return names && value >= 0 && value < n ? names[value] : "unknown";
 }

@@ -62,8 +62,11 @@ int omnizip_run_main(int argc, char **argv)
         struct log_state state = {0};
         rc = open_plugin(&cli, &state, &shim);
         const struct omnizip_plugin *p = rc ? NULL : omnizip_shim_plugin(shim);
-        if (p && (cli.cmd == OZ_CMD_PROFILE_CHECK || cli.cmd == OZ_CMD_PROFILE_SHOW)) {
+        if (p && (cli.cmd == OZ_CMD_PROFILE_CHECK || cli.cmd == OZ_CMD_PROFILE_SHOW ||
+                  cli.cmd == OZ_CMD_PROFILE_LIST)) {
             rc = oz_cli_profile(p, &cli);
+        } else if (p && cli.cmd == OZ_CMD_COMPARE) {
+            rc = oz_cli_compare(shim, &cli);
         } else if (p) {
             struct omnizip_config cfg;
             rc = oz_cli_config(p, &cli, &cfg);

@@ -1,4 +1,6 @@
-/* cli_profile.c - `omnizip-run profile check FILE...` and `profile show`. */
+/* cli_profile.c - `omnizip-run profile check FILE...`, `profile show` and
+ * `profile list`. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +139,63 @@ static int show(const struct omnizip_plugin *p, const struct oz_cli *cli, const 
     return rc;
 }
 
+/* One listed profile: its description comes from the plugin's own loader. */
+struct listed {
+    const struct omnizip_plugin *p;
+    const char *search;
+    json_t *arr;
+    int json;
+};
+
+static void on_description(void *user, const char *key, const char *value, const char *file,
+                           int32_t line)
+{
+    (void)file, (void)line;
+    if (strcmp(key, "description") == 0)
+        snprintf(user, 512, "%s", value);
+}
+
+static void list_one(void *user, const char *name, const char *path)
+{
+    struct listed *l = user;
+    struct omnizip_config cfg;
+    char desc[512] = "", err[512] = "";
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    l->p->config_default(&cfg);
+    if (l->p->profile_load(path, l->search, &cfg, on_description, desc, err, sizeof err) !=
+        OMNIZIP_OK)
+        snprintf(desc, sizeof desc, "(does not load: %s)", err);
+    if (l->json)
+        json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s}", "name", name, "description",
+                                                desc, "path", path));
+    else
+        printf("%-16s %-60.60s%s %s\n", name, desc, strlen(desc) > 60 ? "..." : "   ", path);
+}
+
+static int list(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+{
+    struct listed l = {p, search, cli->json ? json_array() : NULL, cli->json};
+    if (cli->json && !l.arr) {
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    if (!cli->json)
+        printf("%-16s %-63s %s\n", "name", "description", "where");
+    if (omnizip_profile_list(search, list_one, &l) != OMNIZIP_OK) {
+        json_decref(l.arr);
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    if (cli->json) {
+        json_dumpf(l.arr, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(l.arr);
+    }
+    fflush(stdout);
+    return OZ_EXIT_OK;
+}
+
 int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli)
 {
     char *search = omnizip_profile_search_path();
@@ -144,7 +203,9 @@ int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli)
         oz_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
-    int rc = cli->cmd == OZ_CMD_PROFILE_CHECK ? check(p, cli, search) : show(p, cli, search);
+    int rc = cli->cmd == OZ_CMD_PROFILE_CHECK  ? check(p, cli, search)
+             : cli->cmd == OZ_CMD_PROFILE_LIST ? list(p, cli, search)
+                                               : show(p, cli, search);
     free(search);
     return rc;
 }

@@ -11,13 +11,26 @@ void oz_report_table_head(FILE *f)
             "base", "rate", "video kept/in", "anchors/merged");
 }
 
-void oz_report_row(FILE *f, const struct omnizip_window_info *w)
+/* "kept/in", or "-/in" where the count is decided later (dycoke before bind). */
+static void kept_of(char *buf, size_t size, int64_t kept, int64_t in)
 {
-    char audio[32], video[32], merge[32], s_a[16], base[16];
-    snprintf(audio, sizeof audio, "%lld/%lld", (long long)w->audio_kept, (long long)w->audio_in);
-    snprintf(video, sizeof video, "%lld/%lld", (long long)w->video_kept, (long long)w->video_in);
-    snprintf(merge, sizeof merge, "%lld/%lld", (long long)w->audio_anchors,
-             (long long)w->audio_merged);
+    if (kept < 0)
+        snprintf(buf, size, "-/%lld", (long long)in);
+    else
+        snprintf(buf, size, "%lld/%lld", (long long)kept, (long long)in);
+}
+
+void oz_report_row(FILE *f, const struct omnizip_window_info *w, int planned)
+{
+    char audio[48], video[48], merge[32], s_a[16], base[16];
+    kept_of(audio, sizeof audio, w->audio_kept, w->audio_in);
+    kept_of(video, sizeof video, w->video_kept, w->video_in);
+    /* plan reads no embeddings: which pool tokens merge is not computed */
+    if (planned)
+        snprintf(merge, sizeof merge, "%lld/-", (long long)w->audio_anchors);
+    else
+        snprintf(merge, sizeof merge, "%lld/%lld", (long long)w->audio_anchors,
+                 (long long)w->audio_merged);
     /* unguided windows have no S_a: their rate is rho_video itself */
     snprintf(s_a, sizeof s_a, "-");
     snprintf(base, sizeof base, "-");
@@ -64,7 +77,8 @@ void oz_report_totals(FILE *f, const struct oz_run *run)
 
 void *oz_report_config_json(const struct omnizip_config *c)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:s}",
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, "
+                     "s:I}",
                      "rho_audio", c->rho_audio, "rho_video", c->rho_video, "contextual_ratio",
                      c->contextual_ratio, "rho_min", c->rho_min, "rho_max", c->rho_max, "g",
                      (int)c->g, "dpc_k", (int)c->dpc_k, "normalize",
@@ -72,17 +86,24 @@ void *oz_report_config_json(const struct omnizip_config *c)
                      oz_cli_enum_name("similarity_scope", c->similarity_scope), "scope_radius",
                      (int)c->scope_radius, "mode", oz_cli_enum_name("mode", c->mode), "backend",
                      oz_cli_enum_name("backend", c->backend), "threads", (int)c->threads,
-                     "telemetry", oz_cli_enum_name("telemetry", c->telemetry));
+                     "telemetry", oz_cli_enum_name("telemetry", c->telemetry), "strategy",
+                     oz_cli_enum_name("strategy", c->strategy), "seed", (json_int_t)c->seed);
 }
 
-static json_t *window_json(const struct omnizip_window_info *w)
+/* A count, or null where it is not computed. */
+static json_t *count(int64_t v, int known)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:b, s:I, s:I}", "index",
+    return known && v >= 0 ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *window_json(const struct omnizip_window_info *w, int planned)
+{
+    return json_pack("{s:I, s:I, s:o, s:I, s:o, s:f, s:f, s:f, s:b, s:I, s:o}", "index",
                      (json_int_t)w->index, "audio_in", (json_int_t)w->audio_in, "audio_kept",
-                     (json_int_t)w->audio_kept, "anchors", (json_int_t)w->audio_anchors,
-                     "merged", (json_int_t)w->audio_merged, "s_a", w->s_a, "base_rate",
+                     count(w->audio_kept, 1), "anchors", (json_int_t)w->audio_anchors,
+                     "merged", count(w->audio_merged, !planned), "s_a", w->s_a, "base_rate",
                      w->base_rate, "rate", w->rate, "guided", w->guided != 0, "video_in",
-                     (json_int_t)w->video_in, "video_kept", (json_int_t)w->video_kept);
+                     (json_int_t)w->video_in, "video_kept", count(w->video_kept, 1));
 }
 
 static double fraction(int64_t kept, int64_t in) { return in > 0 ? (double)kept / (double)in : 0.0; }
@@ -95,7 +116,7 @@ static json_t *per_window(const struct oz_run *run)
     int64_t a_in = 0, a_kept = 0, v_in = 0, v_kept = 0;
     for (uint32_t i = 0; arr && i < n; i++) {
         const struct omnizip_window_info *w = &run->report.windows[i];
-        json_t *o = window_json(w);
+        json_t *o = window_json(w, run->planned_only);
         /* Streaming: the budget controller at work, window by window. */
         if (o && run->cfg->mode == OMNIZIP_MODE_STREAMING) {
             a_in += w->audio_in, a_kept += w->audio_kept;
@@ -122,7 +143,7 @@ static json_t *tokens_json(const struct oz_run *run)
                      "kept", (json_int_t)run->kept);
 }
 
-int oz_report_json(FILE *f, const struct oz_run *run)
+void *oz_report_json_object(const struct oz_run *run)
 {
     const struct omnizip_run_report *r = &run->report;
     double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
@@ -138,6 +159,12 @@ int oz_report_json(FILE *f, const struct oz_run *run)
     if (root && !run->planned_only)
         json_object_set_new(root, "memory", json_pack("{s:I}", "context_bytes",
                                                       (json_int_t)run->context_bytes));
+    return root;
+}
+
+int oz_report_json(FILE *f, const struct oz_run *run)
+{
+    json_t *root = oz_report_json_object(run);
     if (!root) {
         oz_cli_error("cannot build the JSON report (out of memory)");
         return OZ_EXIT_FAIL;

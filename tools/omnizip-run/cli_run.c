@@ -47,14 +47,7 @@ static int check_model(const struct omnizip_plugin *p, const char *model)
     return OZ_EXIT_USAGE;
 }
 
-struct input {
-    struct omnizip_dump dump;
-    struct oz_clip clip;
-    int is_dump;
-    struct omnizip_sequence *seq;
-};
-
-static int load(const struct oz_cli *cli, struct input *in)
+int oz_cli_load(const struct oz_cli *cli, struct oz_input *in)
 {
     char err[1024] = "";
     memset(in, 0, sizeof *in);
@@ -76,7 +69,7 @@ static int load(const struct oz_cli *cli, struct input *in)
     return OZ_EXIT_OK;
 }
 
-static void unload(struct input *in)
+void oz_cli_unload(struct oz_input *in)
 {
     if (in->is_dump)
         omnizip_dump_free(&in->dump);
@@ -102,7 +95,7 @@ static int64_t count_audio(const struct omnizip_sequence *seq)
     return n;
 }
 
-static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct input *in, uint8_t *keep,
+static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct oz_input *in, uint8_t *keep,
                  struct oz_run *run)
 {
     char err[1024] = "";
@@ -167,7 +160,7 @@ static void count_kept(struct oz_run *run, const uint8_t *keep)
         run->kept += keep[i] != 0;
 }
 
-static int write_out(const struct oz_cli *cli, struct input *in, const uint8_t *keep,
+static int write_out(const struct oz_cli *cli, struct oz_input *in, const uint8_t *keep,
                      struct oz_run *run)
 {
     char err[1024] = "";
@@ -200,7 +193,7 @@ static void print_human(const struct oz_cli *cli, const struct oz_run *run)
         if (!cli->live) {
             oz_report_table_head(stdout);
             for (uint32_t i = 0; i < n; i++)
-                oz_report_row(stdout, &run->report.windows[i]);
+                oz_report_row(stdout, &run->report.windows[i], run->planned_only);
         }
     }
     oz_report_totals(stdout, run);
@@ -210,10 +203,42 @@ static void print_human(const struct oz_cli *cli, const struct oz_run *run)
     fflush(stdout);
 }
 
+int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg,
+                struct oz_input *in, struct oz_run *run)
+{
+    memset(run, 0, sizeof *run);
+    run->cli = cli;
+    run->plugin = omnizip_shim_plugin(shim);
+    run->cfg = cfg;
+    run->planned_only = 1;
+    run->source = cli->input ? cli->input : "builtin";
+    run->length = in->seq->length;
+    uint32_t n_windows = count_windows(in->seq);
+    run->report.windows = calloc(n_windows ? n_windows : 1, sizeof *run->report.windows);
+    run->report.capacity = n_windows;
+    if (!run->report.windows) {
+        oz_cli_error("out of memory");
+        return OZ_EXIT_FAIL;
+    }
+    double t0 = oz_now_ms();
+    int rc = drive(shim, cli, in, NULL, run);
+    if (rc == OZ_EXIT_OK)
+        count_kept(run, NULL);
+    run->ms_total = oz_now_ms() - t0;
+    return rc;
+}
+
+void oz_run_free(struct oz_run *run)
+{
+    omnizip_run_report_release(&run->report);
+    free(run->report.windows);
+    run->report.windows = NULL;
+}
+
 int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg)
 {
     struct oz_run run;
-    struct input in;
+    struct oz_input in;
     memset(&run, 0, sizeof run);
     run.cli = cli;
     run.plugin = omnizip_shim_plugin(shim);
@@ -227,7 +252,7 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     if (rc)
         return rc;
     oz_cli_signals_install();
-    rc = load(cli, &in);
+    rc = oz_cli_load(cli, &in);
     if (rc)
         return rc;
     run.ms_load = oz_now_ms() - t0;
@@ -256,6 +281,6 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     omnizip_run_report_release(&run.report);
     free(run.report.windows);
     free(keep);
-    unload(&in);
+    oz_cli_unload(&in);
     return rc;
 }

@@ -178,7 +178,7 @@ void oz_watch_window(void *user, const struct omnizip_window_info *info)
             live_banner();
             oz_report_table_head(stdout);
         }
-        oz_report_row(stdout, info);
+        oz_report_row(stdout, info, 0);
         fflush(stdout);
         if (w->pace_ms > 0) {
             struct timespec ts = {w->pace_ms / 1000, (w->pace_ms % 1000) * 1000000L};
