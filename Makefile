@@ -217,8 +217,11 @@ o3-build:
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
 	$(OZ_CC) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread
 
+$(B)/omnizip-bench-stream: bench/bench_stream.c
+	$(OZ_CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) -ldl -lm
+
 # Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
-bench: all $(B)/omnizip-bench
+bench: all $(B)/omnizip-bench $(B)/omnizip-bench-stream
 	@OMNIZIP_BUILD=$(B) sh bench/run.sh
 
 # Regenerates the committed ABI baseline: only after an intended ABI change.

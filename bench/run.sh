@@ -29,5 +29,8 @@ if $PY -c "import torch" 2>/dev/null; then
 else
     echo "bench: python3-torch missing, no baseline" >&2
 fi
-$PY bench/report.py "$OUT" > bench/RESULTS.md.tmp && mv bench/RESULTS.md.tmp bench/RESULTS.md
+$PY bench/report.py "$OUT" > bench/RESULTS.md.tmp
+# Streaming: latency per window and the heap over 300, 1,200 and 7,200 windows.
+{ echo; "$B/omnizip-bench-stream" "$B/libomnizip.so"; } >> bench/RESULTS.md.tmp
+mv bench/RESULTS.md.tmp bench/RESULTS.md
 cat bench/RESULTS.md

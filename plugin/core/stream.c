@@ -28,6 +28,10 @@
 #include <string.h>
 
 #define BAND 0.009
+/* Share of the running error a window's wish gives back: without it the
+ * cumulative count would sit wherever a biased wish (score ties, a drifting
+ * score distribution) pushes it inside the band. */
+#define PULL 0.2
 
 void oz_stream_begin(struct oz_stream *s, int64_t tpf)
 {
@@ -45,9 +49,12 @@ static uint32_t score_bin(float x)
 }
 
 /* The count in [T - E, T + E] (T the target of the cumulative total, E the
- * band) nearest `want`, as a step from `have`; rint(T) when no integer fits. */
-static int64_t banded(double target, double band, int64_t have, int64_t want)
+ * band) nearest `want` less PULL of the running error (have - prev, prev the
+ * target before this window), as a step from `have`; rint(T) when no
+ * integer fits. */
+static int64_t banded(double target, double band, int64_t have, double prev, int64_t want)
 {
+    want -= (int64_t)rint(PULL * ((double)have - prev));
     double e = band > 0.0 ? band : 0.0;
     int64_t lo = (int64_t)ceil(target - e) - have, hi = (int64_t)floor(target + e) - have;
     if (lo > hi)
@@ -105,6 +112,7 @@ omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct o
         oz_rank_desc(value, n, order);
         double seen = (double)(s->audio_in + n);
         dominant = banded((1.0 - cfg->rho_audio) * seen, BAND * seen - 1.5, s->dominant,
+                          (1.0 - cfg->rho_audio) * (double)s->audio_in,
                           wanted(cfg, s, scores, n, order));
         dominant = clamp64(dominant, 0, n);
         ctx = clamp64((int64_t)rint(anchor_ratio(cfg) * seen) - s->anchors, 0, n - dominant);
@@ -149,7 +157,9 @@ omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct o
     double lo = (double)(m - kmax) / (double)m, hi = (double)(m - kmin) / (double)m;
     double rate = fmin(fmax(w->base + (cfg->rho_video - mean_base), lo), hi);
     int64_t kept = banded((1.0 - cfg->rho_video) * frames_seen, BAND * frames_seen - 0.5,
-                          s->video_kept_frames, (int64_t)rint((double)m * (1.0 - rate)));
+                          s->video_kept_frames,
+                          (1.0 - cfg->rho_video) * (double)s->frame_tokens,
+                          (int64_t)rint((double)m * (1.0 - rate)));
     oz_exact_apply(w, tpf, clamp64(kept, kmin, kmax));
     return OMNIZIP_OK;
 }

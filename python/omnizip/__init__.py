@@ -14,9 +14,11 @@ from .config import Config
 from .dump import load_dump, save_dump
 from .importance import audio_importance
 from .presets import preset
+from .stream import Stream, Window
 
 __all__ = ["Config", "Error", "PlanResult", "Result", "audio_importance", "compress",
-           "load_dump", "plan", "preset", "save_dump", "plugin_path", "plugin_version"]
+           "load_dump", "plan", "preset", "save_dump", "plugin_path", "plugin_version", "Stream",
+           "Window"]
 
 
 def plugin_path():
