@@ -144,13 +144,15 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_se
     map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs
                                                            : map->n_video_runs;
     map->tpf = (seq->grid_h / seq->merge_size) * (seq->grid_w / seq->merge_size);
+    map->grid_t = seq->grid_t;
+    map->scores = seq->audio_scores;
     if (seq->audio_scores && seq->n_audio_scores != map->n_audio) {
         oz_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
                     (long long)seq->n_audio_scores, (long long)map->n_audio,
                     (long long)seq->audio_token_id);
     }
-    if (map->n_video > 0 && (map->tpf == 0 || seq->grid_t == 0)) {
+    if (!seq->video_grids && map->n_video > 0 && (map->tpf == 0 || seq->grid_t == 0)) {
         oz_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID,
                     "sequence: %lld video tokens but grid %lldx%lldx%lld with merge size %lld "
@@ -206,17 +208,17 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
         .video_run_len = map->video_run,
         .audio_run_len = map->audio_run,
         .tokens_per_frame = map->tpf,
-        .grid_t = seq->grid_t,
+        .grid_t = map->grid_t,
         .video_run_start = map->video_start,
         .audio_run_start = map->audio_start,
     };
     double t0 = oz_adapter_ms();
     rep->plan.struct_size = sizeof rep->plan;
-    st = p->plan(*ctx, &layout, seq->audio_scores, seq->n_audio_scores, &rep->plan);
+    st = p->plan(*ctx, &layout, map->scores, map->scores ? map->n_audio : 0, &rep->plan);
     if (st != OMNIZIP_OK)
         return FAIL(st, "plan: %s", p->last_error(*ctx));
     /* Without scores the plugin knows the totals only. */
-    uint32_t n_known = seq->audio_scores || map->n_audio == 0 ? map->n_windows : 0;
+    uint32_t n_known = map->scores || map->n_audio == 0 ? map->n_windows : 0;
     for (uint32_t i = 0; i < n_known; i++) {
         memset(&infos[i], 0, sizeof infos[i]);
         infos[i].struct_size = sizeof infos[i];
@@ -294,6 +296,98 @@ void omnizip_run_report_release(struct omnizip_run_report *report)
     report->n_anchors = 0;
 }
 
+/* Window records renumbered across clips, for the caller's callback. */
+struct renumber {
+    omnizip_window_fn fn;
+    void *user;
+    uint32_t offset;
+};
+
+static void renumbered(void *user, const struct omnizip_window_info *info)
+{
+    const struct renumber *r = user;
+    struct omnizip_window_info copy = *info;
+    copy.index += r->offset;
+    r->fn(r->user, &copy);
+}
+
+/* Adds one clip's report into the sequence's. */
+static void add_report(struct omnizip_run_report *to, const struct omnizip_run_report *from)
+{
+    struct omnizip_plan *a = &to->plan;
+    const struct omnizip_plan *b = &from->plan;
+    a->struct_size = sizeof *a;
+    a->n_windows += b->n_windows;
+    a->n_guided += b->n_guided;
+    a->audio_in += b->audio_in;
+    a->audio_kept += b->audio_kept;
+    a->audio_anchors += b->audio_anchors;
+    a->video_in += b->video_in;
+    a->video_kept += b->video_kept;
+    struct omnizip_summary *s = &to->summary;
+    const struct omnizip_summary *t = &from->summary;
+    s->struct_size = sizeof *s;
+    s->n_windows += t->n_windows;
+    s->audio_in += t->audio_in;
+    s->audio_kept += t->audio_kept;
+    s->video_in += t->video_in;
+    s->video_kept += t->video_kept;
+    s->micros_plan += t->micros_plan;
+    s->micros_bind += t->micros_bind;
+    s->micros_windows += t->micros_windows;
+    to->n_windows += from->n_windows;
+    to->ms_plan += from->ms_plan;
+    to->ms_bind += from->ms_bind;
+    to->ms_windows += from->ms_windows;
+}
+
+/* Plans (and with dc, compresses) every clip of cs: infos[] in clip order,
+ * numbered across clips; rep summed; dc[c] clip c's decisions. */
+static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config *config,
+                                const struct omnizip_sequence *seq, const struct oz_clipset *cs,
+                                struct omnizip_window_info *infos, omnizip_window_fn on_window,
+                                void *user, struct omnizip_run_report *rep,
+                                struct oz_decisions *dc, char *err, size_t err_size)
+{
+    const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
+    omnizip_status st = OMNIZIP_OK;
+    uint32_t off = 0;
+    for (uint32_t c = 0; c < cs->n && st == OMNIZIP_OK; c++) {
+        const struct oz_seqmap *m = &cs->maps[c];
+        struct omnizip_run_report part;
+        memset(&part, 0, sizeof part);
+        omnizip_ctx *ctx = NULL;
+        struct renumber r = {on_window, user, off};
+        omnizip_window_fn fn = on_window ? renumbered : NULL;
+        if (m->n_windows == 0) {
+            /* nothing to decide */
+        } else if (dc && streaming(config)) {
+            if ((st = create(shim, config, &ctx, err, err_size)) == OMNIZIP_OK)
+                st = oz_adapter_stream(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
+                                       err_size);
+        } else if ((st = start(shim, config, seq, m, &ctx, infos + off, &part, err,
+                               err_size)) == OMNIZIP_OK && dc) {
+            st = oz_adapter_drive(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
+                                  err_size);
+        }
+        if (ctx)
+            p->destroy(ctx);
+        for (uint32_t i = 0; i < part.n_windows; i++)
+            infos[off + i].index += off;
+        add_report(rep, &part);
+        off += part.n_windows;
+    }
+    return st;
+}
+
+static uint32_t clip_windows(const struct oz_clipset *cs)
+{
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < cs->n; c++)
+        n += cs->maps[c].n_windows;
+    return n;
+}
+
 omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_config *config,
                                      struct omnizip_sequence *seq, omnizip_window_fn on_window,
                                      void *user, struct omnizip_run_report *report, char *err,
@@ -313,32 +407,41 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
                     "(compress needs them; a plan under normalize: exact does not)",
                     (long long)map.n_audio);
     }
+    if ((st = oz_extras_check(seq, map.n_video, map.n_audio, err, err_size)) != OMNIZIP_OK) {
+        oz_seqmap_free(&map);
+        return st;
+    }
 
     struct omnizip_run_report rep;
     memset(&rep, 0, sizeof rep);
     struct oz_decisions d;
+    memset(&d, 0, sizeof d);
+    struct oz_decisions *dc = NULL;
+    struct oz_clipset cs;
+    memset(&cs, 0, sizeof cs);
     struct omnizip_window_info *infos = NULL;
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
-    omnizip_ctx *ctx = NULL;
     if (!p || map.n_windows == 0) {
         st = keep_all(&map, &d, &rep, err, err_size);
         if (!p)
             note_passthrough(shim, &rep);
-    } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
-        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
-    } else if (streaming(config)) {
-        if ((st = create(shim, config, &ctx, err, err_size)) == OMNIZIP_OK)
-            st = oz_adapter_stream(p, ctx, seq, &map, infos, on_window, user, &rep, &d, err,
-                                   err_size);
-    } else if ((st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size)) ==
-               OMNIZIP_OK) {
-        st = oz_adapter_drive(p, ctx, seq, &map, infos, on_window, user, &rep, &d, err,
-                              err_size);
+    } else if ((st = oz_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
+        /* err says why */
+    } else if (!(infos = calloc(clip_windows(&cs) + 1, sizeof *infos)) ||
+               !(dc = calloc(cs.n + 1, sizeof *dc))) {
+        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", clip_windows(&cs));
+    } else if ((st = run_clips(shim, config, seq, &cs, infos, on_window, user, &rep, dc, err,
+                               err_size)) == OMNIZIP_OK) {
+        st = oz_decisions_merge(&map, &cs, dc, seq->hidden, &d, err, err_size);
     }
-    if (ctx)
-        p->destroy(ctx);
+    for (uint32_t c = 0; dc && c < cs.n; c++)
+        oz_decisions_free(&dc[c]);
+    free(dc);
+    oz_clipset_free(&cs);
     if (st == OMNIZIP_OK)
         st = oz_adapter_apply(seq, &map, &d, &rep, err, err_size);
+    else
+        oz_decisions_free(&d);
     if (st == OMNIZIP_OK)
         hand_over(report, &rep, infos);
     free(infos);
@@ -365,24 +468,24 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
     struct omnizip_run_report rep;
     memset(&rep, 0, sizeof rep);
     struct omnizip_window_info *infos = NULL;
+    struct oz_clipset cs;
+    memset(&cs, 0, sizeof cs);
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
-    omnizip_ctx *ctx = NULL;
     if (!p || map.n_windows == 0) {
         struct oz_decisions d;
         st = keep_all(&map, &d, &rep, err, err_size);
-        if (st == OMNIZIP_OK) {
-            free(d.audio_state);
-            free(d.video_keep);
-        }
+        if (st == OMNIZIP_OK)
+            oz_decisions_free(&d);
         if (!p)
             note_passthrough(shim, &rep);
-    } else if (!(infos = calloc(map.n_windows, sizeof *infos))) {
-        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", map.n_windows);
+    } else if ((st = oz_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
+        /* err says why */
+    } else if (!(infos = calloc(clip_windows(&cs) + 1, sizeof *infos))) {
+        st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", clip_windows(&cs));
     } else {
-        st = start(shim, config, seq, &map, &ctx, infos, &rep, err, err_size);
+        st = run_clips(shim, config, seq, &cs, infos, NULL, NULL, &rep, NULL, err, err_size);
     }
-    if (ctx)
-        p->destroy(ctx);
+    oz_clipset_free(&cs);
     if (st == OMNIZIP_OK)
         hand_over(report, &rep, infos);
     free(infos);

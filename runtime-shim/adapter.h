@@ -15,9 +15,19 @@ struct oz_seqmap {
     uint32_t n_audio_runs, n_video_runs;
     uint32_t n_windows; /* max of the two run counts */
     int64_t tpf;
+    int64_t grid_t;
+    const float *scores; /* the map's audio scores in its order, or NULL */
 };
 
 void oz_seqmap_free(struct oz_seqmap *map);
+
+/* A sequence's clips (omnizip.clips/1), one seqmap each; scores[c] owns the
+ * scores of clip c where they had to be gathered. adapter_clips.c. */
+struct oz_clipset {
+    uint32_t n;
+    struct oz_seqmap *maps;
+    float **scores;
+};
 
 /* Everything the plugin decided for one sequence, in clip order. */
 struct oz_decisions {
@@ -29,6 +39,32 @@ struct oz_decisions {
 
 /* Frees d's arrays and zeroes it. */
 void oz_decisions_free(struct oz_decisions *d);
+
+/* Splits seq (whose whole-sequence map is all) into clips; one grid and a
+ * plugin without the extension give the one clip of the whole sequence. */
+omnizip_status oz_clipset_build(const struct omnizip_plugin *p,
+                                const struct omnizip_sequence *seq, const struct oz_seqmap *all,
+                                struct oz_clipset *cs, char *err, size_t err_size);
+void oz_clipset_free(struct oz_clipset *cs);
+
+/* dc[c] (clip c's decisions, clip order) -> out in all's order (anchors by
+ * position). dc is left as it was. */
+omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_clipset *cs,
+                                  const struct oz_decisions *dc, int64_t hidden,
+                                  struct oz_decisions *out, char *err, size_t err_size);
+
+/* extras.c. The rows an extra of kind must have (-1: unknown kind). */
+int64_t oz_extra_rows_expected(int32_t kind, int64_t length, int64_t n_video, int64_t n_audio);
+/* Every extra of seq names a known kind and has the rows its kind says. */
+omnizip_status oz_extras_check(const struct omnizip_sequence *seq, int64_t n_video,
+                               int64_t n_audio, char *err, size_t err_size);
+/* The kept rows (keep: L sequence flags) of one extra whose rows follow the
+ * tokens of its kind (token_id: the video or audio id) gathered into dst,
+ * which may be src; returns how many. */
+int64_t oz_extra_gather(const int64_t *ids, int64_t length, int64_t token_id, int32_t kind,
+                        const uint8_t *keep, const void *src, size_t row_bytes, void *dst);
+/* Compacts every extra of seq in place (before its ids are compacted). */
+void oz_extras_compact(struct omnizip_sequence *seq, const uint8_t *keep);
 
 /* Bytes per element of a sequence dtype, 0 when not served. */
 size_t oz_dtype_size(omnizip_dtype dtype);

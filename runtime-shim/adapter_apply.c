@@ -238,6 +238,7 @@ omnizip_status oz_adapter_apply(struct omnizip_sequence *seq, const struct oz_se
     }
     seq->next_position = next_position(seq);
     if (seq->compact) {
+        oz_extras_compact(seq, mask);
         seq->length = compact(seq, mask);
     } else {
         rep->n_anchors = d->n_anchors;

@@ -175,9 +175,8 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
         return FAIL("audio_scores has shape %s, expected [N_audio]",
                     shape_str(d->scores, sh, sizeof sh));
     t = d->grid;
-    if (!((t->rank == 2 && t->shape[0] == 1 && t->shape[1] == 3) ||
-          (t->rank == 1 && t->shape[0] == 3)))
-        return FAIL("video_grid_thw has shape %s, expected [1, 3] or [3]",
+    if (!((t->rank == 2 && t->shape[1] == 3) || (t->rank == 1 && t->shape[0] == 3)))
+        return FAIL("video_grid_thw has shape %s, expected [n_videos, 3] or [3]",
                     shape_str(t, sh, sizeof sh));
     if ((t = d->positions)) {
         o->positions_rank3 = t->rank == 3;
@@ -233,6 +232,10 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
         return FAIL("audio_scores has %lld values but input_ids holds %lld audio tokens",
                     (long long)s->n_audio_scores, (long long)n_audio);
 
+    if ((st = oz_dump_extras(d, s, n_video, n_audio, err, es)) != OMNIZIP_OK)
+        return st;
+    if (d->grid->count != 3)
+        return oz_dump_grids(d, s, n_video, err, es);
     int64_t g[3];
     for (int i = 0; i < 3; i++)
         g[i] = d->grid->dtype == OZ_ST_I64 ? ((const int64_t *)d->grid->data)[i]
@@ -273,6 +276,8 @@ static void impl_free(struct oz_dump_impl *d)
     free(d->ids64);
     free(d->positions64);
     free(d->mask64);
+    free(d->grids64);
+    free(d->extras);
     oz_st_close(d->st);
     free(d->path);
     free(d);

@@ -81,6 +81,17 @@ static omnizip_status compact_embeds(const struct omnizip_dump *dump,
     return OMNIZIP_OK;
 }
 
+/* Several videos: the report's windows run clip after clip, so retention
+ * and rates are taken by the windows' own flags, in that order. */
+static void clip_stats(const struct omnizip_run_report *r, int64_t *guided, int64_t *nv)
+{
+    *guided = *nv = 0;
+    for (uint32_t i = 0; i < r->n_windows; i++) {
+        *guided += r->windows[i].guided != 0;
+        *nv += r->windows[i].video_in > 0;
+    }
+}
+
 /* Per-window retention (guided windows) and rates (video runs), recounted
  * from input_ids so the shapes follow the sequence, not the report. A
  * pass-through report (no windows) kept everything: retention 1, rate 0. */
@@ -95,7 +106,13 @@ static omnizip_status window_stats(const struct omnizip_dump *dump,
     int64_t guided = nv < na ? nv : na;
     int64_t n_windows = nv > na ? nv : na;
     int64_t avail = r->windows ? (r->capacity < r->n_windows ? r->capacity : r->n_windows) : 0;
-    if (r->n_windows != 0 && (r->n_windows != n_windows || avail < n_windows))
+    int by_flags = s->video_grids && r->n_windows != 0;
+    if (by_flags && avail < r->n_windows)
+        return oz_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
+                            "report holds %u of %u windows", (unsigned)avail, r->n_windows);
+    if (by_flags)
+        clip_stats(r, &guided, &nv);
+    else if (r->n_windows != 0 && (r->n_windows != n_windows || avail < n_windows))
         return oz_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
                             "report holds %u of %u windows but input_ids has %lld video runs "
                             "and %lld audio runs",
@@ -104,9 +121,15 @@ static omnizip_status window_stats(const struct omnizip_dump *dump,
     *rate = malloc((size_t)(nv ? nv : 1) * sizeof **rate);
     if (!*ret || !*rate)
         return oz_path_fail(err, es, OMNIZIP_E_NOMEM, dump->path, "out of memory");
-    for (int64_t i = 0; i < guided; i++)
+    for (int64_t i = 0, g = 0, v = 0; by_flags && i < r->n_windows; i++) {
+        if (r->windows[i].guided)
+            (*ret)[g++] = (float)r->windows[i].s_a;
+        if (r->windows[i].video_in > 0)
+            (*rate)[v++] = r->windows[i].rate;
+    }
+    for (int64_t i = 0; !by_flags && i < guided; i++)
         (*ret)[i] = r->n_windows ? (float)r->windows[i].s_a : 1.0f;
-    for (int64_t i = 0; i < nv; i++)
+    for (int64_t i = 0; !by_flags && i < nv; i++)
         (*rate)[i] = r->n_windows ? r->windows[i].rate : 0.0;
     *n_ret = guided;
     *n_rate = nv;
@@ -120,6 +143,8 @@ struct outbufs {
     void *ids, *positions, *mask;
     float *retention;
     double *rate;
+    void **extras; /* one compacted buffer per extra tensor */
+    uint32_t n_extras;
 };
 
 static void free_bufs(struct outbufs *b)
@@ -132,6 +157,9 @@ static void free_bufs(struct outbufs *b)
     free(b->mask);
     free(b->retention);
     free(b->rate);
+    for (uint32_t i = 0; b->extras && i < b->n_extras; i++)
+        free(b->extras[i]);
+    free(b->extras);
 }
 
 /* A rejected add is remembered by the writer and reported by save. */
@@ -216,7 +244,15 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
             st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
         else {
             add_all(w, dump, d, &b, K, n_ret, n_rate);
-            st = oz_st_writer_save(w, out_path, err, es);
+            b.n_extras = dump->seq.n_extras;
+            if (b.n_extras && !(b.extras = calloc(b.n_extras, sizeof *b.extras)))
+                st = OMNIZIP_E_NOMEM;
+            if (st == OMNIZIP_OK)
+                st = oz_dump_add_extras(w, d, &dump->seq, b.keep, b.extras);
+            if (st == OMNIZIP_OK)
+                st = oz_st_writer_save(w, out_path, err, es);
+            else
+                st = oz_path_fail(err, es, st, out_path, "out of memory");
         }
         oz_st_writer_free(w);
     }

@@ -178,7 +178,29 @@ static void run_golden(const char *name)
             pos[r * L + j] = in->position_ids ? in->position_ids[r * in->position_stride + j]
                                               : j;
     }
+    /* Extras of each kind carry their row's ordinal among their tokens. */
+    int64_t nv = 0, na = 0;
+    for (int64_t j = 0; j < L; j++) {
+        nv += in->input_ids[j] == in->video_token_id;
+        na += in->input_ids[j] == in->audio_token_id;
+    }
+    int64_t *xt = malloc((size_t)(L + 1) * sizeof *xt);
+    int32_t *xv = malloc((size_t)(nv + 1) * sizeof *xv);
+    double *xa = malloc((size_t)(2 * na + 2) * sizeof *xa);
+    for (int64_t j = 0; j < L; j++)
+        xt[j] = j;
+    for (int64_t j = 0; j < nv; j++)
+        xv[j] = (int32_t)j;
+    for (int64_t j = 0; j < 2 * na; j++)
+        xa[j] = (double)(j / 2);
+    struct omnizip_extra extras[3] = {
+        {"t", OMNIZIP_EXTRA_TOKEN, 0, xt, sizeof *xt, L},
+        {"v", OMNIZIP_EXTRA_VIDEO, 0, xv, sizeof *xv, nv},
+        {"a", OMNIZIP_EXTRA_AUDIO, 0, xa, 2 * sizeof *xa, na},
+    };
     struct omnizip_sequence s1 = *in;
+    s1.extras = extras;
+    s1.n_extras = 3;
     s1.embeds = e1;
     s1.row_stride = D;
     s1.input_ids = ids;
@@ -206,6 +228,25 @@ static void run_golden(const char *name)
             cr_assert_eq(pos[r * L + w], in->position_ids[r * in->position_stride + j]);
         assert_row(e1 + w * D, g.embeds + j * D, D, j);
     }
+    int64_t ov = 0, oa = 0, kv = 0, ka = 0;
+    cr_assert_eq(extras[0].rows, kept);
+    for (int64_t j = 0; j < L; j++) {
+        int is_v = in->input_ids[j] == in->video_token_id;
+        int is_a = in->input_ids[j] == in->audio_token_id;
+        if (keep0[j] && is_v)
+            cr_assert_eq(xv[kv++], ov, "video extra row %lld", (long long)kv);
+        if (keep0[j] && is_a) {
+            cr_assert(xa[2 * ka] == (double)oa && xa[2 * ka + 1] == (double)oa);
+            ka++;
+        }
+        ov += is_v;
+        oa += is_a;
+    }
+    for (int64_t w = 0; w < kept; w++)
+        cr_assert_eq(xt[w], mask[w], "token extra row %lld", (long long)w);
+    cr_assert_eq(extras[1].rows, kv);
+    cr_assert_eq(extras[2].rows, ka);
+    free(xt), free(xv), free(xa);
     omnizip_run_report_release(&r0);
     omnizip_run_report_release(&r1);
     free(e1), free(ids), free(pos), free(mask), free(keep0), free(keep1);

@@ -83,6 +83,23 @@ omnizip_status omnizip_profile_list(const char *search_path, omnizip_profile_fn 
 void omnizip_shim_close(omnizip_shim *shim);
 
 /* ---- sequence adapter --------------------------------------------------- */
+/* Per-token tensors that travel with the sequence: kind says which tokens
+ * have a row (every token, the video tokens or the audio tokens, each in
+ * sequence order). DeepStack features are OMNIZIP_EXTRA_VIDEO (one row per
+ * video token), visual_pos_masks OMNIZIP_EXTRA_TOKEN. */
+#define OMNIZIP_EXTRA_TOKEN 0
+#define OMNIZIP_EXTRA_VIDEO 1
+#define OMNIZIP_EXTRA_AUDIO 2
+struct omnizip_extra {
+    const char *name; /* the host's name for it (dumps: per_video_token.NAME) */
+    int32_t kind;     /* OMNIZIP_EXTRA_* */
+    int32_t reserved0;
+    void *data;       /* rows x row_bytes, host memory */
+    int64_t row_bytes;
+    int64_t rows;     /* L, the video or the audio token count; with compact = 1
+                       * the kept rows on return */
+};
+
 /* One LLM input sequence. Arrays are host-owned; with compact = 1 they are
  * compacted in place (kept rows moved to the front, original order). */
 struct omnizip_sequence {
@@ -104,6 +121,15 @@ struct omnizip_sequence {
     int32_t compact;    /* 1: compact in place; 0: only decide */
     uint8_t *keep_mask; /* NULL or L bytes (original length): 1 kept */
     int64_t next_position; /* out: max position id + 1 (L when none given) */
+    /* Several videos: n_videos rows of T, H, W (grid_t/h/w are then not read),
+     * split into clips by the plugin's omnizip.clips/1 rule (omnizip.h, struct
+     * omnizip_clip): each video with the audio in its span is its own clip,
+     * audio outside every span one audio-only clip. NULL: the one grid above,
+     * and the whole sequence is one clip. */
+    const int64_t *video_grids;
+    uint32_t n_videos;
+    uint32_t n_extras;
+    struct omnizip_extra *extras; /* n_extras, compacted with compact = 1 */
 };
 
 /* Called after each window with its record (the trace and pacing hook). */

@@ -79,3 +79,51 @@ def test_deepstack_and_visual_pos_masks_follow_the_video_keep_mask(kind):
     masks = to_numpy(got.per_token["visual_pos_masks"])[0]
     assert np.array_equal(masks, to_numpy(got.input_ids)[0] == V)
     assert masks.sum() == len(to_numpy(got.per_video_token[0]))
+
+
+def _two_video_row():
+    x, y = _case("basic.safetensors"), _case("three_frames.safetensors")
+    rng = np.random.default_rng(3)
+    text = np.full(4, 17, np.int64)
+    ids = np.concatenate([np.full(6, A), text, x["input_ids"], text, y["input_ids"]])
+    emb = np.concatenate([rng.normal(size=(10, 48)).astype(np.float32), x["inputs_embeds"],
+                          rng.normal(size=(4, 48)).astype(np.float32), y["inputs_embeds"]])
+    scores = np.concatenate([rng.random(6).astype(np.float32), x["audio_scores"],
+                             y["audio_scores"]])
+    grids = np.concatenate([x["video_grid_thw"], y["video_grid_thw"]])
+    pos = np.stack([np.arange(len(ids))] * 3)
+    return emb, ids, scores, grids, pos
+
+
+def test_cli_splits_and_compacts_as_python(tmp_path):
+    """The same two-video row with DeepStack extras through omnizip-run (the
+    shim's adapter) and through Python: same clips, masks, rows and extras."""
+    from conftest import cli_compress, st
+    emb, ids, scores, grids, pos = _two_video_row()
+    n_video, n_audio = int((ids == V).sum()), int((ids == A).sum())
+    rng = np.random.default_rng(9)
+    deep = {f"deepstack_{i}": rng.normal(size=(n_video, 16)).astype(np.float16)
+            for i in range(2)}
+    feat = {"feat": rng.integers(0, 9, size=(n_audio, 3)).astype(np.int32)}
+    vpm = {"visual_pos_masks": ids == V}
+    path = tmp_path / "two.safetensors"
+    omnizip.save_dump(path, emb, ids, scores, grids, position_ids=pos, audio_token_id=A,
+                      video_token_id=V, per_token=vpm, per_video_token=deep,
+                      per_audio_token=feat)
+    sets = {"rho_audio": 0.4, "rho_video": 0.6, "g": 4}
+    out = cli_compress(path, tmp_path / "out.safetensors", sets)
+    got = omnizip.compress(emb, ids, scores, grids, position_ids=pos, audio_token_id=A,
+                           video_token_id=V, config=omnizip.Config(**sets), per_token=vpm,
+                           per_video_token=deep, per_audio_token=feat)
+    assert np.array_equal(out["keep_mask"], got.keep_mask)
+    assert np.array_equal(out["inputs_embeds"], got.inputs_embeds)
+    assert np.array_equal(out["position_ids"], got.position_ids)
+    for k in deep:
+        assert np.array_equal(out[f"per_video_token.{k}"], got.per_video_token[k])
+    assert np.array_equal(out["per_audio_token.feat"], got.per_audio_token["feat"])
+    assert np.array_equal(out["per_token.visual_pos_masks"], got.per_token["visual_pos_masks"])
+    assert np.array_equal(out["per_token.visual_pos_masks"], out["input_ids"] == V)
+    guided = [w["s_a"] for w in got.windows if w["guided"]]
+    assert np.array_equal(out["window_audio_retention"], np.array(guided, np.float32))
+    # Three clips: the leading audio is the audio-only one (placed last).
+    assert sorted({w["video"] for w in got.windows}) == [-1, 0, 1]

@@ -19,6 +19,11 @@ static uint32_t count_windows(const struct omnizip_sequence *s)
             runs[kind]++;
         prev = kind;
     }
+    /* Several videos are split into clips (omnizip.clips/1): each clip has
+     * at most its run count of windows, and a boundary between two adjacent
+     * videos may split one run in two. */
+    if (s->video_grids)
+        return runs[1] + runs[2] + s->n_videos;
     return runs[1] > runs[2] ? runs[1] : runs[2];
 }
 
