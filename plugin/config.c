@@ -417,6 +417,9 @@ omnizip_status oz_config_set(struct omnizip_config *c, const char *key, const ch
              k->name, (unsigned)c->struct_size);
         return OMNIZIP_E_PROFILE;
     }
+    /* An older caller's missing tail reads as the defaults. */
+    tmp.struct_size = sizeof tmp;
+    oz_config_default(&tmp);
     memcpy(&tmp, c, have);
     bad = k->parse(k, &tmp, value);
     if (bad == BAD_RANGE && k->parse == parse_ratio) {

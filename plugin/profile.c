@@ -280,6 +280,9 @@ omnizip_status oz_profile_load(const char *path, const char *search_path,
     L->search_path = search_path;
     L->err = err;
     L->err_size = err_size;
+    /* An older caller's missing tail reads as the defaults. */
+    L->cfg.struct_size = sizeof L->cfg;
+    oz_config_default(&L->cfg);
     memcpy(&L->cfg, c, have);
     if (!(real = realpath(path, NULL))) {
         st = fail(L, OMNIZIP_E_IO, "%s: cannot open: %s", path, strerror(errno));
