@@ -104,7 +104,7 @@ SHIM_LIBS := -ljansson -ldl -lm -lpthread -lrt
 INSPECT_LIBS := -lncursesw -ltinfo
 
 # Files named main_*.c hold a program's main(); everything else is library code.
-PLUGIN_SRC := $(wildcard plugin/*.c plugin/core/*.c plugin/cpu/*.c)
+PLUGIN_SRC := $(wildcard plugin/*.c plugin/core/*.c plugin/cpu/*.c plugin/engine/*.c)
 SHIM_SRC := $(wildcard runtime-shim/*.c)
 RUN_SRC := $(filter-out %/main_run.c,$(wildcard tools/omnizip-run/*.c))
 INSPECT_SRC := $(filter-out %/main_inspect.c,$(wildcard inspector/*.c))

@@ -1,10 +1,8 @@
 /* Loading libomnizip_cuda.so at run time (the CPU plugin never links
- * libcudart) and the dispatchers that send a stage to the CPU or the
- * device. */
+ * libcudart) and the CUDA backend's table over it. */
 #include "cuda_loader.h"
 
 #include <dlfcn.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +11,9 @@ struct oz_cuda {
     void *dl;
     const struct oz_cuda_backend *be;
     struct oz_cu *dev;
-    /* Host side of the merge selection, grown on demand. */
-    int64_t *start, *fill, *rows, *order;
-    double *weight, *wsum, *value;
+    double flops; /* arithmetic since the last take_flops */
+    /* oz_cuda_merge_anchors' selection, grown on demand. */
+    struct oz_merge_sel sel;
     int64_t anchor_cap, member_cap;
     struct oz_cuda_span *spans;
     int64_t span_cap;
@@ -112,14 +110,28 @@ void oz_cuda_close(struct oz_cuda *cu)
         return;
     cu->be->close(cu->dev);
     dlclose(cu->dl);
-    free(cu->start), free(cu->fill), free(cu->rows), free(cu->order);
-    free(cu->weight), free(cu->wsum), free(cu->value), free(cu->spans);
+    free(cu->sel.start), free(cu->sel.member_row), free(cu->sel.weight), free(cu->sel.wsum);
+    free(cu->sel.group), free(cu->sel.order), free(cu->sel.value), free(cu->spans);
     free(cu->keep_more);
     free(cu);
 }
 
 const struct oz_cuda_backend *oz_cuda_table(const struct oz_cuda *cu) { return cu->be; }
 struct oz_cu *oz_cuda_dev(const struct oz_cuda *cu) { return cu->dev; }
+
+static omnizip_status grow_spans(struct oz_cuda *cu, int64_t n, char *err, size_t err_size)
+{
+    if (n <= cu->span_cap)
+        return OMNIZIP_OK;
+    void *q = realloc(cu->spans, (size_t)n * sizeof *cu->spans);
+    if (!q) {
+        oz_seterr(err, err_size, "cross-modal similarity: out of memory");
+        return OMNIZIP_E_NOMEM;
+    }
+    cu->spans = q;
+    cu->span_cap = n;
+    return OMNIZIP_OK;
+}
 
 omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *audio,
                              const int64_t *pool_rows, int64_t n_pool,
@@ -128,15 +140,9 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
                              int64_t n_spans, float *sigma, int64_t *assign, double *flops,
                              char *err, size_t err_size)
 {
-    if (n_spans > cu->span_cap) {
-        void *q = realloc(cu->spans, (size_t)n_spans * sizeof *cu->spans);
-        if (!q) {
-            oz_seterr(err, err_size, "cross-modal similarity: out of memory");
-            return OMNIZIP_E_NOMEM;
-        }
-        cu->spans = q;
-        cu->span_cap = n_spans;
-    }
+    omnizip_status st = grow_spans(cu, n_spans, err, err_size);
+    if (st != OMNIZIP_OK)
+        return st;
     int64_t nv = 0;
     for (int64_t k = 0; k < n_spans; k++) {
         cu->spans[k] = (struct oz_cuda_span){spans[k].row, spans[k].len};
@@ -191,53 +197,35 @@ static int grow(void **p, int64_t n, size_t elem)
 
 static omnizip_status reserve(struct oz_cuda *cu, int64_t anchors, int64_t members)
 {
+    struct oz_merge_sel *s = &cu->sel;
     if (anchors > cu->anchor_cap) {
-        if (!grow((void **)&cu->start, anchors + 1, sizeof *cu->start) ||
-            !grow((void **)&cu->fill, anchors, sizeof *cu->fill) ||
-            !grow((void **)&cu->wsum, anchors, sizeof *cu->wsum))
+        if (!grow((void **)&s->start, anchors + 1, sizeof *s->start) ||
+            !grow((void **)&s->wsum, anchors, sizeof *s->wsum))
             return OMNIZIP_E_NOMEM;
         cu->anchor_cap = anchors;
     }
     if (members > cu->member_cap) {
-        if (!grow((void **)&cu->rows, members, sizeof *cu->rows) ||
-            !grow((void **)&cu->order, members, sizeof *cu->order) ||
-            !grow((void **)&cu->weight, members, sizeof *cu->weight) ||
-            !grow((void **)&cu->value, members, sizeof *cu->value))
+        if (!grow((void **)&s->member_row, members, sizeof *s->member_row) ||
+            !grow((void **)&s->weight, members, sizeof *s->weight) ||
+            !grow((void **)&s->group, members, sizeof *s->group) ||
+            !grow((void **)&s->order, members, sizeof *s->order) ||
+            !grow((void **)&s->value, members, sizeof *s->value))
             return OMNIZIP_E_NOMEM;
         cu->member_cap = members;
     }
     return OMNIZIP_OK;
 }
 
-/* One anchor's selection, as oz_merge_anchor makes it: members q[0..n) (pool
- * positions in pool order) ranked by sigma, ties to pool order; the first
- * min(g, n) get softmax weights. Writes their audio rows and weights in rank
- * order, which is also the CPU's summation order. Returns how many. */
-static int64_t select_members(struct oz_cuda *cu, struct oz_plan *p, const int64_t *pool_rows,
-                              const int64_t *q, int64_t n, const float *sigma, int32_t g,
-                              int64_t *rows, double *weight, double *wsum)
+/* The device's weighted sums for a selection made on the host. */
+static omnizip_status merge_rows(struct oz_cuda *cu, void *stream, const struct oz_merge *m,
+                                 char *err, size_t err_size)
 {
-    *wsum = 0.0;
-    if (n == 0 || g <= 0)
-        return 0;
-    for (int64_t m = 0; m < n; m++)
-        cu->value[m] = sigma[q[m]];
-    oz_rank_desc(cu->value, n, cu->order);
-    int64_t take = n < g ? n : g;
-    double mx = -INFINITY, z = 0.0;
-    for (int64_t t = 0; t < take; t++)
-        if (cu->value[cu->order[t]] > mx)
-            mx = cu->value[cu->order[t]];
-    for (int64_t t = 0; t < take; t++)
-        z += exp(cu->value[cu->order[t]] - mx);
-    for (int64_t t = 0; t < take; t++) {
-        int64_t pos = q[cu->order[t]];
-        weight[t] = exp(cu->value[cu->order[t]] - mx) / z;
-        *wsum += weight[t];
-        rows[t] = pool_rows[pos];
-        p->audio_state[p->pool[pos]] = OMNIZIP_AUDIO_MERGED;
-    }
-    return take;
+    struct omnizip_matrix dst = {m->out, m->n_anchor, m->d, m->d, OMNIZIP_DTYPE_F32,
+                                 OMNIZIP_MEMORY_HOST};
+    struct oz_cuda_merge a = {m->audio,          m->anchor_rows,  m->n_anchor,
+                              m->sel->start,     m->sel->member_row, m->sel->weight,
+                              m->sel->wsum,      &dst};
+    return cu->be->merge(cu->dev, &a, stream, err, err_size);
 }
 
 omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz_plan *p,
@@ -250,44 +238,114 @@ omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz
     int64_t n = a1 - a0, pool_n = q1 - q0;
     if (n <= 0)
         return OMNIZIP_OK;
-    /* rows holds the chosen members' audio rows (at most pool_n) in its
-     * first half and every anchor's pool positions in its second. */
-    if (reserve(cu, n, 2 * pool_n + 1) != OMNIZIP_OK) {
+    if (reserve(cu, n, pool_n) != OMNIZIP_OK) {
         oz_seterr(err, err_size, "merge: out of memory for %lld pool tokens",
                   (long long)pool_n);
         return OMNIZIP_E_NOMEM;
     }
-    int64_t *count = cu->start;
-    memset(count, 0, (size_t)(n + 1) * sizeof *count);
-    for (int64_t q = q0; q < q1; q++)
-        if (assign[q] >= a0 && assign[q] < a1)
-            count[assign[q] - a0 + 1]++;
-    for (int64_t c = 0; c < n; c++)
-        count[c + 1] += count[c];
-    int64_t *pos = cu->rows + pool_n + 1, *fill = cu->fill;
-    memset(fill, 0, (size_t)n * sizeof *fill);
-    for (int64_t q = q0; q < q1; q++)
-        if (assign[q] >= a0 && assign[q] < a1) {
-            int64_t c = assign[q] - a0;
-            pos[count[c] + fill[c]++] = q;
-        }
-    int64_t out = 0;
-    for (int64_t c = 0; c < n; c++) {
-        int64_t first = count[c], members = count[c + 1] - first;
-        count[c] = out;
-        out += select_members(cu, p, pool_rows, pos + first, members, sigma, g,
-                              cu->rows + out, cu->weight + out, cu->wsum + c);
-    }
-    count[n] = out;
-    struct omnizip_matrix dst = {anchors, n, d, d, OMNIZIP_DTYPE_F32,
-                                 OMNIZIP_MEMORY_HOST};
-    struct oz_cuda_merge m = {audio, anchor_rows + a0, n, count, cu->rows, cu->weight,
-                              cu->wsum, &dst};
-    return cu->be->merge(cu->dev, &m, stream, err, err_size);
+    oz_merge_select(p, assign, sigma, g, pool_rows, a0, a1, q0, q1, &cu->sel);
+    struct oz_merge m = {audio, anchor_rows + a0, n, &cu->sel, anchors, d};
+    return merge_rows(cu, stream, &m, err, err_size);
 }
 
 omnizip_status oz_cuda_importance(struct oz_cuda *cu, const struct omnizip_importance_in *in,
                                   float *scores, int64_t n_scores, char *err, size_t err_size)
 {
     return cu->be->importance(cu->dev, in, scores, n_scores, err, err_size);
+}
+
+/* ---- the engine's backend table over the calls above ---------------- */
+
+/* The device's scratch grows inside the CUDA library; the host side needs
+ * the spans in their device-table form and a run's second mask. */
+static omnizip_status op_reserve(void *self, const struct oz_sizes *s, char *err, size_t es)
+{
+    struct oz_cuda *cu = self;
+    if (s->run > cu->keep_more_cap) {
+        if (!grow((void **)&cu->keep_more, s->run, 1)) {
+            oz_seterr(err, es, "istc: out of memory");
+            return OMNIZIP_E_NOMEM;
+        }
+        cu->keep_more_cap = s->run;
+    }
+    return grow_spans(cu, s->spans, err, es);
+}
+
+static void op_norms(void *self, const struct omnizip_matrix *m, const struct oz_span *spans,
+                     int64_t n_spans, double *norm)
+{
+    /* the device normalises its own rows */
+}
+
+static omnizip_status op_cross(void *self, void *stream, const struct oz_cross *a, char *err,
+                               size_t es)
+{
+    struct oz_cuda *cu = self;
+    return oz_cuda_cross(cu, stream, a->audio, a->pool_rows, a->n_pool, a->anchor_rows,
+                         a->n_anchor, a->video, a->spans, a->n_spans, a->sigma, a->assign,
+                         &cu->flops, err, es);
+}
+
+static omnizip_status op_merge(void *self, void *stream, const struct oz_merge *a, char *err,
+                               size_t es)
+{
+    return a->n_anchor > 0 ? merge_rows(self, stream, a, err, es) : OMNIZIP_OK;
+}
+
+static omnizip_status op_istc(void *self, void *stream, const struct omnizip_matrix *video,
+                              const struct oz_run *runs, int64_t n_runs, int64_t tpf,
+                              int32_t dpc_k, char *err, size_t es)
+{
+    struct oz_cuda *cu = self;
+    for (int64_t r = 0; r < n_runs; r++) {
+        omnizip_status st = oz_cuda_istc(cu, stream, video, runs[r].row, runs[r].len, tpf,
+                                         runs[r].frames, runs[r].num_keep, runs[r].extra, dpc_k,
+                                         runs[r].keep, &cu->flops, err, es);
+        if (st != OMNIZIP_OK)
+            return st;
+    }
+    return OMNIZIP_OK;
+}
+
+static omnizip_status op_importance(void *self, const struct omnizip_importance_in *in,
+                                    float *scores, int64_t n_scores, char *err, size_t es)
+{
+    if (in->cu_seqlens) {
+        oz_seterr(err, es, "audio_importance: the cuda backend computes the 1.0 definition "
+                           "only; the windowed one (cu_seqlens) runs on the cpu backend");
+        return OMNIZIP_E_UNSUPPORTED;
+    }
+    return oz_cuda_importance(self, in, scores, n_scores, err, es);
+}
+
+static double op_take_flops(void *self)
+{
+    struct oz_cuda *cu = self;
+    double f = cu->flops;
+    cu->flops = 0.0;
+    return f;
+}
+
+static void op_close(void *self) { oz_cuda_close(self); }
+
+static const struct oz_backend_ops cuda_ops = {
+    .name = "cuda",
+    .memory = 1u << OMNIZIP_MEMORY_HOST | 1u << OMNIZIP_MEMORY_CUDA,
+    .reserve = op_reserve,
+    .norms = op_norms,
+    .cross = op_cross,
+    .merge = op_merge,
+    .istc = op_istc,
+    .importance = op_importance,
+    .take_flops = op_take_flops,
+    .close = op_close,
+};
+
+omnizip_status oz_cuda_backend_open(struct oz_backend *out, char *err, size_t err_size)
+{
+    struct oz_cuda *cu;
+    omnizip_status st = oz_cuda_open(&cu, err, err_size);
+    if (st == OMNIZIP_OK)
+        *out = (struct oz_backend){&cuda_ops, cu};
+    return st;
 }

@@ -1,16 +1,15 @@
 /*
- * cuda_loader.h - inside libomnizip.so: loads libomnizip_cuda.so (found next
- * to libomnizip.so) by dlopen, so the CPU plugin never links libcudart, and
- * routes the similarity stages to the CPU or the CUDA backend.
- *
- * engine.c calls oz_cuda_* in place of the oz_cpu_* stage when the context
- * holds a backend. Messages go to err; nothing here prints.
+ * cuda_loader.h - inside libomnizip.so: the CUDA backend's host side. Loads
+ * libomnizip_cuda.so (found next to libomnizip.so) by dlopen, so the CPU
+ * plugin never links libcudart, and fills the engine's backend table
+ * (oz_cuda_backend_open in backend.h) with its operations. The calls below
+ * are the same operations for tests and benches. Messages go to err;
+ * nothing here prints.
  */
 #ifndef OZ_CUDA_LOADER_H
 #define OZ_CUDA_LOADER_H
 
-#include "core/core.h"
-#include "cpu/cpu.h"
+#include "backend.h"
 #include "cuda/api.h"
 
 struct oz_cuda; /* a loaded backend with its device context */
@@ -32,8 +31,9 @@ void oz_cuda_close(struct oz_cuda *cu);
 const struct oz_cuda_backend *oz_cuda_table(const struct oz_cuda *cu);
 struct oz_cu *oz_cuda_dev(const struct oz_cuda *cu);
 
-/* oz_cpu_cross on the device (arguments as there; video norms are not
- * needed: the device normalises). Adds the GEMM FLOPs to *flops. */
+/* The cross operation (struct oz_cross in backend.h) on the device: video
+ * norms are not needed, the device normalises. Adds the GEMM FLOPs to
+ * *flops. */
 omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *audio,
                              const int64_t *pool_rows, int64_t n_pool,
                              const int64_t *anchor_rows, int64_t n_anchor,
@@ -41,18 +41,17 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
                              int64_t n_spans, float *sigma, int64_t *assign, double *flops,
                              char *err, size_t err_size);
 
-/* oz_cpu_istc_run on the device: rows [row, row + n) of video, keep[n];
- * frames 0..extra-1 keep num_keep + 1. */
+/* Stage 3 on the device: rows [row, row + n) of video, keep[n]; frames
+ * 0..extra-1 keep num_keep + 1. */
 omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *video,
                             int64_t row, int64_t n, int64_t tpf, int64_t frames,
                             int64_t num_keep, int64_t extra, int32_t dpc_k, uint8_t *keep,
                             double *flops, char *err, size_t err_size);
 
 /* Stage 1.4-1.5 for anchors [a0, a1) and pool positions [q0, q1) of p on the
- * device: the host groups the pool by assign, picks each anchor's min(g,
- * count) members with the largest sigma and their softmax weights exactly as
- * oz_merge_anchor does, marks them OMNIZIP_AUDIO_MERGED in p->audio_state,
- * and the device writes merged row c into anchors + (c - a0) * d (host f32).
+ * device: core's oz_merge_select picks the merges and their weights on the
+ * host (marking them OMNIZIP_AUDIO_MERGED in p->audio_state), and the device
+ * writes merged row c into anchors + (c - a0) * d (host f32).
  * anchor_rows[c] and pool_rows[q] are rows of audio. With q0 == q1 the
  * anchors are copied unchanged. Scratch lives in cu, so repeated calls
  * allocate nothing once grown. */

@@ -1,7 +1,7 @@
 /* The ABI boundary: the entry symbol, the table, struct_size negotiation and
  * argument checks. Everything past the checks lives in engine.c. */
 #include "config.h"
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -47,7 +47,9 @@ static omnizip_status bad(omnizip_ctx *ctx, omnizip_status st, const char *msg)
 }
 
 /* Copies a host struct of `have` bytes into a zeroed local of `want` bytes:
- * a newer host's longer tail is ignored, an older one's missing tail stays 0. */
+ * a newer host's longer tail is ignored, an older one's missing tail stays 0,
+ * which is every field's default in these structs (the config, whose
+ * defaults are not zeros, starts from oz_config_default instead). */
 static void copy_in(void *dst, size_t want, const void *src, size_t have)
 {
     memset(dst, 0, want);
@@ -92,21 +94,13 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     if (host)
         copy_in(&ctx->host, sizeof ctx->host, host, host->struct_size);
     if ((st = oz_engine_init(ctx, err, err_size)) != OMNIZIP_OK) {
+        oz_engine_release(ctx);
         free(ctx);
         return st;
-    }
-    if (cfg.backend == OMNIZIP_BACKEND_CUDA) {
-        st = oz_cuda_open(&ctx->cuda, err, err_size);
-        if (st != OMNIZIP_OK) {
-            oz_engine_release(ctx);
-            free(ctx);
-            return st;
-        }
     }
     if (cfg.telemetry == OMNIZIP_TELEMETRY_SHM) {
         st = oz_telemetry_open(&ctx->tel, &cfg, err, err_size);
         if (st != OMNIZIP_OK) {
-            oz_cuda_close(ctx->cuda);
             oz_engine_release(ctx);
             free(ctx);
             return st;
@@ -114,11 +108,12 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     }
     if (ctx->host.log) {
         char msg[160];
-        snprintf(msg, sizeof msg, "omnizip %s: %u parallel tasks on %s, %s similarity scope%s",
+        snprintf(msg, sizeof msg, "omnizip %s: %u parallel tasks on %s, %s similarity scope, %s "
+                 "backend",
                  OMNIZIP_VERSION_STR, ctx->exec.tasks,
                  ctx->host.parallel_for ? "the host's pool" : "its own threads",
                  cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window",
-                 ctx->cuda ? ", CUDA backend" : "");
+                 ctx->be.ops->name);
         ctx->host.log(ctx->host.user, OMNIZIP_LOG_INFO, msg);
     }
     *out = ctx;
@@ -131,7 +126,6 @@ static void destroy(omnizip_ctx *ctx)
         return;
     oz_engine_release(ctx);
     oz_stream_free(ctx);
-    oz_cuda_close(ctx->cuda);
     oz_telemetry_close(ctx->tel);
     free(ctx);
 }
@@ -275,22 +269,11 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
     if (!in || !scores || in->struct_size < IMPORTANCE_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: in and scores must not be NULL "
                                            "and in's struct_size must be at least 1.0");
-    struct omnizip_importance_in local;
-    copy_in(&local, sizeof local, in, in->struct_size);
-    in = &local;
-    if (in->reserved0 || in->reserved1)
+    struct omnizip_importance_in imp;
+    copy_in(&imp, sizeof imp, in, in->struct_size);
+    if (imp.reserved0 || imp.reserved1)
         return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: reserved fields must be zero");
-    if (in->cu_seqlens && in->q.memory == OMNIZIP_MEMORY_CUDA)
-        return bad(ctx, OMNIZIP_E_UNSUPPORTED, "audio_importance: the windowed definition "
-                                               "(cu_seqlens) runs on host memory only");
-    if (in->q.memory == OMNIZIP_MEMORY_CUDA && !ctx->cuda) {
-        omnizip_status st = oz_cuda_open(&ctx->cuda, ctx->err, sizeof ctx->err);
-        if (st != OMNIZIP_OK)
-            return st;
-    }
-    if (ctx->cuda && !in->cu_seqlens)
-        return oz_cuda_importance(ctx->cuda, in, scores, n_scores, ctx->err, sizeof ctx->err);
-    return oz_cpu_importance(ctx, in, scores, n_scores);
+    return oz_engine_importance(ctx, &imp, scores, n_scores);
 }
 
 static omnizip_status prefill_flops(const char *model, int64_t n, int64_t r, double *flops)

@@ -1,4 +1,5 @@
-/* Stage 1: dominant audio tokens, anchors, and merging (docs/ALGORITHM.md, stage 1). */
+/* Stage 1.1-1.3: dominant audio tokens, anchors and the pool (docs/ALGORITHM.md, stage 1);
+ * the merges are in merge.c. */
 #include "core/core.h"
 
 #include <math.h>
@@ -90,41 +91,4 @@ omnizip_status oz_audio_select(const struct omnizip_config *cfg, const float *sc
         if (state[order[k]] != OMNIZIP_AUDIO_ANCHOR)
             pool[(*n_pool)++] = order[k];
     return OMNIZIP_OK;
-}
-
-int64_t oz_merge_anchor(float *anchor, int64_t d, const int64_t *members, int64_t count,
-                        const float *sigma, const float *rows, int32_t g, uint8_t *chosen,
-                        int64_t *scratch)
-{
-    if (count == 0 || g <= 0)
-        return 0;
-    /* members index sigma and rows; rank them by sigma (ties: pool order). */
-    double *v = (double *)(scratch + count);
-    for (int64_t m = 0; m < count; m++) {
-        v[m] = sigma[members[m]];
-        chosen[m] = 0;
-    }
-    rank(v, count, scratch, 1);
-    int64_t take = count < g ? count : g;
-    double mx = -INFINITY;
-    for (int64_t t = 0; t < take; t++)
-        if (v[scratch[t]] > mx)
-            mx = v[scratch[t]];
-    double z = 0.0;
-    for (int64_t t = 0; t < take; t++)
-        z += exp(v[scratch[t]] - mx);
-    double wsum = 0.0;
-    for (int64_t t = 0; t < take; t++)
-        wsum += exp(v[scratch[t]] - mx) / z;
-    for (int64_t c = 0; c < d; c++) {
-        double acc = anchor[c];
-        for (int64_t t = 0; t < take; t++) {
-            double w = exp(v[scratch[t]] - mx) / z;
-            acc += w * rows[scratch[t] * d + c];
-        }
-        anchor[c] = (float)(acc / (1.0 + wsum));
-    }
-    for (int64_t t = 0; t < take; t++)
-        chosen[scratch[t]] = 1;
-    return take;
 }

@@ -19,8 +19,9 @@ struct oz_window {
     int64_t anchor_first, anchor_count; /* slice of oz_plan.anchors */
     int64_t pool_first, pool_count;     /* slice of oz_plan.pool */
     int64_t audio_kept, video_kept;
-    int64_t frames, num_keep; /* stage 3 decision for the run */
-    int64_t extra;            /* frames 0..extra-1 keep num_keep + 1 (normalize: exact) */
+    int64_t frames, num_keep; /* stage 3: 0 <= num_keep <= tpf, set by plan */
+    int64_t extra;            /* frames 0..extra-1 keep num_keep + 1 <= tpf (normalize: exact) */
+    int64_t audio_merged;     /* pool tokens merged, once the merges ran */
     float s_a;
     double base, rate;
     int guided;
@@ -131,18 +132,42 @@ double oz_stream_audio_target(const struct omnizip_config *cfg);
 /* Adds a decided window to s. */
 void oz_stream_commit(struct oz_stream *s, const float *scores, const struct oz_window *w);
 
-/* Stage 1.4-1.5 for one anchor: picks the min(g, count) assigned pool tokens
- * with the largest sigma and merges them into the anchor row (d floats,
- * updated in place). members: pool positions assigned to this anchor in pool
- * order; sigma: indexed by pool position; rows: the members' f32 embeddings
- * (count x d). chosen[count] gets 1 for the merged ones; scratch holds
- * 2 * count int64. Returns the number merged. */
+/* Stage 1.5's choice for one anchor: ranks its members (pool positions, in
+ * pool order) by sigma (indexed by pool position), ties to pool order, and
+ * gives the first min(g, count) softmax weights. order[count] gets the
+ * ranking (indices into members); weight[count] is scratch and then holds
+ * member order[t]'s weight for t < the returned count; *wsum their sum in
+ * rank order. The one source of the merge weights for every backend. */
+int64_t oz_merge_pick(const float *sigma, const int64_t *members, int64_t count, int32_t g,
+                      int64_t *order, double *weight, double *wsum);
+
+/* The merges of anchors [a0, a1) with their assigned pool tokens of [q0, q1),
+ * decided on the host: anchor a0 + c merges the audio rows
+ * member_row[start[c] .. start[c+1]) (rank order) with weight[] and their
+ * sum wsum[c]; the chosen pool tokens are marked OMNIZIP_AUDIO_MERGED in
+ * p->audio_state. Capacities: start a1 - a0 + 1, wsum a1 - a0, every other
+ * array q1 - q0. */
+struct oz_merge_sel {
+    int64_t *start, *member_row;
+    double *weight, *wsum;
+    int64_t *group, *order; /* scratch */
+    double *value;          /* scratch */
+};
+void oz_merge_select(struct oz_plan *p, const int64_t *assign, const float *sigma, int32_t g,
+                     const int64_t *pool_rows, int64_t a0, int64_t a1, int64_t q0, int64_t q1,
+                     struct oz_merge_sel *s);
+
+/* Stage 1.4-1.5 for one anchor in full: oz_merge_pick, then the anchor row
+ * (d floats, updated in place) becomes (x + sum w_m x_m) / (1 + wsum) in
+ * double. rows: the members' f32 embeddings (count x d). chosen[count] gets
+ * 1 for the merged ones; scratch holds 2 * count int64. Returns the number
+ * merged. */
 int64_t oz_merge_anchor(float *anchor, int64_t d, const int64_t *members, int64_t count,
                         const float *sigma, const float *rows, int32_t g, uint8_t *chosen,
                         int64_t *scratch);
 
 /* Stage 3 decisions on one frame, from the unit rows' Gram matrix (tpf x tpf,
- * full) or the cosines with the previous frame. */
+ * full) or the cosines with the previous frame; 0 <= num_keep <= tpf. */
 struct oz_istc_scratch {
     float *gram;     /* tpf x tpf */
     double *score;   /* tpf */

@@ -59,7 +59,7 @@ void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep
     }
     oz_rank_desc(s->score, tpf, s->order);
     memset(keep, 0, (size_t)tpf);
-    for (int64_t t = 0; t < num_keep && t < tpf; t++)
+    for (int64_t t = 0; t < num_keep; t++)
         keep[s->order[t]] = 1;
 }
 
@@ -68,6 +68,6 @@ void oz_temporal_keep(const double *cosine, int64_t tpf, int64_t num_keep,
 {
     oz_rank_asc(cosine, tpf, s->order);
     memset(keep, 0, (size_t)tpf);
-    for (int64_t t = 0; t < num_keep && t < tpf; t++)
+    for (int64_t t = 0; t < num_keep; t++)
         keep[s->order[t]] = 1;
 }

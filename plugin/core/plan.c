@@ -167,9 +167,10 @@ static void istc_counts(struct oz_window *w, int64_t tpf)
         return;
     }
     double keep_ratio = 1.0 - w->rate;
-    w->num_keep = (int64_t)((double)tpf * keep_ratio);
-    int64_t per = w->num_keep >= tpf ? tpf : w->num_keep;
-    w->video_kept = w->frames * per;
+    int64_t keep = (int64_t)((double)tpf * keep_ratio);
+    /* The invariant every later stage relies on: 0 <= num_keep <= tpf. */
+    w->num_keep = keep < 0 ? 0 : keep > tpf ? tpf : keep;
+    w->video_kept = w->frames * w->num_keep;
 }
 
 omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *cfg,

@@ -6,12 +6,7 @@
 #ifndef OZ_CPU_H
 #define OZ_CPU_H
 
-#include "core/core.h"
-
-/* A run of consecutive rows of a matrix. */
-struct oz_span {
-    int64_t row, len;
-};
+#include "backend.h"
 
 /* Working memory, sized once (oz_cpu_reserve) so the window path allocates
  * nothing. */
@@ -23,6 +18,7 @@ struct oz_cpu {
     float *block;    /* a block of rows converted to f32 (F16/BF16 input) */
     float *prod;     /* chunk x max(block, anchors) products */
     float *row;      /* one row in f32 */
+    double *acc;     /* one merged row in double */
     float *frames;   /* two frames of f32 rows (F16/BF16 input) */
     float *gram;     /* tpf x tpf */
     double *score, *rho, *norm;
@@ -31,16 +27,22 @@ struct oz_cpu {
     double flops; /* arithmetic done since the last reset */
 };
 
-/* How a stage runs in parallel: `tasks` tasks, task t using work[t] as its
- * scratch; run() executes fn(arg, t) for every t and returns when all are
- * done (the host's parallel-for, the internal pool, or a plain loop). BLAS
- * is the single-threaded build, so parallelism is all here. */
-struct oz_exec {
+/* The CPU backend's state: the engine's exec and one scratch area per task
+ * (task t uses work[t]), and the frame jobs of one istc call. */
+struct oz_cpu_set {
     uint32_t tasks;
     struct oz_cpu *work;
-    void (*run)(const struct oz_exec *x, uint32_t n, omnizip_task_fn fn, void *arg);
-    void *self;
+    const struct oz_exec *exec;
+    struct oz_frame_job *jobs;
+    int64_t job_cap;
 };
+
+/* Runs fn(arg, t) for t < n on the exec's threads. */
+static inline void oz_cpu_run(const struct oz_cpu_set *x, uint32_t n, omnizip_task_fn fn,
+                              void *arg)
+{
+    x->exec->run(x->exec, n, fn, arg);
+}
 
 /* One frame of stage 3: frame t of the run starting at `row` (norms
  * norm[tpf] of that frame, the previous frame's just before them). */
@@ -50,11 +52,6 @@ struct oz_frame_job {
     uint8_t *keep;
 };
 
-struct oz_pool;
-omnizip_status oz_pool_create(struct oz_pool **out, uint32_t threads);
-void oz_pool_run(struct oz_pool *p, uint32_t n, omnizip_task_fn fn, void *arg);
-void oz_pool_destroy(struct oz_pool *p);
-
 /* Grows c for hidden size d, pool chunks of up to `pool` tokens (capped),
  * `anchors` anchors in scope, frames of tpf tokens, runs of `run` tokens;
  * convert: inputs that are not F32 need f32 copies of rows. */
@@ -63,20 +60,12 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t
 void oz_cpu_release(struct oz_cpu *c);
 
 /* Euclidean norms of the rows of `spans` of m, concatenated into norm[]. */
-void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
+void oz_cpu_norms(const struct oz_cpu_set *x, const struct omnizip_matrix *m,
                   const struct oz_span *spans, int64_t n_spans, double *norm);
 
-/* sigma and the assigned anchor (an index into anchor_rows, -1 with no
- * anchor) of each pool token. pool_rows/anchor_rows are rows of `audio`;
- * the video in scope is the rows of `spans` of `video`, with norms vnorm[]
- * (spans concatenated), which fill_norms computes on the way (each block's
- * norms just before its product, while it is in cache). With no video in
- * scope sigma is the best anchor similarity (docs/ALGORITHM.md, stage 1 step 4). */
-omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
-                            const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
-                            int64_t n_anchor, const struct omnizip_matrix *video,
-                            const struct oz_span *spans, int64_t n_spans, double *vnorm,
-                            int fill_norms, float *sigma, int64_t *assign);
+/* The backend's cross operation (backend.h); fill_norms computes each
+ * block's norms just before its product, while it is in cache. */
+void oz_cpu_cross(const struct oz_cpu_set *x, const struct oz_cross *a);
 
 /* Stage 3 on a run: rows [row, row + n) of `video` with norms norm[n];
  * keep[n] gets 0/1; frames 0..extra-1 keep num_keep + 1 tokens, the others
@@ -87,7 +76,7 @@ void oz_cpu_istc_run(int64_t row, int64_t n, const double *norm, int64_t tpf, in
                      int64_t *n_jobs);
 
 /* Decides every frame job, in parallel over x's tasks. */
-void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,
+void oz_cpu_frames(const struct oz_cpu_set *x, const struct omnizip_matrix *video,
                    const struct oz_frame_job *jobs, int64_t n_jobs, int64_t tpf, int32_t dpc_k);
 
 /* Pointer to row r of a host matrix. */
@@ -95,5 +84,9 @@ static inline const void *oz_row_ptr(const struct omnizip_matrix *m, int64_t r)
 {
     return (const unsigned char *)m->data + (size_t)(r * m->row_stride) * oz_dtype_size(m->dtype);
 }
+
+/* Audio importance (the public call's contract; in already checked). */
+omnizip_status oz_cpu_importance(const struct oz_cpu_set *x, const struct omnizip_importance_in *in,
+                                 float *scores, int64_t n_scores, char *err, size_t err_size);
 
 #endif

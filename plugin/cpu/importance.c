@@ -1,7 +1,7 @@
 /* Audio importance: the attention each key receives in the audio encoder's
  * last layer, averaged over heads and queries, computed in query chunks so
  * no T x T matrix exists (docs/ALGORITHM.md "Audio importance scores"). */
-#include "engine.h"
+#include "cpu/cpu.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -126,47 +126,19 @@ static void heads_task(void *arg, uint32_t task)
     }
 }
 
-omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
-                                 float *scores, int64_t n_scores)
+omnizip_status oz_cpu_importance(const struct oz_cpu_set *x, const struct omnizip_importance_in *in,
+                                 float *scores, int64_t n_scores, char *err, size_t err_size)
 {
     uint32_t h = in->n_heads, pool = in->pool ? in->pool : 1;
-    if (h == 0 || in->q.rows % h != 0 || in->k.rows != in->q.rows) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: q has %lld rows and k %lld, "
-                  "not n_heads (%u) blocks of T rows", (long long)in->q.rows,
-                  (long long)in->k.rows, h);
-        return OMNIZIP_E_INVALID;
-    }
     int64_t t = in->q.rows / h, hd = in->q.cols;
-    omnizip_status st = oz_check_matrix(ctx, "audio_importance: q", &in->q, in->q.rows, hd);
-    if (st == OMNIZIP_OK)
-        st = oz_check_matrix(ctx, "audio_importance: k", &in->k, in->k.rows, hd);
-    if (st != OMNIZIP_OK)
-        return st;
-    if (t == 0 || hd <= 0 || n_scores != t / pool) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: scores holds %lld, expected "
-                  "T/pool = %lld/%u = %lld", (long long)n_scores, (long long)t, pool,
-                  (long long)(t / pool));
-        return OMNIZIP_E_INVALID;
-    }
-    /* Without cu_seqlens, one window of all T keys (the 1.0 definition). */
+    /* Without cu_seqlens, one window of all T keys (the 1.0 definition);
+     * the engine has checked the offsets. */
     int64_t whole[2] = {0, t}, widest = 0;
     const int64_t *cu = in->cu_seqlens ? in->cu_seqlens : whole;
     uint32_t n_win = in->cu_seqlens ? in->n_cu_seqlens - 1 : 1;
-    if (in->cu_seqlens && (in->n_cu_seqlens < 2 || cu[0] != 0 || cu[n_win] != t)) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens must hold at least "
-                  "2 offsets from 0 to T = %lld", (long long)t);
-        return OMNIZIP_E_INVALID;
-    }
-    for (uint32_t w = 0; w < n_win; w++) {
-        if (cu[w + 1] < cu[w]) {
-            oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens[%u] = %lld is "
-                      "below cu_seqlens[%u] = %lld", w + 1, (long long)cu[w + 1], w,
-                      (long long)cu[w]);
-            return OMNIZIP_E_INVALID;
-        }
+    for (uint32_t w = 0; w < n_win; w++)
         widest = cu[w + 1] - cu[w] > widest ? cu[w + 1] - cu[w] : widest;
-    }
-    uint32_t tasks = ctx->exec.tasks < h ? ctx->exec.tasks : h;
+    uint32_t tasks = x->tasks < h ? x->tasks : h;
     float *k[tasks], *q[tasks], *sc[tasks];
     double *acc[tasks];
     int ok = 1;
@@ -180,7 +152,7 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
     if (ok) {
         struct heads_arg a = {in, cu, n_win, t, hd, tasks, (float)(1.0 / sqrt((double)hd)),
                               k, q, sc, acc};
-        ctx->exec.run(&ctx->exec, tasks, heads_task, &a);
+        oz_cpu_run(x, tasks, heads_task, &a);
         for (uint32_t w = 1; w < tasks; w++)
             for (int64_t j = 0; j < t; j++)
                 acc[0][j] += acc[w][j];
@@ -197,7 +169,7 @@ omnizip_status oz_cpu_importance(omnizip_ctx *ctx, const struct omnizip_importan
     for (uint32_t w = 0; w < tasks; w++)
         free(k[w]), free(q[w]), free(sc[w]), free(acc[w]);
     if (!ok) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: out of memory for T = %lld",
+        oz_seterr(err, err_size, "audio_importance: out of memory for T = %lld",
                   (long long)t);
         return OMNIZIP_E_NOMEM;
     }

@@ -73,7 +73,7 @@ static void frame(struct oz_cpu *c, const struct omnizip_matrix *video,
 }
 
 struct frames_arg {
-    const struct oz_exec *x;
+    const struct oz_cpu_set *x;
     const struct omnizip_matrix *video;
     const struct oz_frame_job *jobs;
     int64_t n_jobs, tpf;
@@ -92,7 +92,7 @@ static void frames_task(void *arg, uint32_t t)
     }
 }
 
-void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,
+void oz_cpu_frames(const struct oz_cpu_set *x, const struct omnizip_matrix *video,
                    const struct oz_frame_job *jobs, int64_t n_jobs, int64_t tpf, int32_t dpc_k)
 {
     struct frames_arg a = {x, video, jobs, n_jobs, tpf, dpc_k, 0};
@@ -102,5 +102,5 @@ void oz_cpu_frames(const struct oz_exec *x, const struct omnizip_matrix *video,
             frame(&x->work[0], video, &jobs[j], tpf, dpc_k);
         return;
     }
-    x->run(x, n, frames_task, &a);
+    oz_cpu_run(x, n, frames_task, &a);
 }

@@ -36,6 +36,7 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t
     size_t wide = A > VBLOCK ? A : VBLOCK;
     if (!grow((void **)&c->pool_u, P * D * 4) || !grow((void **)&c->anchor_u, A * D * 4) ||
         !grow((void **)&c->prod, P * wide * 4) || !grow((void **)&c->row, D * 4) ||
+        !grow((void **)&c->acc, D * 8) ||
         !grow((void **)&c->gram, T * T * 4) || !grow((void **)&c->score, T * 8) ||
         !grow((void **)&c->rho, T * 8) || !grow((void **)&c->order, T * 8) ||
         !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, P * 4))
@@ -59,6 +60,7 @@ void oz_cpu_release(struct oz_cpu *c)
     free(c->block);
     free(c->prod);
     free(c->row);
+    free(c->acc);
     free(c->frames);
     free(c->gram);
     free(c->score);
@@ -70,7 +72,7 @@ void oz_cpu_release(struct oz_cpu *c)
 }
 
 struct norms_arg {
-    const struct oz_exec *x;
+    const struct oz_cpu_set *x;
     const struct omnizip_matrix *m;
     const struct oz_span *spans;
     int64_t n_spans;
@@ -96,11 +98,11 @@ static void norms_task(void *arg, uint32_t t)
     }
 }
 
-void oz_cpu_norms(const struct oz_exec *x, const struct omnizip_matrix *m,
+void oz_cpu_norms(const struct oz_cpu_set *x, const struct omnizip_matrix *m,
                   const struct oz_span *spans, int64_t n_spans, double *norm)
 {
     struct norms_arg a = {x, m, spans, n_spans, norm};
-    x->run(x, x->tasks, norms_task, &a);
+    oz_cpu_run(x, x->tasks, norms_task, &a);
 }
 
 static void unit_rows(struct oz_cpu *c, const struct omnizip_matrix *m, const int64_t *rows,
@@ -143,7 +145,7 @@ static void video_block(struct oz_cpu *c, const float *pool_u, const float *b, i
 }
 
 struct cross_arg {
-    const struct oz_exec *x;
+    const struct oz_cpu_set *x;
     const float *pool_u;
     int64_t np;
     const struct omnizip_matrix *video;
@@ -187,12 +189,14 @@ static void cross_task(void *arg, uint32_t t)
         }
 }
 
-omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix *audio,
-                            const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
-                            int64_t n_anchor, const struct omnizip_matrix *video,
-                            const struct oz_span *spans, int64_t n_spans, double *vnorm,
-                            int fill_norms, float *sigma, int64_t *assign)
+void oz_cpu_cross(const struct oz_cpu_set *x, const struct oz_cross *in)
 {
+    const struct omnizip_matrix *audio = in->audio, *video = in->video;
+    const int64_t *pool_rows = in->pool_rows, *anchor_rows = in->anchor_rows;
+    const struct oz_span *spans = in->spans;
+    int64_t n_pool = in->n_pool, n_anchor = in->n_anchor, n_spans = in->n_spans;
+    float *sigma = in->sigma;
+    int64_t *assign = in->assign;
     struct oz_cpu *c = &x->work[0];
     int64_t d = audio->cols, have_video = 0, blocks = 0;
     for (int64_t s = 0; s < n_spans; s++) {
@@ -227,16 +231,16 @@ omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix
         }
         if (have_video == 0)
             continue;
-        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, vnorm,
-                              fill_norms && p0 == 0, 0};
+        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, in->vnorm,
+                              in->fill_norms && p0 == 0, 0};
         uint32_t n = blocks < (int64_t)x->tasks ? (uint32_t)blocks : x->tasks;
         if (n <= 1) {
-            struct oz_exec one = *x;
+            struct oz_cpu_set one = *x;
             one.tasks = 1;
             a.x = &one;
             cross_task(&a, 0);
         } else {
-            x->run(x, n, cross_task, &a);
+            oz_cpu_run(x, n, cross_task, &a);
         }
         for (int64_t r = 0; r < np; r++) {
             float m = -INFINITY;
@@ -245,5 +249,4 @@ omnizip_status oz_cpu_cross(const struct oz_exec *x, const struct omnizip_matrix
             sg[r] = m;
         }
     }
-    return OMNIZIP_OK;
 }

@@ -2,7 +2,7 @@
  * calling thread takes part; workers sleep on a condition variable between
  * runs (no spinning) and are joined by oz_pool_destroy, so nothing outlives
  * the context (docs/ABI.md, "Unloading"). */
-#include "cpu/cpu.h"
+#include "engine/engine.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The baseline strategies behind bind and window (their selection rules
  * are in core/baseline.c): DyCoke's similarities from the clip's rows at
  * bind, and every baseline's masks handed out per window. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,12 +15,6 @@
  * drops too) go first. */
 #define PROTECTED -3.0
 #define TAIL 3.0
-
-static omnizip_status fail(omnizip_ctx *ctx, omnizip_status st, const char *msg)
-{
-    oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
-    return st;
-}
 
 /* cos(unit(a), unit(b)) with stage 3's unit (norm floored at 1e-12). */
 static double cosine(const float *a, const float *b, int64_t d)
@@ -88,7 +82,8 @@ static omnizip_status dycoke(omnizip_ctx *ctx, const struct omnizip_matrix *audi
     struct oz_plan *p = &ctx->plan;
     if ((p->n_audio && audio->memory != OMNIZIP_MEMORY_HOST) ||
         (p->n_video && video->memory != OMNIZIP_MEMORY_HOST))
-        return fail(ctx, OMNIZIP_E_UNSUPPORTED, "bind: strategy dycoke reads host memory only");
+        return oz_engine_fail(ctx, OMNIZIP_E_UNSUPPORTED,
+                              "bind: strategy dycoke reads host memory only");
     int64_t n = p->n_audio > p->n_video ? p->n_audio : p->n_video;
     int64_t d = audio->cols > video->cols ? audio->cols : video->cols;
     double *key = malloc((size_t)(n ? n : 1) * sizeof *key);
@@ -98,7 +93,7 @@ static omnizip_status dycoke(omnizip_ctx *ctx, const struct omnizip_matrix *audi
     uint8_t *mask = malloc((size_t)(n ? n : 1));
     if (!key || !order || !x || !y || !mask) {
         free(key), free(order), free(x), free(y), free(mask);
-        return fail(ctx, OMNIZIP_E_NOMEM, "bind: out of memory");
+        return oz_engine_fail(ctx, OMNIZIP_E_NOMEM, "bind: out of memory");
     }
     video_keys(p, video, key, x, y);
     oz_keep_below(key, p->n_video, p->video_kept, order, p->video_keep);
@@ -134,9 +129,11 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
     const struct oz_window *w = &p->win[i];
     double t0 = oz_now_us();
     if (p->counts_at_bind && !ctx->bound)
-        return fail(ctx, OMNIZIP_E_STATE, "window before bind (strategy dycoke decides from "
-                                          "the clip's rows at bind)");
-    omnizip_status st = oz_check_matrix(ctx, "window: video", &in->video, w->video_len, 0);
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "window before bind (strategy dycoke "
+                                                    "decides from the clip's rows at bind)");
+    omnizip_status st = oz_engine_reach(ctx, in->video.memory);
+    if (st == OMNIZIP_OK)
+        st = oz_check_matrix(ctx, "window: video", &in->video, w->video_len, 0);
     if (st != OMNIZIP_OK)
         return st;
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||

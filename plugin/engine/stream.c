@@ -3,7 +3,7 @@
  * compressed by the window path of the window scope (its own rows only).
  * Buffers grow to the largest window seen and are then reused: the heap
  * does not grow with the stream's length. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,21 +34,15 @@ void oz_stream_end(omnizip_ctx *ctx)
         ctx->streamer->begun = 0;
 }
 
-static omnizip_status fail(omnizip_ctx *ctx, omnizip_status st, const char *msg)
-{
-    oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
-    return st;
-}
-
 omnizip_status oz_stream_start(omnizip_ctx *ctx, int64_t tpf)
 {
     if (ctx->cfg.mode != OMNIZIP_MODE_STREAMING)
-        return fail(ctx, OMNIZIP_E_STATE, "streaming: the context was not created with mode "
-                                          "streaming");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "streaming: the context was not created "
+                                                    "with mode streaming");
     if (tpf < 0)
-        return fail(ctx, OMNIZIP_E_INVALID, "streaming: tokens_per_frame is negative");
+        return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: tokens_per_frame is negative");
     if (!ctx->streamer && !(ctx->streamer = calloc(1, sizeof *ctx->streamer)))
-        return fail(ctx, OMNIZIP_E_NOMEM, "streaming: out of memory");
+        return oz_engine_fail(ctx, OMNIZIP_E_NOMEM, "streaming: out of memory");
     oz_stream_begin(&ctx->streamer->st, tpf);
     ctx->streamer->begun = 1;
     ctx->us_windows = 0.0;
@@ -71,8 +65,13 @@ static omnizip_status grow(omnizip_ctx *ctx, int64_t na, int64_t nv)
 {
     struct oz_streamer *s = ctx->streamer;
     struct oz_plan *p = &ctx->plan;
+    struct oz_merge_sel *sel = &ctx->sel;
     if (!p->win)
         GROW(p->win, 1);
+    if (!ctx->runs) {
+        GROW(ctx->runs, 1);
+        GROW(ctx->spans, 1);
+    }
     if (na > s->audio_cap) {
         GROW(p->audio_state, na);
         GROW(p->anchors, na);
@@ -82,23 +81,26 @@ static omnizip_status grow(omnizip_ctx *ctx, int64_t na, int64_t nv)
         GROW(s->value, na);
         GROW(ctx->sigma, na);
         GROW(ctx->assign, na);
-        GROW(ctx->members, na);
-        GROW(ctx->member_start, na + 1);
         GROW(ctx->pool_rows, na);
         GROW(ctx->anchor_rows, na);
+        GROW(sel->start, na + 1);
+        GROW(sel->member_row, na);
+        GROW(sel->weight, na);
+        GROW(sel->wsum, na);
+        GROW(sel->group, na);
+        GROW(sel->order, na);
+        GROW(sel->value, na);
         for (int64_t j = s->audio_cap; j < na; j++)
             p->audio_row[j] = j;
         s->audio_cap = na;
         free(ctx->anchors);
         ctx->anchors = NULL;
+        ctx->sized = 0;
     }
     if (nv > s->video_cap) {
-        int64_t frames = s->st.tpf > 0 ? nv / s->st.tpf : 0;
-        GROW(ctx->jobs, frames);
-        GROW(ctx->spans, 1);
+        GROW(ctx->video_norm, nv);
         s->video_cap = nv;
-        free(ctx->anchors);
-        ctx->anchors = NULL;
+        ctx->sized = 0;
     }
     return OMNIZIP_OK;
 }
@@ -109,24 +111,20 @@ static omnizip_status grow(omnizip_ctx *ctx, int64_t na, int64_t nv)
 static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
 {
     struct oz_streamer *s = ctx->streamer;
-    if (d == 0 || (ctx->anchors && ctx->d == d && (!convert || ctx->sized_convert)))
+    if (d == 0 || (ctx->sized && ctx->d == d && (!convert || ctx->sized_convert)))
         return OMNIZIP_OK;
     free(ctx->anchors);
-    ctx->anchors = malloc((size_t)(s->audio_cap > 0 ? s->audio_cap : 1) * (size_t)d * sizeof(float));
+    ctx->anchors = malloc((size_t)(s->audio_cap > 0 ? s->audio_cap : 1) * (size_t)d *
+                          sizeof(float));
     if (!ctx->anchors)
         return OMNIZIP_E_NOMEM;
-    for (uint32_t t = 0; t < ctx->exec.tasks; t++)
-        if (oz_cpu_reserve(&ctx->work[t], d, s->audio_cap, s->audio_cap, s->st.tpf, s->video_cap,
-                           convert) != OMNIZIP_OK)
-            return OMNIZIP_E_NOMEM;
-    /* One anchor's members are at most the window's audio tokens: sized
-     * here, the merge never grows them later in the stream. */
-    int64_t most = s->audio_cap > 0 ? s->audio_cap : 1;
-    GROW(ctx->member_rows, most * d);
-    GROW(ctx->member_scratch, 2 * most);
-    GROW(ctx->member_chosen, most);
-    ctx->member_cap = most;
+    int64_t frames = s->st.tpf > 0 ? s->video_cap / s->st.tpf : 0;
+    struct oz_sizes z = {d, s->audio_cap, s->audio_cap, s->st.tpf, s->video_cap, frames, 1,
+                         convert};
+    if (ctx->be.ops->reserve(ctx->be.self, &z, ctx->err, sizeof ctx->err) != OMNIZIP_OK)
+        return OMNIZIP_E_NOMEM;
     ctx->d = d;
+    ctx->sized = 1;
     ctx->sized_convert |= convert;
     return OMNIZIP_OK;
 }
@@ -134,9 +132,9 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
 static omnizip_status check_in(omnizip_ctx *ctx, const struct omnizip_stream_in *in)
 {
     if (in->audio.rows < 0 || in->video.rows < 0)
-        return fail(ctx, OMNIZIP_E_INVALID, "streaming: negative row count");
+        return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: negative row count");
     if (in->audio.rows > 0 && !in->audio_scores)
-        return fail(ctx, OMNIZIP_E_INVALID, "streaming: audio_scores is NULL");
+        return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: audio_scores is NULL");
     for (int64_t j = 0; j < in->audio.rows; j++)
         if (!isfinite(in->audio_scores[j])) {
             oz_seterr(ctx->err, sizeof ctx->err, "streaming: audio score %lld is not finite",
@@ -144,8 +142,8 @@ static omnizip_status check_in(omnizip_ctx *ctx, const struct omnizip_stream_in 
             return OMNIZIP_E_INVALID;
         }
     if (in->video.rows > 0 && ctx->streamer->st.tpf == 0)
-        return fail(ctx, OMNIZIP_E_INVALID, "streaming: video rows in a stream begun with 0 "
-                                            "tokens per frame");
+        return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: video rows in a stream begun "
+                                                      "with 0 tokens per frame");
     return OMNIZIP_OK;
 }
 
@@ -155,7 +153,7 @@ omnizip_status oz_stream_push(omnizip_ctx *ctx, const struct omnizip_stream_in *
 {
     struct oz_streamer *s = ctx->streamer;
     if (!s || !s->begun)
-        return fail(ctx, OMNIZIP_E_STATE, "streaming: push before begin");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "streaming: push before begin");
     omnizip_status st = check_in(ctx, in);
     if (st != OMNIZIP_OK)
         return st;
@@ -164,7 +162,7 @@ omnizip_status oz_stream_push(omnizip_ctx *ctx, const struct omnizip_stream_in *
     int convert = (na > 0 && in->audio.dtype != OMNIZIP_DTYPE_F32) ||
                   (nv > 0 && in->video.dtype != OMNIZIP_DTYPE_F32);
     if (d < 0 || grow(ctx, na, nv) != OMNIZIP_OK || reserve(ctx, d, convert) != OMNIZIP_OK)
-        return fail(ctx, OMNIZIP_E_NOMEM, "streaming: out of memory");
+        return oz_engine_fail(ctx, OMNIZIP_E_NOMEM, "streaming: out of memory");
     struct oz_plan *p = &ctx->plan;
     struct oz_window *w = &p->win[0];
     oz_stream_decide(&ctx->cfg, &s->st, in->audio_scores, na, nv, w, p->audio_state, p->anchors,
@@ -196,7 +194,7 @@ omnizip_status oz_stream_totals(omnizip_ctx *ctx, struct omnizip_stream_totals *
 {
     struct oz_streamer *s = ctx->streamer;
     if (!s || !s->begun)
-        return fail(ctx, OMNIZIP_E_STATE, "streaming: totals before begin");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "streaming: totals before begin");
     const struct omnizip_config *c = &ctx->cfg;
     memset(out, 0, sizeof *out);
     out->n_windows = s->st.n_windows;
