@@ -133,13 +133,15 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
         if (!ctx->anchors)
             return oz_engine_fail(ctx, OMNIZIP_E_NOMEM, "out of memory for the merged anchors");
     }
-    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL || max_anchor * (2 * k + 1) > p->n_anchors)
+    int global = ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL;
+    if (global || max_anchor * (2 * k + 1) > p->n_anchors)
         max_anchor = p->n_anchors;
     else
         max_anchor *= 2 * k + 1;
-    if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL)
+    if (global)
         max_pool = p->n_pool;
-    struct oz_sizes s = {d, max_pool, max_anchor, p->tpf, max_run(p), frames, p->n_windows, convert};
+    struct oz_sizes s = {d,      max_pool,     max_anchor, p->tpf, max_run(p),
+                         frames, p->n_windows, convert};
     omnizip_status st = ctx->be.ops->reserve(ctx->be.self, &s, ctx->err, sizeof ctx->err);
     if (st != OMNIZIP_OK)
         return st;

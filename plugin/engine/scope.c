@@ -13,7 +13,8 @@ void oz_audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t
     for (int64_t q = q0; q < q1; q++)
         ctx->pool_rows[q] = local ? p->pool[q] - local->audio_off : p->audio_row[p->pool[q]];
     for (int64_t c = a0; c < a1; c++)
-        ctx->anchor_rows[c] = local ? p->anchors[c] - local->audio_off : p->audio_row[p->anchors[c]];
+        ctx->anchor_rows[c] =
+            local ? p->anchors[c] - local->audio_off : p->audio_row[p->anchors[c]];
 }
 
 /* The video runs of windows [lo, hi] as spans of the video matrix: rows of
@@ -53,7 +54,8 @@ omnizip_status oz_cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *a
             continue;
         uint32_t lo = (int64_t)i - k < (int64_t)w0 ? w0 : (uint32_t)(i - k);
         uint32_t hi = (int64_t)i + k >= (int64_t)w1 ? w1 - 1 : (uint32_t)(i + k);
-        int64_t a0 = p->win[lo].anchor_first, a1 = p->win[hi].anchor_first + p->win[hi].anchor_count;
+        int64_t a0 = p->win[lo].anchor_first;
+        int64_t a1 = p->win[hi].anchor_first + p->win[hi].anchor_count;
         struct oz_cross a = {audio,
                              video,
                              ctx->pool_rows + w->pool_first,

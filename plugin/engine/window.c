@@ -46,7 +46,7 @@ static omnizip_status check_outputs(omnizip_ctx *ctx, uint32_t i, const struct o
 
 /* The window scope with radius 0: window i's merges from its own rows. */
 static omnizip_status merge_local(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
-                                  const double *vnorm)
+                                  double *vnorm)
 {
     struct oz_plan *p = &ctx->plan;
     const struct oz_window *w = &p->win[i];
@@ -55,7 +55,7 @@ static omnizip_status merge_local(omnizip_ctx *ctx, uint32_t i, const struct omn
     oz_audio_rows(ctx, w->pool_first, w->pool_first + w->pool_count, w->anchor_first,
                   w->anchor_first + w->anchor_count, w);
     ctx->anchor_base = w->anchor_first;
-    omnizip_status st = oz_cross_windows(ctx, &in->audio, &in->video, (double *)vnorm, 0, i, i + 1, 1);
+    omnizip_status st = oz_cross_windows(ctx, &in->audio, &in->video, vnorm, 0, i, i + 1, 1);
     if (st == OMNIZIP_OK)
         st = oz_merge_anchors(ctx, &in->audio, w->anchor_first, w->anchor_first + w->anchor_count,
                               w->pool_first, w->pool_first + w->pool_count);
