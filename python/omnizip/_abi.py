@@ -130,6 +130,14 @@ class Plugin(C.Structure):
     ]
 
 
+class Plugin11(C.Structure):
+    """The members ABI 1.1 appended to the table."""
+    _fields_ = Plugin._fields_ + [
+        ("config_key", C.CFUNCTYPE(C.c_char_p, u32)),
+        ("config_get", C.CFUNCTYPE(i32, C.c_void_p, C.c_char_p, C.c_char_p, C.c_size_t)),
+    ]
+
+
 class ClipsExt(C.Structure):
     _fields_ = [("struct_size", u32), ("reserved0", u32),
                 ("split", C.CFUNCTYPE(i32, C.POINTER(ClipsIn), C.POINTER(ClipsOut), C.c_char_p,
@@ -187,6 +195,9 @@ class Library:
                           f"{self.table.struct_size} bytes; this package needs ABI "
                           f"{ABI_VERSION} and {C.sizeof(Plugin)} bytes")
         self.version = self.table.version.decode()
+        # The 1.1 members, when this plugin's table has them.
+        self.table11 = (C.cast(table, C.POINTER(Plugin11)).contents
+                        if self.table.struct_size >= C.sizeof(Plugin11) else None)
         self.clips = self.extension(EXT_CLIPS, ClipsExt)
 
     def extension(self, ext_id, struct):

@@ -179,6 +179,9 @@ def compress_row(cx, row, ids, embeds, scores, grids, audio_id, video_id, merge)
             continue
         plan, infos, _ = _plan_clip(cx, clips, clip, scores, audio_rank)
         cx.check(cx.lib.table.bind(cx.ctx, C.byref(m), C.byref(m), stream), "bind")
+        for i, info in enumerate(infos):  # a strategy may settle counts at bind (dycoke)
+            if info.audio_kept < 0 or info.video_kept < 0:
+                cx.check(cx.lib.table.window_plan(cx.ctx, i, C.byref(info)), f"window_plan {i}")
         vruns, aruns = clips.runs(clip, True), clips.runs(clip, False)
         for i, info in enumerate(infos):
             _window(cx, i, info, embeds, m, stream, vruns, aruns, res)

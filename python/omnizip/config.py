@@ -104,15 +104,36 @@ class Config:
     def as_pointer(self):
         return C.cast(self._buf, C.c_void_p)
 
+    def keys(self):
+        """Every key the plugin knows, in its table order."""
+        t = self._lib.table11
+        if t is None:  # a 1.0 plugin: the 1.0 fields
+            return [k for k, _ in _Config10._fields_ if not k.startswith(("struct", "reserved"))]
+        out, i = [], 0
+        while (k := t.config_key(i)) is not None:
+            out.append(k.decode())
+            i += 1
+        return out
+
+    def get(self, key):
+        """The key's value as the plugin writes it back (text), e.g. "0.333"."""
+        t = self._lib.table11
+        if t is None:
+            return str(getattr(_Config10.from_buffer(self._buf), key))
+        buf = C.create_string_buffer(64)
+        st = t.config_get(self._buf, key.encode(), buf, C.sizeof(buf))
+        if st != _abi.OK:
+            raise KeyError(key)
+        return buf.value.decode()
+
     def __getattr__(self, name):
         if name.startswith("_") or name not in dict(_Config10._fields_):
             raise AttributeError(name)
         return getattr(_Config10.from_buffer(self._buf), name)
 
     def to_dict(self):
-        v = _Config10.from_buffer(self._buf)
-        return {k: getattr(v, k) for k, _ in _Config10._fields_
-                if not k.startswith(("struct_size", "reserved"))}
+        """Every key and its value as text, as a profile would hold it."""
+        return {k: self.get(k) for k in self.keys()}
 
     def __repr__(self):
         keys = ("rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k")

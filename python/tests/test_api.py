@@ -19,7 +19,9 @@ def test_config_keys_are_the_plugins():
         omnizip.Config(rho_video=1.5)
     p = omnizip.Config.from_profile("paper-45", g=5)
     assert (p.rho_audio, p.rho_video, p.g) == (0.3, 0.6, 5)
-    assert omnizip.Config.from_profile(p.source).to_dict()["rho_video"] == 0.6
+    assert omnizip.Config.from_profile(p.source).to_dict()["rho_video"] == "0.6"
+    assert omnizip.Config(rho_audio=0.333).get("rho_audio") == "0.333"
+    assert "similarity_scope" in omnizip.Config().keys()
     with pytest.raises(FileNotFoundError):
         omnizip.Config.from_profile("no-such-task")
 

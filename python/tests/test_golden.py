@@ -64,3 +64,15 @@ def test_half_torch_equals_cli_on_the_dump_python_wrote(dtype, tmp_path):
     bits = got.inputs_embeds.view(torch.int16).numpy().view(np.uint16)
     raw = omnizip.dump.read_safetensors(tmp_path / "out.safetensors", as_torch=True)[0]
     assert np.array_equal(bits, raw["inputs_embeds"].view(torch.int16).numpy().view(np.uint16))
+
+
+@pytest.mark.parametrize("strategy", ["random", "uniform", "dycoke"])
+def test_baseline_strategies_equal_cli(strategy, tmp_path):
+    """The A/B baselines run through the same Python path as OmniZip."""
+    t, m, sets = golden("paper45.safetensors")
+    sets = {**sets, "strategy": strategy, "seed": 7}
+    path = os.path.join(DATA, "paper45.safetensors")
+    want = cli_compress(path, tmp_path / "out.safetensors", sets)
+    got = omnizip.compress(**omnizip.load_dump(path), config=_config(sets))
+    assert np.array_equal(got.keep_mask, want["keep_mask"])
+    assert np.array_equal(got.inputs_embeds, want["inputs_embeds"])
