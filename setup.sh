@@ -23,7 +23,10 @@ pkgs_test="libcriterion-dev tmux python3 python3-numpy abigail-tools cmake"
 # The Python package (python/): its pytest suite in make test, the torch path
 # (Debian's CPU build of torch), and `make python`'s virtual environment.
 pkgs_python="python3-pytest python3-torch python3-venv"
-packages="$pkgs_build $pkgs_test $pkgs_python"
+# make fuzz: clang with libFuzzer and its sanitizer runtimes (make test's
+# corpus replay needs neither).
+pkgs_fuzz="clang libclang-rt-14-dev"
+packages="$pkgs_build $pkgs_test $pkgs_python $pkgs_fuzz"
 
 say() { printf 'setup: %s\n' "$*"; }
 
