@@ -99,6 +99,43 @@ void oz_seqmap_free(struct oz_seqmap *map)
     memset(map, 0, sizeof *map);
 }
 
+int oz_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, int64_t *tpf,
+                  char *why, size_t why_size)
+{
+    int64_t f, grid;
+    if (t < 0 || h < 0 || w < 0 || s < 1) {
+        snprintf(why, why_size, "grid %lldx%lldx%lld (merge size %lld) has a negative entry",
+                 (long long)t, (long long)h, (long long)w, (long long)s);
+        return -1;
+    }
+    if (__builtin_mul_overflow(h / s, w / s, &f) || f > OMNIZIP_MAX_TOKENS_PER_FRAME ||
+        __builtin_mul_overflow(t, f, &grid) || grid > OMNIZIP_MAX_TOKENS) {
+        snprintf(why, why_size, "grid %lldx%lldx%lld (merge size %lld) is too large: at most %d "
+                 "tokens per frame and %lld in the grid", (long long)t, (long long)h,
+                 (long long)w, (long long)s, OMNIZIP_MAX_TOKENS_PER_FRAME, OMNIZIP_MAX_TOKENS);
+        return -1;
+    }
+    if (n_video > 0 && f == 0) {
+        snprintf(why, why_size, "grid H=%lld, W=%lld with merge size %lld gives 0 tokens per "
+                 "frame for %lld video tokens", (long long)h, (long long)w, (long long)s,
+                 (long long)n_video);
+        return -1;
+    }
+    if (n_video > 0 && t == 0) {
+        snprintf(why, why_size, "grid T=0 but input_ids holds %lld video tokens",
+                 (long long)n_video);
+        return -1;
+    }
+    if (n_video > 0 && grid > n_video) {
+        snprintf(why, why_size, "grid of %lld frames of %lld tokens (%lld) but input_ids holds "
+                 "only %lld video tokens", (long long)t, (long long)f, (long long)grid,
+                 (long long)n_video);
+        return -1;
+    }
+    *tpf = f;
+    return 0;
+}
+
 /* Splits positions into maximal runs of consecutive positions: each run's
  * length and first position. Returns -1 when out of memory. */
 static int runs(const int64_t *pos, int64_t n, int64_t **len, int64_t **start, uint32_t *n_runs)
@@ -143,22 +180,23 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_se
         goto nomem;
     map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs
                                                            : map->n_video_runs;
-    map->tpf = (seq->grid_h / seq->merge_size) * (seq->grid_w / seq->merge_size);
     map->grid_t = seq->grid_t;
     map->scores = seq->audio_scores;
-    if (seq->audio_scores && seq->n_audio_scores != map->n_audio) {
+    /* The counts the messages need, taken before a failure frees the map. */
+    int64_t n_audio = map->n_audio, n_video = map->n_video;
+    char why[256];
+    if (seq->audio_scores && seq->n_audio_scores != n_audio) {
         oz_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
-                    (long long)seq->n_audio_scores, (long long)map->n_audio,
+                    (long long)seq->n_audio_scores, (long long)n_audio,
                     (long long)seq->audio_token_id);
     }
-    if (!seq->video_grids && map->n_video > 0 && (map->tpf == 0 || seq->grid_t == 0)) {
+    /* With several videos each clip's grid is checked by the clips split. */
+    int64_t in_grid = seq->video_grids ? 0 : n_video;
+    if (oz_grid_check(seq->grid_t, seq->grid_h, seq->grid_w, seq->merge_size, in_grid, &map->tpf,
+                      why, sizeof why) != 0) {
         oz_seqmap_free(map);
-        return FAIL(OMNIZIP_E_INVALID,
-                    "sequence: %lld video tokens but grid %lldx%lldx%lld with merge size %lld "
-                    "holds no whole frame",
-                    (long long)map->n_video, (long long)seq->grid_t, (long long)seq->grid_h,
-                    (long long)seq->grid_w, (long long)seq->merge_size);
+        return FAIL(OMNIZIP_E_INVALID, "sequence: %s", why);
     }
     return OMNIZIP_OK;
 nomem:

@@ -21,6 +21,16 @@ struct oz_seqmap {
 
 void oz_seqmap_free(struct oz_seqmap *map);
 
+/* The video grid T x H x W (merge size s) against the n_video video tokens
+ * of a sequence, every product overflow-checked: tokens per frame
+ * (H/s)*(W/s) within OMNIZIP_MAX_TOKENS_PER_FRAME, T * tpf within
+ * OMNIZIP_MAX_TOKENS, and with video tokens present a grid of whole frames
+ * that they fill: T >= 1, tpf >= 1, T * tpf <= n_video (tokens past the
+ * grid, a partial trailing frame, are valid).
+ * Sets *tpf; returns 0, or -1 with the problem (no path) in why. */
+int oz_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, int64_t *tpf,
+                  char *why, size_t why_size);
+
 /* A sequence's clips (omnizip.clips/1), one seqmap each; scores[c] owns the
  * scores of clip c where they had to be gathered. adapter_clips.c. */
 struct oz_clipset {

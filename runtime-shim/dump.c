@@ -16,6 +16,7 @@
 
 #include <omnizip/shim.h>
 
+#include "adapter.h"
 #include "dump_impl.h"
 
 #define FAIL(...) oz_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
@@ -163,6 +164,9 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
                     shape_str(e, sh, sizeof sh));
     int64_t L = e->shape[e->rank - 2];
     int64_t D = e->shape[e->rank - 1];
+    if (D > OMNIZIP_MAX_HIDDEN)
+        return FAIL("inputs_embeds has %lld columns, more than the %d any model has",
+                    (long long)D, OMNIZIP_MAX_HIDDEN);
 
     const struct oz_st_tensor *t = d->ids;
     o->ids_rank2 = t->rank == 2;
@@ -244,20 +248,9 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
     s->grid_h = g[1];
     s->grid_w = g[2];
     int64_t tpf;
-    if (g[0] < 0 || g[1] < 0 || g[2] < 0)
-        return FAIL("video_grid_thw [%lld, %lld, %lld] has a negative entry", (long long)g[0],
-                    (long long)g[1], (long long)g[2]);
-    if (__builtin_mul_overflow(g[1] / s->merge_size, g[2] / s->merge_size, &tpf) || tpf == 0)
-        return FAIL("video_grid_thw H=%lld, W=%lld with spatial_merge_size %lld gives %s tokens "
-                    "per frame",
-                    (long long)g[1], (long long)g[2], (long long)s->merge_size,
-                    tpf == 0 ? "0" : "too many");
-    int64_t grid_tokens;
-    if (__builtin_mul_overflow(g[0], tpf, &grid_tokens))
-        return FAIL("video_grid_thw T=%lld is too large", (long long)g[0]);
-    if (g[0] == 0 && n_video > 0)
-        return FAIL("video_grid_thw has T=0 but input_ids holds %lld video tokens",
-                    (long long)n_video);
+    char why[256];
+    if (oz_grid_check(g[0], g[1], g[2], s->merge_size, n_video, &tpf, why, sizeof why) != 0)
+        return FAIL("video_grid_thw: %s", why + (strncmp(why, "grid ", 5) == 0 ? 5 : 0));
 
     int64_t bad = first_nonfinite(d->embeds);
     if (bad >= 0)

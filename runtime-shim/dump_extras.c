@@ -29,13 +29,14 @@ omnizip_status oz_dump_grids(struct oz_dump_impl *d, struct omnizip_sequence *s,
                                                     : ((const int32_t *)d->grid->data)[i];
     for (int64_t v = 0; v < n; v++) {
         const int64_t *g = d->grids64 + 3 * v;
-        int64_t tpf, tokens;
+        int64_t tpf;
+        char why[256];
         if (g[0] < 0 || g[1] < 0 || g[2] < 0)
             return FAIL("video_grid_thw row %lld [%lld, %lld, %lld] has a negative entry",
                         (long long)v, (long long)g[0], (long long)g[1], (long long)g[2]);
-        if (__builtin_mul_overflow(g[1] / s->merge_size, g[2] / s->merge_size, &tpf) ||
-            __builtin_mul_overflow(g[0], tpf, &tokens))
-            return FAIL("video_grid_thw row %lld is too large", (long long)v);
+        /* Bounds only: the clips split matches the grids to the tokens. */
+        if (oz_grid_check(g[0], g[1], g[2], s->merge_size, 0, &tpf, why, sizeof why) != 0)
+            return FAIL("video_grid_thw row %lld: %s", (long long)v, why);
         if (g[0] > 0 && tpf == 0)
             return FAIL("video_grid_thw row %lld: H=%lld, W=%lld with spatial_merge_size %lld "
                         "gives 0 tokens per frame", (long long)v, (long long)g[1],
