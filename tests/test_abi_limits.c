@@ -172,3 +172,39 @@ Test(limits, huge_replan_refused_then_a_real_clip_runs)
     got.plan = want.plan;
     clip_assert_same(&want, &got);
 }
+
+Test(limits, bind_matrices_bounded)
+{
+    plan_ok();
+    struct omnizip_matrix am = clip_audio(), vm = clip_video();
+    am.cols = OMNIZIP_MAX_HIDDEN + 1;
+    am.row_stride = am.cols;
+    cr_expect_eq(P->bind(ctx, &am, &vm, NULL), OMNIZIP_E_INVALID);
+    am = clip_audio();
+    am.row_stride = INT64_MAX / 2; /* rows * stride * 4 wraps */
+    cr_expect_eq(P->bind(ctx, &am, &vm, NULL), OMNIZIP_E_INVALID);
+    cr_expect(strstr(P->last_error(ctx), "row stride") != NULL, "%s", P->last_error(ctx));
+    am = clip_audio();
+    cr_expect_eq(P->bind(ctx, &am, &vm, NULL), OMNIZIP_OK, "%s", P->last_error(ctx));
+}
+
+/* dycoke reads the rows at bind: a clip without audio must not size
+ * anything from the (unchecked, unused) audio matrix. */
+Test(limits, dycoke_without_audio_ignores_the_audio_matrix)
+{
+    struct omnizip_config cfg = {.struct_size = sizeof cfg};
+    P->config_default(&cfg);
+    cfg.threads = 1;
+    cfg.strategy = OMNIZIP_STRATEGY_DYCOKE;
+    omnizip_ctx *c = NULL;
+    char err[256];
+    cr_assert_eq(P->create(&cfg, NULL, &c, err, sizeof err), OMNIZIP_OK, "%s", err);
+    struct omnizip_layout lay = clip_layout();
+    lay.n_audio_runs = 0;
+    struct omnizip_plan out = {.struct_size = sizeof out};
+    cr_assert_eq(P->plan(c, &lay, NULL, 0, &out), OMNIZIP_OK, "%s", P->last_error(c));
+    struct omnizip_matrix am = {NULL, 0, INT64_MAX / 2, 0, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    struct omnizip_matrix vm = clip_video();
+    cr_expect_eq(P->bind(c, &am, &vm, NULL), OMNIZIP_OK, "%s", P->last_error(c));
+    P->destroy(c);
+}

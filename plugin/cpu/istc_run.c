@@ -64,7 +64,9 @@ static void frame(struct oz_cpu *c, const struct omnizip_matrix *video,
         oz_dpc_knn_keep(c->gram, tpf, dpc_k, j->num_keep, &s, j->keep);
         return;
     }
-    const float *prev = frame_rows(video, j->row - tpf, tpf, c->frames + tpf * d, &ld_prev);
+    /* F32 rows need no copy buffer (frames is NULL then): no arithmetic on it. */
+    float *prev_buf = c->frames ? c->frames + tpf * d : NULL;
+    const float *prev = frame_rows(video, j->row - tpf, tpf, prev_buf, &ld_prev);
     for (int64_t k = 0; k < tpf; k++)
         s.score[k] = oz_dot(x + k * ld, prev + k * ld_prev, d) * inv_unit(j->norm[k]) *
                      inv_unit(j->norm[k - tpf]);

@@ -32,18 +32,28 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t
     anchors = anchors > c->anchor_cap ? anchors : c->anchor_cap;
     tpf = tpf > c->tpf_cap ? tpf : c->tpf_cap;
     run = run > c->run_cap ? run : c->run_cap;
+    /* Every size is computed (overflow-checked) before anything is touched. */
     size_t D = (size_t)d, P = (size_t)pool, A = (size_t)anchors, T = (size_t)tpf, R = (size_t)run;
     size_t wide = A > VBLOCK ? A : VBLOCK;
-    if (!grow((void **)&c->pool_u, P * D * 4) || !grow((void **)&c->anchor_u, A * D * 4) ||
-        !grow((void **)&c->prod, P * wide * 4) || !grow((void **)&c->row, D * 4) ||
-        !grow((void **)&c->acc, D * 8) ||
-        !grow((void **)&c->gram, T * T * 4) || !grow((void **)&c->score, T * 8) ||
+    size_t pool_b, anchor_b, prod_b, gram_b, block_b, frames_b;
+    if (d < 0 || anchors < 0 || tpf < 0 || run < 0 ||
+        __builtin_mul_overflow(P * 4, D, &pool_b) || __builtin_mul_overflow(A * 4, D, &anchor_b) ||
+        __builtin_mul_overflow(P * 4, wide, &prod_b) || __builtin_mul_overflow(T * 4, T, &gram_b) ||
+        __builtin_mul_overflow((size_t)VBLOCK * 4, D, &block_b) ||
+        __builtin_mul_overflow(T * 8, D, &frames_b) || T > SIZE_MAX / 8 || R > SIZE_MAX / 8)
+        return OMNIZIP_E_NOMEM;
+    /* A failure part-way leaves some buffers grown and the capacities as
+     * they were: every buffer still holds at least what its capacity says. */
+    if (!grow((void **)&c->pool_u, pool_b) || !grow((void **)&c->anchor_u, anchor_b) ||
+        !grow((void **)&c->prod, prod_b) || !grow((void **)&c->row, D * 4) ||
+        !grow((void **)&c->acc, D * 8) || !grow((void **)&c->gram, gram_b) ||
+        !grow((void **)&c->score, T * 8) ||
         !grow((void **)&c->rho, T * 8) || !grow((void **)&c->order, T * 8) ||
         !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, P * 4))
         return OMNIZIP_E_NOMEM;
     /* F32 rows are used where they lie; only other dtypes need f32 copies. */
     if ((convert || c->block) &&
-        (!grow((void **)&c->block, VBLOCK * D * 4) || !grow((void **)&c->frames, 2 * T * D * 4)))
+        (!grow((void **)&c->block, block_b) || !grow((void **)&c->frames, frames_b)))
         return OMNIZIP_E_NOMEM;
     c->d = d;
     c->pool_cap = pool;

@@ -127,8 +127,13 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
                   (long long)rows);
         return OMNIZIP_E_INVALID;
     }
-    if (rows > 0 && (m->cols <= 0 || (cols > 0 && m->cols != cols) || m->row_stride < m->cols ||
-                     !m->data)) {
+    /* The last element's offset, rows * row_stride * element size, must be
+     * representable: no pointer arithmetic past what the host can hold. */
+    int64_t span;
+    if (rows > 0 && (m->cols <= 0 || m->cols > OMNIZIP_MAX_HIDDEN ||
+                     (cols > 0 && m->cols != cols) || m->row_stride < m->cols || !m->data ||
+                     __builtin_mul_overflow(m->rows, m->row_stride, &span) ||
+                     __builtin_mul_overflow(span, (int64_t)oz_dtype_size(m->dtype), &span))) {
         oz_seterr(e, es, "%s: bad shape (cols %lld, row stride %lld, data %s; hidden size %lld)",
                   what, (long long)m->cols, (long long)m->row_stride, m->data ? "set" : "NULL",
                   (long long)cols);

@@ -85,7 +85,9 @@ static omnizip_status dycoke(omnizip_ctx *ctx, const struct omnizip_matrix *audi
         return oz_engine_fail(ctx, OMNIZIP_E_UNSUPPORTED,
                               "bind: strategy dycoke reads host memory only");
     int64_t n = p->n_audio > p->n_video ? p->n_audio : p->n_video;
-    int64_t d = audio->cols > video->cols ? audio->cols : video->cols;
+    /* Only a modality with tokens had its matrix checked at bind. */
+    int64_t da = p->n_audio ? audio->cols : 0, dv = p->n_video ? video->cols : 0;
+    int64_t d = da > dv ? da : dv;
     double *key = malloc((size_t)(n ? n : 1) * sizeof *key);
     int64_t *order = malloc((size_t)(n ? n : 1) * sizeof *order);
     float *x = malloc((size_t)(d > 0 ? d : 1) * sizeof *x);
