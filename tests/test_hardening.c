@@ -321,28 +321,44 @@ Test(hardening, signals_mid_write_leave_no_temp_file)
     expect_same_bytes(in, "tests/data/paper45.safetensors");
 }
 
-/* The --live run's segments in /dev/shm. */
-static int segments_of(pid_t pid)
+/* The --live run's segments in /dev/shm; their names in names (may be NULL). */
+static int segments_of(pid_t pid, char *names, size_t size)
 {
     char prefix[40];
     snprintf(prefix, sizeof prefix, "omnizip-%d-", (int)pid);
     DIR *d = opendir("/dev/shm");
     struct dirent *e;
     int n = 0;
-    while (d && (e = readdir(d)))
-        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (names && size)
+        names[0] = '\0';
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        n++;
+        if (names)
+            snprintf(names + strlen(names), size - strlen(names), " %s", e->d_name);
+    }
     if (d)
         closedir(d);
     return n;
 }
 
-/* A --live run of the built-in clip, once its segment exists (*seen). */
+/* A --live run of the built-in clip, once its windows are running (*seen:
+ * its banner is printed and its segment exists; the config probe's context
+ * before it has a short-lived segment of its own). */
 static pid_t live_run(int *seen)
 {
     pid_t pid = spawn(NULL, "omnizip-run", (const char *const[]){"--live", "--pace", "200", NULL});
+    char out[512];
+    snprintf(out, sizeof out, "%s/stdout.txt", tmpdir);
     *seen = 0;
     for (int i = 0; i < 3000 && !*seen; i++) {
-        *seen = segments_of(pid) > 0;
+        FILE *f = fopen(out, "r");
+        char line[512] = "";
+        int banner = f && fgets(line, sizeof line, f) && strstr(line, "inspect with");
+        if (f)
+            fclose(f);
+        *seen = banner && segments_of(pid, NULL, 0) > 0;
         struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }
@@ -358,7 +374,9 @@ static void live_killed_by(int sig)
     cr_expect(seen, "the live run made a segment");
     cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == sig, "died of signal %d (status %d)", sig,
               status);
-    cr_expect_eq(segments_of(pid), 0, "segment left after signal %d", sig);
+    char left[512];
+    cr_expect_eq(segments_of(pid, left, sizeof left), 0, "segment left after signal %d:%s", sig,
+                 left);
 }
 
 Test(hardening, live_run_removes_its_segment_on_sigint) { live_killed_by(SIGINT); }
@@ -391,15 +409,15 @@ Test(hardening, inspector_cleans_only_stale_segments)
     cr_expect_eq(INSPECT("--clean", pid_text), 0);
     char *first = slurp(tpath("stdout.txt"), NULL);
     int st;
-    cr_expect_eq(segments_of(pid), 1, "a live writer's segment is not stale: %s (%d)", first,
+    cr_expect_eq(segments_of(pid, NULL, 0), 1, "a live writer's segment is not stale: %s (%d)", first,
                  waitpid(pid, &st, WNOHANG) == pid ? st : -1);
     free(first);
     kill(pid, SIGKILL); /* no handler runs: the segment stays, stale */
     finish(pid, 30);
-    cr_expect_eq(segments_of(pid), 1);
+    cr_expect_eq(segments_of(pid, NULL, 0), 1);
     cr_expect_eq(INSPECT("--clean", pid_text), 0);
     char *o = slurp(tpath("stdout.txt"), NULL);
     cr_expect(strstr(o, "removed stale segment") != NULL, "%s", o);
     free(o);
-    cr_expect_eq(segments_of(pid), 0);
+    cr_expect_eq(segments_of(pid, NULL, 0), 0);
 }

@@ -52,6 +52,9 @@ static int open_plugin(const struct oz_cli *cli, struct log_state *state, omnizi
 int omnizip_run_main(int argc, char **argv)
 {
     struct oz_cli cli;
+    /* Before any context exists (oz_cli_config creates one to probe the
+     * config): a segment must never outlive a SIGINT. */
+    oz_cli_signals_install();
     int rc = oz_cli_parse(argc, argv, &cli);
     if (rc == OZ_EXIT_OK && cli.cmd == OZ_CMD_HELP) {
         oz_cli_usage(stdout);

@@ -256,7 +256,6 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
         rc = oz_cli_check_paths(cli);
     if (rc)
         return rc;
-    oz_cli_signals_install();
     rc = oz_cli_load(cli, &in);
     if (rc)
         return rc;
