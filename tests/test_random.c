@@ -89,3 +89,8 @@ Test(random, reference_conformance, .timeout = 300) { conformance("", DEFAULT_N)
  * the token when reachable, the same total for other scores, rates in their
  * clamps) and the totals of a plan without audio scores. */
 Test(random, exact_normalisation, .timeout = 300) { conformance("--normalize exact", "60"); }
+
+/* mode: streaming on the same kind of cases against tests/ref/stream_ref.py,
+ * written from docs/STREAMING.md: each window decided from itself and the
+ * windows before it; masks, merged anchors (window scope), S_a and rates. */
+Test(random, streaming_conformance, .timeout = 300) { conformance("--mode streaming", "100"); }

@@ -37,6 +37,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import omnizip_ref as ref  # noqa: E402
+import stream_ref  # noqa: E402
 import st  # noqa: E402
 
 AUDIO_ID = 151646
@@ -202,10 +203,12 @@ def run_counts(ids):
     return (len(ref.runs(np.nonzero(ids == VIDEO_ID)[0])), len(ref.runs(np.nonzero(ids == AUDIO_ID)[0])))
 
 
-def attempt(seed, index, tries, normalize="reference"):
+def attempt(seed, index, tries, normalize="reference", mode="reference"):
     rng = np.random.default_rng([seed, index, tries])
     p = draw_params(rng)
     p.normalize = normalize
+    p.mode = mode
+    run = stream_ref.compress_stream if mode == "streaming" else ref.compress
     grid, vsizes, alen, tpf = draw_layout(rng)
     d = int(rng.choice([8, 16, 24, 32, 48, 64]))
     ids, embeds = build_sequence(rng, vsizes, alen, tpf, d)
@@ -214,7 +217,7 @@ def attempt(seed, index, tries, normalize="reference"):
     scores = draw_scores(rng, int((ids == AUDIO_ID).sum()))
     ref.CHECK = ref.TieCheck(TIE_EPS)
     try:
-        res = ref.compress(ids, embeds, scores, grid, p, AUDIO_ID, VIDEO_ID)
+        res = run(ids, embeds, scores, grid, p, AUDIO_ID, VIDEO_ID)
         notes = ref.CHECK.notes
     finally:
         ref.CHECK = None
@@ -222,13 +225,13 @@ def attempt(seed, index, tries, normalize="reference"):
         return None
     ref.PREC = np.float32
     try:
-        res32 = ref.compress(ids, embeds, scores, grid, p, AUDIO_ID, VIDEO_ID)
+        res32 = run(ids, embeds, scores, grid, p, AUDIO_ID, VIDEO_ID)
     finally:
         ref.PREC = np.float64
     if not np.array_equal(res.keep, res32.keep):
         return None
     planned = ref.plan_counts(ids, scores, grid, p, AUDIO_ID, VIDEO_ID)
-    if planned[0] != res.audio_kept or planned[1] != res.video_kept:
+    if mode != "streaming" and (planned[0] != res.audio_kept or planned[1] != res.video_kept):
         raise AssertionError(f"case {seed}/{index}: reference plan and compress disagree")
     meta = {"audio_token_id": AUDIO_ID, "video_token_id": VIDEO_ID, "spatial_merge_size": 2}
     meta.update(p.as_meta())
@@ -253,11 +256,11 @@ def attempt(seed, index, tries, normalize="reference"):
     return tensors, meta, res
 
 
-def make_case(seed, index, normalize="reference"):
+def make_case(seed, index, normalize="reference", mode="reference"):
     """Returns (tensors, metadata, reference Result) for case `index` of `seed`
-    (the draws do not depend on normalize)."""
+    (the draws do not depend on normalize or mode)."""
     for tries in range(200):
-        out = attempt(seed, index, tries, normalize)
+        out = attempt(seed, index, tries, normalize, mode)
         if out is not None:
             return out
     raise RuntimeError(f"case {seed}/{index}: no tie-free draw in 200 attempts")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 PARAM_KEYS = ("rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k",
-              "normalize")
+              "normalize", "mode")
 INT_KEYS = ("g", "dpc_k")
-STR_KEYS = ("normalize",)
+STR_KEYS = ("normalize", "mode")
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Params:
     rho_max: float = 0.75
     dpc_k: int = 5
     normalize: str = "reference"  # or "exact": the video budget to the token
+    mode: str = "reference"  # or "streaming" (stream_ref.py)
 
     @classmethod
     def from_meta(cls, meta):
