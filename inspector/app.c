@@ -326,10 +326,7 @@ static int open_source(struct app *a)
     }
     if (a->opt.model)
         snprintf(m->preset, sizeof(m->preset), "%s", a->opt.model);
-    if (a->engine.plugin) {
-        m->flops = oz_engine_flops;
-        m->flops_user = &a->engine;
-    }
+    m->cost = oz_engine_cost(&a->engine);
     return OZ_EXIT_OK;
 }
 
@@ -349,12 +346,15 @@ static int run(struct app *a)
                         "text frame or --svg FILE for the plot\n");
         return OZ_EXIT_USAGE;
     }
-    if (a->opt.model && !oz_preset_find(a->opt.model)) {
+    oz_engine_open(&a->engine, a->opt.plugin);
+    const struct omnizip_cost_ext *cost = oz_engine_cost(&a->engine);
+    if (a->opt.model && (!cost || !cost->find(a->opt.model))) {
+        char names[256];
+        oz_preset_names(cost, names, sizeof(names));
         fprintf(stderr, "omnizip-inspect: --model: unknown preset '%s' (known: %s)\n",
-                a->opt.model, oz_preset_names());
+                a->opt.model, cost ? names : a->engine.why);
         return OZ_EXIT_USAGE;
     }
-    oz_engine_open(&a->engine, a->opt.plugin);
     int rc = open_source(a);
     if (rc != OZ_EXIT_OK)
         return rc;

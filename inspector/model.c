@@ -11,35 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct oz_preset presets[] = {
-    {"qwen2.5-omni-7b", 28, 3584, 18944, 4, 128},
-    {"qwen2.5-omni-3b", 36, 2048, 11008, 2, 128},
-};
-
-const struct oz_preset *oz_preset_find(const char *name)
+void oz_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size)
 {
-    for (size_t i = 0; name && i < sizeof(presets) / sizeof(presets[0]); i++)
-        if (strcmp(presets[i].name, name) == 0)
-            return &presets[i];
-    return NULL;
-}
-
-const char *oz_preset_names(void)
-{
-    return "qwen2.5-omni-7b, qwen2.5-omni-3b";
-}
-
-double oz_eq9(const struct oz_preset *p, double n, double r)
-{
-    double d = p->hidden, m = p->ffn, t = p->layers;
-    double prefill = 4 * n * d * d + 2 * n * n * d + 2 * n * d * m;
-    double decode = (4 * d * d + 2 * d * m) + 2 * (d * n + d * (r + 1) / 2);
-    return t * prefill + t * r * decode;
-}
-
-double oz_kv_bytes(const struct oz_preset *p, double n)
-{
-    return n * 2 * p->layers * p->kv_heads * p->head_dim * 2;
+    const struct omnizip_model_preset *p;
+    size_t at = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; cost && (p = cost->preset(i)) && at < size; i++) {
+        int n = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", p->name);
+        at += n > 0 ? (size_t)n : 0;
+    }
 }
 
 void oz_model_init(struct oz_model *m, enum oz_mode mode)
@@ -48,7 +28,7 @@ void oz_model_init(struct oz_model *m, enum oz_mode mode)
     m->mode = mode;
     m->follow = 1;
     m->speed = 10;
-    snprintf(m->preset, sizeof(m->preset), "qwen2.5-omni-7b");
+    snprintf(m->preset, sizeof(m->preset), "%s", OMNIZIP_COST_DEFAULT_MODEL);
 }
 
 void oz_model_free(struct oz_model *m)
@@ -123,14 +103,10 @@ const char *oz_model_last_message(const struct oz_model *m)
     return m->n_messages ? m->messages[(m->n_messages - 1) % OZ_MAX_MESSAGES] : "";
 }
 
-static int flops_of(const struct oz_model *m, const struct oz_preset *p, int64_t n, double *out)
+static int flops_of(const struct oz_model *m, const struct omnizip_model_preset *p, int64_t n,
+                    double *out)
 {
-    if (m->flops)
-        return m->flops(m->flops_user, m->preset, n, out);
-    if (!p)
-        return -1;
-    *out = oz_eq9(p, (double)n, OZ_DECODE_TOKENS);
-    return 0;
+    return p && m->cost->flops(p, n, OMNIZIP_COST_DECODE_TOKENS, out) == OMNIZIP_OK ? 0 : -1;
 }
 
 /* Sums of non-negative counts stop at INT64_MAX instead of wrapping. */
@@ -152,11 +128,11 @@ void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
     int64_t before = sat_add(t->audio_in, t->video_in);
     int64_t after = sat_add(t->audio_kept, t->video_kept);
     t->kept_pct = before > 0 ? 100.0 * (double)after / (double)before : 0;
-    const struct oz_preset *p = oz_preset_find(m->preset);
+    const struct omnizip_model_preset *p = m->cost ? m->cost->find(m->preset) : NULL;
     t->have_flops = flops_of(m, p, before, &t->flops_before) == 0 &&
                     flops_of(m, p, after, &t->flops_after) == 0;
-    if (p)
-        t->kv_saved = oz_kv_bytes(p, (double)(before - after));
+    if (p && m->cost->kv_bytes(p, before - after, &t->kv_saved) != OMNIZIP_OK)
+        t->kv_saved = 0;
 }
 
 void oz_view_fit(struct oz_model *m, int rows)

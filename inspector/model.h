@@ -9,35 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <omnizip/omnizip.h>
+#include <omnizip/cost.h>
 
 #define OZ_MIN_WIDTH 40
 #define OZ_MIN_HEIGHT 10
 #define OZ_MAX_MESSAGES 16
 #define OZ_MESSAGE_LEN 200
-/* Decoded tokens R in Eq. 9 (the paper uses 100). */
-#define OZ_DECODE_TOKENS 100
-
-/* A model preset for the FLOPs and KV-cache figures. */
-struct oz_preset {
-    const char *name;
-    int layers;
-    double hidden, ffn;
-    int kv_heads, head_dim;
-};
-
-/* NULL for an unknown name. */
-const struct oz_preset *oz_preset_find(const char *name);
-/* The preset names, comma-separated, for messages. */
-const char *oz_preset_names(void);
-/* The paper's Eq. 9 for n tokens and r decoded ones. */
-double oz_eq9(const struct oz_preset *p, double n, double r);
-/* KV-cache bytes of n tokens (K and V, 2-byte elements). */
-double oz_kv_bytes(const struct oz_preset *p, double n);
-
-/* Computes prefill FLOPs for n tokens; returns 0 on success. The app points
- * this at the plugin's prefill_flops when the plugin loads. */
-typedef int (*oz_flops_fn)(void *user, const char *model, int64_t n, double *flops);
+/* The preset names of cost (the plugin's omnizip.cost/1, may be NULL),
+ * comma-separated, into buf, for messages. */
+void oz_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size);
 
 /* Where records come from; decides the title and which keys apply. */
 enum oz_mode { OZ_MODE_REPLAY = 1, OZ_MODE_LIVE = 2, OZ_MODE_TUNE = 4 };
@@ -54,7 +34,7 @@ struct oz_model {
     enum oz_mode mode;
     char source[512];    /* trace path, shm name or dump path */
     char origin[256];    /* the trace's "source", the live pid... */
-    char preset[64];     /* model preset name */
+    char preset[64];     /* model preset name (the trace's, --model, or the first) */
     /* The config the records were made with (trace header / shm header). */
     int have_config;
     double rho_audio, rho_video, rho_min, rho_max, contextual_ratio;
@@ -74,8 +54,9 @@ struct oz_model {
     size_t sel, top;
     int follow, paused, help, detail;
     double speed;        /* replay records per second */
-    oz_flops_fn flops;
-    void *flops_user;
+    /* The plugin's model presets and Eq. 9 (omnizip.cost/1); NULL: no
+     * plugin, no cost figures. */
+    const struct omnizip_cost_ext *cost;
 };
 
 void oz_model_init(struct oz_model *m, enum oz_mode mode);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omnizip/cost.h>
+
 static const char usage[] =
     "usage: omnizip-inspect --replay FILE.jsonl [view options]\n"
     "       omnizip-inspect --attach [PID] [view options]\n"
@@ -22,7 +24,7 @@ static const char usage[] =
     "  -n N, --once        stop after N frames (--once: 1)\n"
     "  --svg OUT.svg       write the S_a / video-rate plot and exit\n"
     "  --no-color          monochrome (also NO_COLOR=1)\n"
-    "  --model PRESET      qwen2.5-omni-7b (default) or qwen2.5-omni-3b\n"
+    "  --model PRESET      a model preset of the plugin (default " OMNIZIP_COST_DEFAULT_MODEL ")\n"
     "  --speed R           replay R windows per second (default 10)\n"
     "  --plugin PATH       libomnizip.so to use for FLOPs and tuning\n";
 

@@ -1,13 +1,11 @@
 /*
- * engine.c - loading the plugin through the shim for the cost figures and
+ * plugin_link.c - loading the plugin through the shim for the cost figures and
  * the tune mode.
  */
 #include "plugin_link.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include "model.h"
 
 void oz_engine_open(struct oz_engine *e, const char *path)
 {
@@ -28,10 +26,9 @@ void oz_engine_close(struct oz_engine *e)
     e->plugin = NULL;
 }
 
-int oz_engine_flops(void *user, const char *model, int64_t n, double *flops)
+const struct omnizip_cost_ext *oz_engine_cost(const struct oz_engine *e)
 {
-    const struct oz_engine *e = user;
-    if (!e->plugin || !e->plugin->prefill_flops)
-        return -1;
-    return e->plugin->prefill_flops(model, n, OZ_DECODE_TOKENS, flops) == OMNIZIP_OK ? 0 : -1;
+    const struct omnizip_cost_ext *x =
+        e->plugin ? e->plugin->get_extension(OMNIZIP_EXT_COST) : NULL;
+    return x && x->struct_size >= sizeof *x ? x : NULL;
 }

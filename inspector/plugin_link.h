@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <omnizip/cost.h>
 #include <omnizip/shim.h>
 
 struct oz_engine {
@@ -21,7 +22,8 @@ struct oz_engine {
 void oz_engine_open(struct oz_engine *e, const char *path);
 void oz_engine_close(struct oz_engine *e);
 
-/* An oz_flops_fn over the plugin's prefill_flops (user: the engine). */
-int oz_engine_flops(void *user, const char *model, int64_t n, double *flops);
+/* The plugin's model presets and Eq. 9 (omnizip.cost/1), NULL when no
+ * plugin is loaded or it does not serve them. */
+const struct omnizip_cost_ext *oz_engine_cost(const struct oz_engine *e);
 
 #endif

@@ -97,7 +97,8 @@ static void header_line(struct oz_model *m, json_t *o)
     if (s)
         snprintf(m->origin, sizeof(m->origin), "%s", s);
     s = json_string_value(json_object_get(o, "model"));
-    if (s && oz_preset_find(s))
+    /* Kept even when no loaded plugin knows it: the title still names it. */
+    if (s && *s)
         snprintf(m->preset, sizeof(m->preset), "%s", s);
     char why[8];
     int64_t v;

@@ -1,8 +1,9 @@
 /* The ABI boundary: the entry symbol, the table, struct_size negotiation and
- * argument checks. Everything past the checks lives in engine.c. */
+ * argument checks. Everything past the checks lives in engine/. */
 #include "config.h"
 #include "engine/engine.h"
 
+#include <omnizip/cost.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,10 +279,16 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
 
 static omnizip_status prefill_flops(const char *model, int64_t n, int64_t r, double *flops)
 {
-    if (!model || !flops || n < 0 || r < 0)
-        return OMNIZIP_E_INVALID;
-    return oz_prefill_flops(model, n, r, flops) ? OMNIZIP_OK : OMNIZIP_E_INVALID;
+    return oz_cost_flops(oz_cost_find(model), n, r, flops);
 }
+
+static const struct omnizip_cost_ext cost_v1 = {
+    .struct_size = sizeof(struct omnizip_cost_ext),
+    .preset = oz_cost_preset,
+    .find = oz_cost_find,
+    .flops = oz_cost_flops,
+    .kv_bytes = oz_cost_kv_bytes,
+};
 
 static omnizip_status clips_split(const struct omnizip_clips_in *in,
                                   struct omnizip_clips_out *out, char *err, size_t err_size)
@@ -366,6 +373,8 @@ static const void *get_extension(const char *id)
         return &clips_v1;
     if (id && strcmp(id, OMNIZIP_EXT_STREAMING) == 0)
         return &streaming_v1;
+    if (id && strcmp(id, OMNIZIP_EXT_COST) == 0)
+        return &cost_v1;
     return NULL;
 }
 

@@ -315,6 +315,11 @@ Test(stage3, temporal_keeps_what_changed_most)
 
 /* The paper's check of Eq. 9 (docs/ALGORITHM.md): n = 10,000 audio+video tokens
  * -> 73.2 TFLOPs (7B) and 37.4 (3B); at 45% kept 28.3 and 13.3. */
+static int oz_prefill_flops(const char *model, int64_t n, int64_t r, double *f)
+{
+    return oz_cost_flops(oz_cost_find(model), n, r, f) == OMNIZIP_OK;
+}
+
 Test(cost, eq9_matches_the_paper)
 {
     double f;

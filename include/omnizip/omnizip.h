@@ -410,8 +410,9 @@ struct omnizip_plugin {
                                        float *scores, int64_t n_scores);
 
     /* Prefill FLOPs by the paper's Eq. 9 for n tokens and r decoded tokens
-     * with a model preset ("qwen2.5-omni-7b", "qwen2.5-omni-3b", ...).
-     * Returns OMNIZIP_E_INVALID for an unknown preset. [any-thread] */
+     * with a model preset by name: the presets and the formula are those of
+     * the omnizip.cost/1 extension (omnizip/cost.h). Returns
+     * OMNIZIP_E_INVALID for an unknown preset. [any-thread] */
     omnizip_status (*prefill_flops)(const char *model, int64_t n, int64_t r, double *flops);
 
     /* A named extension ("omnizip.streaming/1"), NULL when not served.

@@ -211,8 +211,14 @@ uint16_t oz_f32_to_f16(float f);
 uint16_t oz_f32_to_bf16(float f);
 size_t oz_dtype_size(omnizip_dtype t);
 
-/* Eq. 9 of the paper. Returns 0 for an unknown model. */
-int oz_prefill_flops(const char *model, int64_t n, int64_t r, double *flops);
+/* cost.c: the model presets and Eq. 9, as omnizip.cost/1 (omnizip/cost.h)
+ * serves them; prefill_flops is find + flops. */
+struct omnizip_model_preset;
+const struct omnizip_model_preset *oz_cost_preset(uint32_t i);
+const struct omnizip_model_preset *oz_cost_find(const char *name);
+omnizip_status oz_cost_flops(const struct omnizip_model_preset *m, int64_t n, int64_t r,
+                             double *flops);
+omnizip_status oz_cost_kv_bytes(const struct omnizip_model_preset *m, int64_t n, double *bytes);
 
 /* The omnizip.clips/1 split (the rule at struct omnizip_clip). */
 omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,

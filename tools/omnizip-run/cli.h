@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include <omnizip/cost.h>
 #include <omnizip/shim.h>
 
 /* Runs omnizip-run and returns its exit code (man/omnizip-run.1). */
@@ -35,7 +36,6 @@ enum oz_cmd {
     OZ_CMD_VERSION,
 };
 
-#define OZ_DEFAULT_MODEL "qwen2.5-omni-7b"
 #define OZ_DEFAULT_PACE_MS 150L
 
 /* The parsed command line; strings point into argv. */

@@ -39,7 +39,8 @@ void oz_cli_usage(FILE *f)
           "  --force              let IN, OUT and the trace be the same file (replaced\n"
           "                       only by a complete new file); refused otherwise\n"
           "  --json               print one JSON object instead of the table\n"
-          "  --model PRESET       FLOPs model: qwen2.5-omni-7b (default), qwen2.5-omni-3b\n"
+          "  --model PRESET       FLOPs model, a preset of the plugin's omnizip.cost/1\n"
+          "                       (default " OMNIZIP_COST_DEFAULT_MODEL ")\n"
           "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then the\n"
           "                       one next to this program or in its ../lib)\n"
           "  --live [--pace MS]   built-in clip only: publish telemetry for omnizip-inspect,\n"
@@ -279,7 +280,7 @@ static int check_profile(struct oz_cli *cli, const char **ops, int n_ops)
 int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
 {
     memset(cli, 0, sizeof *cli);
-    cli->model = OZ_DEFAULT_MODEL;
+    cli->model = OMNIZIP_COST_DEFAULT_MODEL;
     cli->pace_ms = OZ_DEFAULT_PACE_MS;
     size_t n = argc > 0 ? (size_t)argc : 1;
     cli->sets = calloc(n, sizeof *cli->sets);

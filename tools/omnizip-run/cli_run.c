@@ -42,13 +42,17 @@ static int status_exit(omnizip_status st)
     }
 }
 
+/* The model must be one of the plugin's presets (omnizip.cost/1). */
 static int check_model(const struct omnizip_plugin *p, const char *model)
 {
-    double f;
-    if (p->prefill_flops(model, 1, 100, &f) == OMNIZIP_OK)
+    const struct omnizip_cost_ext *cost = p->get_extension(OMNIZIP_EXT_COST);
+    if (cost && cost->find(model))
         return OZ_EXIT_OK;
-    oz_cli_error("--model %s: unknown model preset (try qwen2.5-omni-7b or qwen2.5-omni-3b)",
-                 model);
+    char names[256] = "";
+    const struct omnizip_model_preset *m;
+    for (uint32_t i = 0, at = 0; cost && (m = cost->preset(i)) && at < sizeof names; i++)
+        at += (uint32_t)snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", m->name);
+    oz_cli_error("--model %s: unknown model preset (the plugin's: %s)", model, names);
     return OZ_EXIT_USAGE;
 }
 
@@ -86,10 +90,10 @@ void oz_cli_unload(struct oz_input *in)
 static void compute_flops(struct oz_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
-    run->plugin->prefill_flops(run->cli->model, p->audio_in + p->video_in, 100,
-                               &run->flops_before);
-    run->plugin->prefill_flops(run->cli->model, p->audio_kept + p->video_kept, 100,
-                               &run->flops_after);
+    run->plugin->prefill_flops(run->cli->model, p->audio_in + p->video_in,
+                               OMNIZIP_COST_DECODE_TOKENS, &run->flops_before);
+    run->plugin->prefill_flops(run->cli->model, p->audio_kept + p->video_kept,
+                               OMNIZIP_COST_DECODE_TOKENS, &run->flops_after);
 }
 
 static int64_t count_audio(const struct omnizip_sequence *seq)
