@@ -67,6 +67,27 @@ typedef int32_t omnizip_memory;
 #define OMNIZIP_MEMORY_HOST 0
 #define OMNIZIP_MEMORY_CUDA 1
 
+/* CUDA memory and streams. Every call that takes a `void *stream` (bind,
+ * window, audio_importance, the streaming push) reads OMNIZIP_MEMORY_CUDA
+ * rows on that cudaStream_t (NULL: the legacy default stream):
+ * - Inputs: the rows must be ready in stream order. Work the host enqueued
+ *   earlier on the same stream is ordered before the plugin's; work on any
+ *   other stream the host must order itself (an event waited on `stream`).
+ * - Return: the call synchronises `stream` before it returns OMNIZIP_OK, so
+ *   every output it writes (masks, anchors, records, scores: always host
+ *   memory) is valid on return, and so is everything the host enqueued on
+ *   `stream` before the call. The host needs no synchronisation of its own
+ *   to read the outputs.
+ * - Lifetime: no device pointer of the host's is kept after a call returns;
+ *   the rows may be freed or overwritten in stream order right after it.
+ * - Failure: a CUDA fault returns OMNIZIP_E_BACKEND with the runtime's text
+ *   in last_error; host outputs are then unspecified (as on any failure of
+ *   window), never partly written device buffers of the host's.
+ * - plan, window_plan, finish and every configuration call take no stream
+ *   and touch no device memory.
+ * The anchors output must be OMNIZIP_MEMORY_HOST (OMNIZIP_E_INVALID
+ * otherwise) whatever the inputs' memory kind. [1.0] */
+
 /* A row-major matrix view. data is const for inputs and written for outputs;
  * row_stride is in elements (>= cols). Embedded by value in other structs, so
  * this layout is frozen: it never grows. [1.0] */
