@@ -192,16 +192,24 @@ void oz_unit_eps(const float *x, int64_t d, float *out);
 
 /* AVX2 and baseline clones picked at load time (an ifunc). ThreadSanitizer
  * cannot run an instrumented ifunc resolver before it starts, so TSan builds
- * get the baseline only; the fuzz build (clang, which mislinks GCC-style
- * clones) defines OZ_NO_CLONES and compiles for AVX2 instead. */
+ * get the baseline only; the fuzz build defines OZ_NO_CLONES and compiles
+ * for AVX2 instead. */
 #if defined(__SANITIZE_THREAD__) || defined(OZ_NO_CLONES)
 #define OZ_CLONES
 #else
 #define OZ_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
+/* For declarations of cloned functions: clang resolves a multiversioned
+ * function only when every declaration carries the clones, while GCC would
+ * emit a resolver in every file that merely declares it. */
+#ifdef __clang__
+#define OZ_CLONES_DECL OZ_CLONES
+#else
+#define OZ_CLONES_DECL
+#endif
 
 /* Dot product of two f32 vectors accumulated in double. */
-double oz_dot(const float *a, const float *b, int64_t n);
+OZ_CLONES_DECL double oz_dot(const float *a, const float *b, int64_t n);
 
 /* Row r of m converted to f32 (host memory only). */
 void oz_row_f32(const struct omnizip_matrix *m, int64_t r, float *out);

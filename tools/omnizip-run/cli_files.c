@@ -54,7 +54,7 @@ static void on_signal(int sig)
 
 void oz_cli_signals_install(void)
 {
-    const char *p = OMNIZIP_TELEMETRY_PREFIX + 1; /* no leading slash in /dev/shm */
+    const char *p = &OMNIZIP_TELEMETRY_PREFIX[1]; /* no leading slash in /dev/shm */
     int n = snprintf(own_prefix, sizeof own_prefix, "%s%ld-", p, (long)getpid());
     own_prefix_len = n > 0 && (size_t)n < sizeof own_prefix ? (size_t)n : 0;
     if (!own_prefix_len)
