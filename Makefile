@@ -1,5 +1,7 @@
-# omnizip: `make` builds build/libomnizip.so, build/omnizip-run, build/omnizip-inspect;
-# `make test` runs every suite; `make test SANITIZE=1` does so under ASan+UBSan.
+# omnizip: `make` builds build/libomnizip.so, build/libomnizip_shim.so, build/omnizip-run
+# and build/omnizip-inspect; `make test` runs every suite (installing missing packages
+# first, through setup.sh); `make test SANITIZE=1` does so under ASan+UBSan;
+# `make install PREFIX=... DESTDIR=...` installs a relocatable tree (docs/DESIGN.md).
 VERSION := $(shell cat VERSION)
 # `make test` needs nothing installed by hand: before the rest of this file is
 # read (it asks the compiler for its multiarch), setup.sh installs whatever
@@ -27,7 +29,8 @@ B := build
 # a distribution's hardening flags); what the build cannot work without lives
 # in OZ_CFLAGS, placed after CFLAGS so that it wins. -ffp-contract=off and
 # -fno-fast-math are part of the algorithm: kept counts depend on double
-# arithmetic done in the order written (docs/ALGORITHM.md, "Arithmetic").
+# arithmetic done in the order written (docs/ALGORITHM.md, "Arithmetic that
+# decides counts").
 CFLAGS ?= -O2 -g
 OZ_WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 OZ_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-fast-math -fPIC -Iinclude $(OZ_WARN) \
