@@ -24,6 +24,13 @@
 
 #include "summary.h"
 
+/* The plugin's path when the build system knows it (CMake's omnizip_PLUGIN,
+ * for a host linking the shim statically: there is no shim library whose
+ * location leads to the plugin). NULL: the shim searches. */
+#ifndef OMNIZIP_PLUGIN_PATH
+#define OMNIZIP_PLUGIN_PATH NULL
+#endif
+
 /* The LLM input of one request, owned by the runtime. */
 struct request {
     int64_t length, hidden;
@@ -241,7 +248,8 @@ int main(int argc, char **argv)
     }
     struct omnizip_host services = {.struct_size = sizeof services, .log = log_cb};
     omnizip_shim *shim = NULL;
-    omnizip_shim_open(getenv("OMNIZIP_PLUGIN"), &services, &shim);
+    const char *plugin = getenv("OMNIZIP_PLUGIN") ? getenv("OMNIZIP_PLUGIN") : OMNIZIP_PLUGIN_PATH;
+    omnizip_shim_open(plugin, &services, &shim);
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
     struct omnizip_config cfg = {.struct_size = sizeof cfg};
     struct request r = {0};
