@@ -40,7 +40,8 @@ class PlanResult:
 
 
 def _resolve(model, audio_token_id, video_token_id, spatial_merge_size, config):
-    p = preset(model) if model else None
+    need = audio_token_id is None or video_token_id is None or spatial_merge_size is None
+    p = preset(model) if model and need else None
     a = audio_token_id if audio_token_id is not None else (p.audio_token_id if p else None)
     v = video_token_id if video_token_id is not None else (p.video_token_id if p else None)
     if a is None or v is None:
