@@ -105,6 +105,13 @@ class RowPlan:
         self.windows = []
         self.audio_in = self.audio_kept = self.video_in = self.video_kept = 0
 
+    def add(self, counts):
+        """Adds a clip's totals (a Plan or a Summary)."""
+        self.audio_in += counts.audio_in
+        self.audio_kept += counts.audio_kept
+        self.video_in += counts.video_in
+        self.video_kept += counts.video_kept
+
 
 def _clip_scores(scores, audio_rank, apos):
     if scores is None:
@@ -131,24 +138,6 @@ def _plan_clip(cx, clips, clip, scores, audio_rank):
     return plan, infos, apos
 
 
-def plan_row(cx, row, ids, scores, grids, audio_id, video_id, merge):
-    """Counts only (no embedding): a RowPlan."""
-    clips = Clips(cx.lib, ids, grids, audio_id, video_id, merge)
-    audio_rank = np.cumsum(clips.ids == audio_id) - 1
-    _check_scores(scores, clips.ids, audio_id)
-    out = RowPlan()
-    for c, clip in enumerate(clips):
-        if clip.n_video_runs + clip.n_audio_runs == 0:
-            continue
-        plan, infos, _ = _plan_clip(cx, clips, clip, scores, audio_rank)
-        out.windows += [_record(i, row, c, clip) for i in infos]
-        out.audio_in += plan.audio_in
-        out.audio_kept += plan.audio_kept
-        out.video_in += plan.video_in
-        out.video_kept += plan.video_kept
-    return out
-
-
 def _check_scores(scores, ids, audio_id):
     n = int(np.count_nonzero(ids == audio_id))
     if scores is not None and len(scores) != n:
@@ -166,33 +155,40 @@ class RowResult(RowPlan):
         self.anchor_rows = []
 
 
-def compress_row(cx, row, ids, embeds, scores, grids, audio_id, video_id, merge):
-    """Runs every clip of one row; embeds is a [n, D] view (host or CUDA)."""
+def run_row(cx, row, ids, scores, grids, audio_id, video_id, merge, embeds=None):
+    """Every clip of one row: planned only (a RowPlan) when embeds is None,
+    else compressed (a RowResult); embeds is a [n, D] view (host or CUDA)."""
     clips = Clips(cx.lib, ids, grids, audio_id, video_id, merge)
     audio_rank = np.cumsum(clips.ids == audio_id) - 1
     _check_scores(scores, clips.ids, audio_id)
-    res = RowResult(len(clips.ids))
-    m = _tensors.matrix(embeds)
-    stream = _tensors.stream_of(embeds)
+    res = RowPlan() if embeds is None else RowResult(len(clips.ids))
     for c, clip in enumerate(clips):
         if clip.n_video_runs + clip.n_audio_runs == 0:
             continue
         plan, infos, _ = _plan_clip(cx, clips, clip, scores, audio_rank)
-        cx.check(cx.lib.table.bind(cx.ctx, C.byref(m), C.byref(m), stream), "bind")
-        for i, info in enumerate(infos):  # a strategy may settle counts at bind (dycoke)
-            if info.audio_kept < 0 or info.video_kept < 0:
-                cx.check(cx.lib.table.window_plan(cx.ctx, i, C.byref(info)), f"window_plan {i}")
-        vruns, aruns = clips.runs(clip, True), clips.runs(clip, False)
-        for i, info in enumerate(infos):
-            _window(cx, i, info, embeds, m, stream, vruns, aruns, res)
-            res.windows.append(_record(info, row, c, clip))
-        summary = _abi.new(_abi.Summary)
-        cx.check(cx.lib.table.finish(cx.ctx, C.byref(summary)), "finish")
-        res.audio_in += summary.audio_in
-        res.audio_kept += summary.audio_kept
-        res.video_in += summary.video_in
-        res.video_kept += summary.video_kept
+        if embeds is None:
+            res.windows += [_record(i, row, c, clip) for i in infos]
+            res.add(plan)
+        else:
+            res.add(_compress_clip(cx, clips, clip, infos, embeds, res))
+            res.windows += [_record(i, row, c, clip) for i in infos]
     return res
+
+
+def _compress_clip(cx, clips, clip, infos, embeds, res):
+    """bind, every window, finish on a planned clip; returns the summary."""
+    m = _tensors.matrix(embeds)
+    stream = _tensors.stream_of(embeds)
+    cx.check(cx.lib.table.bind(cx.ctx, C.byref(m), C.byref(m), stream), "bind")
+    for i, info in enumerate(infos):  # a strategy may settle counts at bind (dycoke)
+        if info.audio_kept < 0 or info.video_kept < 0:
+            cx.check(cx.lib.table.window_plan(cx.ctx, i, C.byref(info)), f"window_plan {i}")
+    vruns, aruns = clips.runs(clip, True), clips.runs(clip, False)
+    for i, info in enumerate(infos):
+        _window(cx, i, info, embeds, m, stream, vruns, aruns, res)
+    summary = _abi.new(_abi.Summary)
+    cx.check(cx.lib.table.finish(cx.ctx, C.byref(summary)), "finish")
+    return summary
 
 
 def _sub(m, start, rows):

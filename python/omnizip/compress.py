@@ -145,22 +145,33 @@ def _totals(rows, tokens_in, tokens_kept, model, lib):
     return t
 
 
-def plan(input_ids, audio_scores, video_grid_thw, *, attention_mask=None, model=None,
-         audio_token_id=None, video_token_id=None, spatial_merge_size=None, config=None):
-    """The exact per-window and total counts before any embedding exists.
-    audio_scores may be None in `normalize: exact` mode (score-free totals,
-    no per-window records)."""
+def _run(input_ids, audio_scores, video_grid_thw, attention_mask, model, audio_token_id,
+         video_token_id, spatial_merge_size, config, rows_of=None):
+    """Every row through the plugin; rows_of(b, start, end) gives row b's
+    embeddings view to compress, or None to plan only."""
     a, v, s, cfg = _resolve(model, audio_token_id, video_token_id, spatial_merge_size, config)
     ids, _ = _batch_ids(input_ids)
     B, L = ids.shape
-    spans, _ = _spans(attention_mask, B, L)
+    spans, side = _spans(attention_mask, B, L)
     scores = _scores_per_row(audio_scores, ids, spans, a, B)
     grids = _grids_per_row(video_grid_thw, ids, spans, v, s, B)
     lib = _abi.lib()
     rows = []
     with _clip.Context(lib, cfg) as cx:
         for b, (st, e) in enumerate(spans):
-            rows.append(_clip.plan_row(cx, b, ids[b, st:e], scores[b], grids[b], a, v, s))
+            view = rows_of(b, st, e) if rows_of else None
+            rows.append(_clip.run_row(cx, b, ids[b, st:e], scores[b], grids[b], a, v, s, view))
+    return rows, ids, spans, side, lib, (a, v)
+
+
+def plan(input_ids, audio_scores, video_grid_thw, *, attention_mask=None, model=None,
+         audio_token_id=None, video_token_id=None, spatial_merge_size=None, config=None):
+    """The exact per-window and total counts before any embedding exists.
+    audio_scores may be None in `normalize: exact` mode (score-free totals,
+    no per-window records)."""
+    rows, ids, spans, _, lib, _ = _run(input_ids, audio_scores, video_grid_thw, attention_mask,
+                                       model, audio_token_id, video_token_id,
+                                       spatial_merge_size, config)
     lengths = [(e - st) - (r.audio_in - r.audio_kept) - (r.video_in - r.video_kept)
                for (st, e), r in zip(spans, rows)]
     windows = [w for r in rows for w in r.windows]
@@ -247,21 +258,14 @@ def compress(inputs_embeds, input_ids, audio_scores, video_grid_thw, *, position
     [n, ...]} over the batch's video / audio tokens in order (DeepStack
     features are per_video_token): compacted with the matching keep mask.
     Returns a Result."""
-    a, v, s, cfg = _resolve(model, audio_token_id, video_token_id, spatial_merge_size, config)
     ids, _ = _batch_ids(input_ids)
     B, L = ids.shape
     x = _embeds_rows(inputs_embeds, B, L)
     pos = _positions(position_ids, B, L)
-    spans, side = _spans(attention_mask, B, L)
-    scores = _scores_per_row(audio_scores, ids, spans, a, B)
-    grids = _grids_per_row(video_grid_thw, ids, spans, v, s, B)
-    lib = _abi.lib()
-    rows = []
-    with _clip.Context(lib, cfg) as cx:
-        for b, (st, e) in enumerate(spans):
-            view = _tensors.rows_view(x[b, st:e])
-            rows.append(_clip.compress_row(cx, b, ids[b, st:e], view, scores[b], grids[b],
-                                           a, v, s))
+    rows, ids, spans, side, lib, (a, v) = _run(
+        input_ids, audio_scores, video_grid_thw, attention_mask, model, audio_token_id,
+        video_token_id, spatial_merge_size, config,
+        rows_of=lambda b, st, e: _tensors.rows_view(x[b, st:e]))
     out = _assemble(inputs_embeds, input_ids, x, ids, pos, attention_mask, spans, side, rows,
                     model, lib, per_token, per_video_token, per_audio_token, a, v)
     if out.position_ids is not None and len(position_ids.shape) == 2:
