@@ -90,6 +90,10 @@ static void render(struct app *a, int w, int h)
         extra.param_base = oz_tune_base_values(a->tune);
         extra.base = oz_tune_base(a->tune, &extra.n_base, &extra.base_label);
         extra.dirty = oz_tune_dirty(a->tune);
+        if (a->m.n_shown > 0)
+            oz_tune_detail(a->tune, a->m.rec[a->m.sel < a->m.n_shown ? a->m.sel : 0].index,
+                           &extra.detail_audio, &extra.n_detail_audio, &extra.detail_video,
+                           &extra.n_detail_video, &extra.tpf);
     }
     oz_draw(&a->frame, &a->m, &a->layout, a->glyphs, &extra);
 }

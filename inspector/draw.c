@@ -16,6 +16,7 @@ const struct oz_glyphs oz_glyphs_utf8 = {
     "\u2588", "\u2503", "\u00b7",
     {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
     "\u2588", "\u2592", "\u00b7",
+    "\u25c6",
 };
 
 const struct oz_glyphs oz_glyphs_ascii = {
@@ -24,6 +25,7 @@ const struct oz_glyphs oz_glyphs_ascii = {
     "=", "|", ".",
     {"_", ".", ":", "-", "=", "+", "*", "#"},
     "#", "+", ".",
+    "@",
 };
 
 static void human(double v, const char *unit, char *buf, size_t n)
@@ -271,8 +273,46 @@ static int cells(struct oz_frame *f, int y, int x, int64_t n, int64_t per, const
     return x;
 }
 
+/* The glyph of a group of audio codes: the strongest decision shown. */
+static int audio_cell(const uint8_t *s, size_t n)
+{
+    static const int rank[4] = {0, 2, 3, 1}; /* pruned < merged < kept < anchor */
+    int best = OMNIZIP_AUDIO_PRUNED;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 4 && rank[s[i]] > rank[best])
+            best = s[i];
+    return best;
+}
+
+/* Tune mode: the window's tokens where they are, audio in order, video
+ * frame by frame (raster order, frames apart); per tokens a cell. */
+static void positions(struct oz_frame *f, int y, const struct oz_draw_extra *e,
+                      const struct oz_glyphs *g, size_t per)
+{
+    int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "audio ");
+    for (size_t i = 0; i < e->n_detail_audio && x < f->w; i += per) {
+        size_t n = e->n_detail_audio - i < per ? e->n_detail_audio - i : per;
+        int c = audio_cell(e->detail_audio + i, n);
+        x = oz_frame_put(f, y, x, c == OMNIZIP_AUDIO_PRUNED ? OZ_R_DIM : OZ_R_AUDIO,
+                         c == OMNIZIP_AUDIO_KEPT     ? g->kept
+                         : c == OMNIZIP_AUDIO_ANCHOR ? g->anchor
+                         : c == OMNIZIP_AUDIO_MERGED ? g->merged
+                                                     : g->pruned);
+    }
+    x = oz_frame_put(f, y + 1, 0, OZ_R_HEAD, "video ");
+    size_t tpf = e->tpf > 0 ? (size_t)e->tpf : e->n_detail_video + 1;
+    for (size_t i = 0; i < e->n_detail_video && x < f->w; i += per) {
+        if (i > 0 && i % tpf < per)
+            x = oz_frame_put(f, y + 1, x, OZ_R_NORMAL, " ");
+        size_t n = e->n_detail_video - i < per ? e->n_detail_video - i : per, any = 0;
+        for (size_t k = 0; k < n; k++)
+            any |= e->detail_video[i + k];
+        x = oz_frame_put(f, y + 1, x, any ? OZ_R_VIDEO : OZ_R_DIM, any ? g->kept : g->pruned);
+    }
+}
+
 static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
-                   const struct oz_glyphs *g)
+                   const struct oz_glyphs *g, const struct oz_draw_extra *e)
 {
     int y = l->detail_y;
     for (int x = 0; x < f->w; x++)
@@ -292,20 +332,33 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
                     (long long)r->audio_in, (long long)r->audio_kept,
                     (long long)r->audio_anchors, (long long)r->audio_merged, (long long)pruned,
                     (long long)r->video_in, (long long)r->video_kept, r->rate, r->base_rate);
-    int64_t room = f->w - 8, most = r->audio_in > r->video_in ? r->audio_in : r->video_in;
+    int positional = e && (e->detail_audio || e->detail_video);
+    int64_t frames = positional && e->tpf > 0 ? (int64_t)e->n_detail_video / e->tpf : 0;
+    int64_t room = f->w - 8 - frames, most = r->audio_in > r->video_in ? r->audio_in : r->video_in;
     int64_t per = most > room && room > 0 ? (most + room - 1) / room : 1;
-    int x = oz_frame_put(f, y + 2, 0, OZ_R_HEAD, "audio ");
-    x = cells(f, y + 2, x + 2, dominant, per, g->kept, OZ_R_AUDIO);
-    x = cells(f, y + 2, x, r->audio_anchors, per, g->kept, OZ_R_AUDIO);
-    x = cells(f, y + 2, x, r->audio_merged, per, g->merged, OZ_R_NORMAL);
-    cells(f, y + 2, x, pruned, per, g->pruned, OZ_R_DIM);
-    x = oz_frame_put(f, y + 3, 0, OZ_R_HEAD, "video ");
-    x = cells(f, y + 3, x + 2, r->video_kept, per, g->kept, OZ_R_VIDEO);
-    cells(f, y + 3, x, r->video_in - r->video_kept, per, g->pruned, OZ_R_DIM);
-    oz_frame_printf(f, y + 4, 0, OZ_R_DIM, "%s kept  %s merged  %s pruned  (1 cell = %lld "
-                    "token%s)   %.1f us  %.3g FLOPs",
-                    g->kept, g->merged, g->pruned, (long long)per, per == 1 ? "" : "s",
-                    r->micros, r->flops);
+    if (positional) {
+        positions(f, y + 2, e, g, (size_t)per);
+    } else {
+        /* A replay or live record holds counts only: grouped, not placed. */
+        int x = oz_frame_put(f, y + 2, 0, OZ_R_HEAD, "audio ");
+        x = cells(f, y + 2, x + 2, dominant, per, g->kept, OZ_R_AUDIO);
+        x = cells(f, y + 2, x, r->audio_anchors, per, g->anchor, OZ_R_AUDIO);
+        x = cells(f, y + 2, x, r->audio_merged, per, g->merged, OZ_R_NORMAL);
+        cells(f, y + 2, x, pruned, per, g->pruned, OZ_R_DIM);
+        x = oz_frame_put(f, y + 3, 0, OZ_R_HEAD, "video ");
+        x = cells(f, y + 3, x + 2, r->video_kept, per, g->kept, OZ_R_VIDEO);
+        cells(f, y + 3, x, r->video_in - r->video_kept, per, g->pruned, OZ_R_DIM);
+    }
+    int x = oz_frame_printf(f, y + 4, 0, OZ_R_DIM, "%s kept %s anchor %s merged %s pruned, "
+                            "1 cell = %lld token%s, %s", g->kept, g->anchor, g->merged,
+                            g->pruned, (long long)per, per == 1 ? "" : "s",
+                            positional ? "in place (video: frames, raster order)"
+                                       : "grouped by kind");
+    char work[80];
+    snprintf(work, sizeof(work), "   plugin's own time %.1f us, work %.3g FLOP", r->micros,
+             r->flops);
+    if (x + (int)strlen(work) <= f->w)
+        oz_frame_put(f, y + 4, x, OZ_R_DIM, work);
 }
 
 static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l)
@@ -417,7 +470,7 @@ void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
     for (int r = 0; r < l->table_rows && m->top + (size_t)r < m->n_shown; r++)
         row(f, m, l, m->top + (size_t)r, l->table_y + r, g, extra);
     if (l->detail_y >= 0)
-        detail(f, m, l, g);
+        detail(f, m, l, g, extra);
     if (m->help)
         help(f, m, l);
     status(f, m, l->status_y, extra);

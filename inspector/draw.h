@@ -7,6 +7,7 @@
 #define OZ_INSPECT_DRAW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "frame.h"
 #include "model.h"
@@ -20,6 +21,7 @@ struct oz_glyphs {
     const char *band;       /* empty cell inside the rho band */
     const char *spark[8];
     const char *kept, *merged, *pruned;
+    const char *anchor; /* a kept audio anchor (merge target) */
 };
 
 extern const struct oz_glyphs oz_glyphs_utf8;
@@ -40,6 +42,11 @@ struct oz_draw_extra {
     const struct omnizip_window_info *base;
     size_t n_base;
     const char *base_label;
+    /* Tune mode's detail pane: the selected window's tokens in order (audio
+     * OMNIZIP_AUDIO_* codes, video keep bytes) and the tokens per frame. */
+    const uint8_t *detail_audio, *detail_video;
+    size_t n_detail_audio, n_detail_video;
+    int64_t tpf;
 };
 
 /* Draws the whole screen (or the too-small message) into f, which must be

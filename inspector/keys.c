@@ -33,6 +33,8 @@ static const struct binding table[] = {
     {{'f'}, VIEW, OZ_ACT_FOLLOW, "f", "follow the newest window", "f", "Follow"},
     {{ENTER_KEYS}, VIEW, OZ_ACT_DETAIL, "Enter", "detail pane of the selected window", "Enter",
      "Detail"},
+    {{'d'}, OZ_MODE_TUNE, OZ_ACT_DETAIL, "d", "detail pane: where the window's tokens are kept, "
+     "merged or pruned", "d", "Detail"},
     {{' '}, VIEW, OZ_ACT_PAUSE, "Space", "pause / resume", "Space", "Pause"},
     {{'n', '.'}, OZ_MODE_REPLAY, OZ_ACT_NEXT, "n .", "step one window (paused replay)", NULL,
      NULL},

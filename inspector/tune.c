@@ -65,13 +65,52 @@ static void to_model(struct oz_tune *t, struct oz_model *m)
     sync_text(t);
 }
 
-/* Runs the dump through the plugin with s->cfg; 0 or -1 with err. */
+/* Window i's audio (k = 0) and video (k = 1) runs: maximal runs of
+ * consecutive positions of the token id, in sequence order. */
+static int find_runs(struct oz_tune *t)
+{
+    const struct omnizip_sequence *q = &t->dump.seq;
+    for (int k = 0; k < 2; k++) {
+        int64_t id = k ? q->video_token_id : q->audio_token_id;
+        size_t n = (size_t)(q->length > 0 ? q->length : 1);
+        t->run_start[k] = malloc(n * sizeof(int64_t));
+        t->run_len[k] = malloc(n * sizeof(int64_t));
+        if (!t->run_start[k] || !t->run_len[k])
+            return -1;
+        for (int64_t j = 0; j < q->length; j++) {
+            if (q->input_ids[j] != id)
+                continue;
+            if (j == 0 || q->input_ids[j - 1] != id) {
+                t->run_start[k][t->n_runs[k]] = j;
+                t->run_len[k][t->n_runs[k]++] = 0;
+            }
+            t->run_len[k][t->n_runs[k] - 1]++;
+        }
+    }
+    return 0;
+}
+
+void oz_tune_detail(const struct oz_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
+                    const uint8_t **video, size_t *n_video, int64_t *tpf)
+{
+    const struct omnizip_sequence *q = &t->dump.seq;
+    int64_t s = q->merge_size > 0 ? q->merge_size : 2;
+    *tpf = (q->grid_h / s) * (q->grid_w / s);
+    *audio = w < t->n_runs[0] ? t->audio_state + t->run_start[0][w] : NULL;
+    *n_audio = w < t->n_runs[0] ? (size_t)t->run_len[0][w] : 0;
+    *video = w < t->n_runs[1] ? t->keep + t->run_start[1][w] : NULL;
+    *n_video = w < t->n_runs[1] ? (size_t)t->run_len[1][w] : 0;
+}
+
+/* Runs the dump through the plugin with s->cfg; 0 or -1 with err. The
+ * current side also keeps its per-position decisions. */
 static int compute(struct oz_tune *t, struct oz_tune_side *s, char *err, size_t err_size)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         struct omnizip_sequence seq = t->dump.seq;
         seq.compact = 0;
-        seq.keep_mask = NULL;
+        seq.keep_mask = s == &t->now ? t->keep : NULL;
+        seq.audio_state = s == &t->now ? t->audio_state : NULL;
         struct omnizip_run_report rep;
         memset(&rep, 0, sizeof(rep));
         rep.windows = s->win;
@@ -214,6 +253,15 @@ int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const struct oz_tune
     int rc = open_profiles(t, a, err, err_size);
     if (rc == OZ_EXIT_OK && omnizip_dump_load(a->dump, &t->dump, err, err_size) != OMNIZIP_OK)
         rc = OZ_EXIT_INPUT;
+    if (rc == OZ_EXIT_OK) {
+        size_t n = (size_t)(t->dump.seq.length > 0 ? t->dump.seq.length : 1);
+        t->keep = calloc(n, 1);
+        t->audio_state = calloc(n, 1);
+        if (!t->keep || !t->audio_state || find_runs(t) != 0) {
+            snprintf(err, err_size, "out of memory");
+            rc = OZ_EXIT_FAIL;
+        }
+    }
     if (rc == OZ_EXIT_OK && (compute(t, &t->base, err, err_size) != 0 ||
                              compute(t, &t->now, err, err_size) != 0))
         rc = OZ_EXIT_FAIL;
@@ -347,5 +395,11 @@ void oz_tune_close(struct oz_tune *t)
     free(t->profile);
     free(t->extends);
     free(t->description);
+    free(t->keep);
+    free(t->audio_state);
+    for (int k = 0; k < 2; k++) {
+        free(t->run_start[k]);
+        free(t->run_len[k]);
+    }
     free(t);
 }

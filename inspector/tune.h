@@ -40,6 +40,12 @@ const char *const *oz_tune_base_values(const struct oz_tune *t);
 const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *n,
                                                const char **label);
 
+/* Where window w's kept, merged and pruned tokens are: its audio tokens'
+ * OMNIZIP_AUDIO_* codes and its video tokens' keep bytes, in sequence order
+ * (NULL and 0 for an absent run), and the tokens per frame. */
+void oz_tune_detail(const struct oz_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
+                    const uint8_t **video, size_t *n_video, int64_t *tpf);
+
 /* 1 while the values differ from the last written (or loaded) ones. */
 int oz_tune_dirty(const struct oz_tune *t);
 

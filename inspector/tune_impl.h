@@ -45,6 +45,11 @@ struct oz_tune {
     size_t sel;
     struct oz_tune_side now, base;
     char base_label[256];
+    /* The current side's decisions per sequence position (keep mask and
+     * audio codes), and each window's runs, for the positional detail. */
+    uint8_t *keep, *audio_state;
+    int64_t *run_start[2], *run_len[2]; /* [0] audio, [1] video, by window */
+    uint32_t n_runs[2];
 };
 
 #endif

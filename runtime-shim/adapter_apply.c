@@ -228,6 +228,8 @@ omnizip_status oz_adapter_apply(struct omnizip_sequence *seq, const struct oz_se
     for (int64_t j = 0; j < map->n_audio; j++) {
         uint8_t s = d->audio_state[j];
         mask[map->audio_pos[j]] = s == OMNIZIP_AUDIO_KEPT || s == OMNIZIP_AUDIO_ANCHOR;
+        if (seq->audio_state)
+            seq->audio_state[map->audio_pos[j]] = s;
         if (s != OMNIZIP_AUDIO_ANCHOR)
             continue;
         if (seq->compact)

@@ -130,6 +130,10 @@ struct omnizip_sequence {
     uint32_t n_videos;
     uint32_t n_extras;
     struct omnizip_extra *extras; /* n_extras, compacted with compact = 1 */
+    /* NULL, or L bytes (original length): compress writes each audio
+     * token's OMNIZIP_AUDIO_* code (kept, anchor, merged, pruned) at its
+     * position and leaves the other bytes alone. Appended. */
+    uint8_t *audio_state;
 };
 
 /* Called after each window with its record (the trace and pacing hook). */
