@@ -236,6 +236,12 @@ static int handle_key(struct app *a, int key)
         if (m->paused && m->n_shown > 0)
             m->n_shown--;
         break;
+    case OZ_ACT_RESTART:
+        m->n_shown = 0;
+        m->paused = 0;
+        m->follow = 1;
+        a->credit = 0;
+        break;
     case OZ_ACT_FASTER: m->speed = m->speed * 2 > 1000 ? 1000 : m->speed * 2; break;
     case OZ_ACT_SLOWER: m->speed = m->speed / 2 < 0.125 ? 0.125 : m->speed / 2; break;
     case OZ_ACT_JUMP:

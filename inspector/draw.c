@@ -28,6 +28,24 @@ const struct oz_glyphs oz_glyphs_ascii = {
     "@",
 };
 
+/* Terminal cells of UTF-8 text: one per code point. */
+static int width(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Puts text at x only when all of it fits: a field is dropped whole, never
+ * cut. Returns the column after it (x when dropped). */
+static int field(struct oz_frame *f, int y, int x, enum oz_role role, const char *text)
+{
+    if (x + width(text) > f->w)
+        return x;
+    return oz_frame_put(f, y, x, role, text);
+}
+
 static void human(double v, const char *unit, char *buf, size_t n)
 {
     static const char *prefix[] = {"", "K", "M", "G", "T", "P", "E"};
@@ -47,27 +65,43 @@ static void mib(double bytes, char *buf, size_t n)
         snprintf(buf, n, "%.1f MiB", bytes / (1024.0 * 1024));
 }
 
+/* What the view is doing: paused, following or browsing; a live session
+ * that ended and a replay at its end say so. */
+static const char *state_of(const struct oz_model *m)
+{
+    if (m->mode == OZ_MODE_LIVE && m->ended)
+        return "ENDED";
+    if (m->paused)
+        return "PAUSED";
+    if (m->mode == OZ_MODE_REPLAY && m->n_rec > 0 && m->n_shown >= m->n_rec)
+        return "end of replay (R restarts)";
+    return m->follow ? "following" : "browsing";
+}
+
 static void title(struct oz_frame *f, const struct oz_model *m)
 {
     static const char *what[] = {"", "replay", "live", "", "tune"};
-    char state[64];
-    if (m->paused)
-        snprintf(state, sizeof(state), "PAUSED");
-    else
-        snprintf(state, sizeof(state), "%s", m->follow ? "following" : "browsing");
-    int x = oz_frame_printf(f, 0, 0, OZ_R_TITLE, "omnizip-inspect  %s %s", what[m->mode],
-                            m->source);
+    char fields[7][600];
+    int n = 0;
+    snprintf(fields[n++], sizeof fields[0], "omnizip-inspect  %s %s", what[m->mode], m->source);
     if (m->mode == OZ_MODE_LIVE && m->origin[0])
-        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, " (%s)", m->origin);
-    x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "  %zu", m->n_shown);
+        snprintf(fields[n++], sizeof fields[0], " (%s)", m->origin);
+    snprintf(fields[n++], sizeof fields[0], "  %s", state_of(m));
     if (m->n_planned)
-        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "/%u", m->n_planned);
-    x = oz_frame_printf(f, 0, x, OZ_R_TITLE, " windows  %s  %s", m->preset, state);
+        snprintf(fields[n++], sizeof fields[0], "  %zu/%u windows", m->n_shown, m->n_planned);
+    else
+        snprintf(fields[n++], sizeof fields[0], "  %zu windows", m->n_shown);
     if (m->mode == OZ_MODE_REPLAY)
-        x = oz_frame_printf(f, 0, x, OZ_R_TITLE, "  %g/s", m->speed);
-    if (m->dropped)
-        x = oz_frame_printf(f, 0, x, OZ_R_WARN, "  dropped %llu",
-                            (unsigned long long)m->dropped);
+        snprintf(fields[n++], sizeof fields[0], "  %g/s", m->speed);
+    snprintf(fields[n++], sizeof fields[0], "  %s", m->preset);
+    int x = 0;
+    for (int i = 0; i < n; i++)
+        x = field(f, 0, x, OZ_R_TITLE, fields[i]);
+    if (m->dropped) {
+        char d[48];
+        snprintf(d, sizeof d, "  dropped %llu", (unsigned long long)m->dropped);
+        x = field(f, 0, x, OZ_R_WARN, d);
+    }
     oz_frame_role(f, 0, x, f->w, OZ_R_TITLE);
 }
 
@@ -105,45 +139,56 @@ static void totals(struct oz_frame *f, const struct oz_model *m, int y,
 {
     struct oz_totals t;
     oz_model_totals(m, &t);
+    char a[32], b[32], text[160];
+    snprintf(text, sizeof text, "kept: audio %lld/%lld  video %lld/%lld",
+             (long long)t.audio_kept, (long long)t.audio_in, (long long)t.video_kept,
+             (long long)t.video_in);
+    int x = field(f, y, 0, OZ_R_NORMAL, text);
     if (e && e->base) {
-        int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL, "kept: audio %lld/%lld  video %lld/%lld",
-                                (long long)t.audio_kept, (long long)t.audio_in,
-                                (long long)t.video_kept, (long long)t.video_in);
         versus(f, m, y, x, e);
         return;
     }
-    int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL,
-                            "audio %lld/%lld  video %lld/%lld  kept %.1f%%",
-                            (long long)t.audio_kept, (long long)t.audio_in,
-                            (long long)t.video_kept, (long long)t.video_in, t.kept_pct);
+    snprintf(text, sizeof text, "  media %.1f%%", t.kept_pct);
+    x = field(f, y, x, OZ_R_NORMAL, text);
     if (t.have_flops && t.flops_before > 0) {
-        char a[32], b[32];
         human(t.flops_before, "", a, sizeof(a));
         human(t.flops_after, "", b, sizeof(b));
-        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, "  FLOPs %s -> %s (-%.1f%%)", a, b,
-                            100.0 * (1 - t.flops_after / t.flops_before));
+        snprintf(text, sizeof text, "  prefill FLOPs %s -> %s (%.1f%% saved)", a, b,
+                 100.0 * (1 - t.flops_after / t.flops_before));
+        x = field(f, y, x, OZ_R_NORMAL, text);
     }
-    char kv[32];
-    mib(t.kv_saved, kv, sizeof(kv));
-    oz_frame_printf(f, y, x, OZ_R_NORMAL, "  KV saved %s", kv);
+    mib(t.kv_saved, a, sizeof(a));
+    snprintf(text, sizeof text, "  KV saved %s", a);
+    field(f, y, x, OZ_R_NORMAL, text);
 }
 
 static void config(struct oz_frame *f, const struct oz_model *m, int y,
                    const struct oz_draw_extra *e)
 {
     if (e && e->n_params) {
+        char fields[16][128];
+        size_t n = e->n_params < 16 ? e->n_params : 16, from = 0;
+        int total = 5;
+        for (size_t i = 0; i < n; i++)
+            snprintf(fields[i], sizeof fields[i], " %s%s %s%s", i == e->param_sel ? "[" : " ",
+                     e->param_names[i], e->param_values[i], i == e->param_sel ? "]" : " ");
+        /* The selected parameter always shows: earlier ones scroll away. */
+        for (size_t i = 0; i <= e->param_sel && i < n; i++)
+            total += width(fields[i]);
+        while (from < e->param_sel && total > f->w)
+            total -= width(fields[from++]);
         int x = oz_frame_put(f, y, 0, OZ_R_HEAD, e->dirty ? "tune*" : "tune:");
-        for (size_t i = 0; i < e->n_params; i++) {
-            int sel = i == e->param_sel;
+        if (from > 0)
+            x = oz_frame_put(f, y, x, OZ_R_DIM, "<");
+        for (size_t i = from; i < n; i++) {
             int changed = e->param_base && strcmp(e->param_values[i], e->param_base[i]) != 0;
-            char field[128];
-            snprintf(field, sizeof(field), "%s%s %s%s", sel ? "[" : " ", e->param_names[i],
-                     e->param_values[i], sel ? "]" : " ");
-            /* A field that does not fit is dropped whole, unless selected. */
-            if (x + 1 + (int)strlen(field) > f->w && !sel)
-                continue;
-            x = oz_frame_put(f, y, x + 1, sel ? OZ_R_SEL : changed ? OZ_R_WARN : OZ_R_NORMAL,
-                             field);
+            int nx = field(f, y, x, i == e->param_sel ? OZ_R_SEL
+                                    : changed         ? OZ_R_WARN
+                                                      : OZ_R_NORMAL,
+                           fields[i]);
+            if (nx == x)
+                break;
+            x = nx;
         }
         return;
     }
@@ -151,26 +196,46 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
         oz_frame_put(f, y, 0, OZ_R_DIM, "config unknown");
         return;
     }
-    oz_frame_printf(f, y, 0, OZ_R_NORMAL,
-                    "rho_audio %.2f  rho_video %.2f  g %d  rho band [%.2f, %.2f]  "
-                    "contextual %.2f",
-                    m->rho_audio, m->rho_video, m->g, m->rho_min, m->rho_max,
-                    m->contextual_ratio);
+    char fields[5][64];
+    snprintf(fields[0], sizeof fields[0], "rho_audio %g", m->rho_audio);
+    snprintf(fields[1], sizeof fields[1], "  rho_video %g", m->rho_video);
+    snprintf(fields[2], sizeof fields[2], "  g %d", m->g);
+    snprintf(fields[3], sizeof fields[3], "  rho band [%g, %g]", m->rho_min, m->rho_max);
+    snprintf(fields[4], sizeof fields[4], "  contextual %g", m->contextual_ratio);
+    int x = 0;
+    for (int i = 0; i < 5; i++)
+        x = field(f, y, x, OZ_R_NORMAL, fields[i]);
 }
 
 static void history(struct oz_frame *f, const struct oz_model *m, int y,
                     const struct oz_glyphs *g)
 {
-    int width = f->w - 6;
-    size_t n = m->n_shown, from = n > (size_t)width ? n - (size_t)width : 0;
+    static const char *const legend[2] = {"  audio kept per window, %s0 .. %s1",
+                                          "  video prune rate, %s0 .. %s1"};
+    int width_ = f->w - 6;
+    size_t n = m->n_shown;
+    /* Room for the legend when the strip is short. */
+    int room = width_ - (int)n > 40 ? (int)n : width_;
+    size_t from = n > (size_t)room ? n - (size_t)room : 0;
+    if (m->sel < from && n > (size_t)room)
+        from = m->sel;
     oz_frame_put(f, y, 0, OZ_R_HEAD, "S_a");
     oz_frame_put(f, y + 1, 0, OZ_R_HEAD, "rate");
-    for (size_t i = from; i < n; i++) {
-        int x = 6 + (int)(i - from);
+    int x = 6;
+    for (size_t i = from; i < n && x < 6 + room; i++, x++) {
         const struct omnizip_window_info *r = &m->rec[i];
+        /* The selected window's column is marked (reverse) on both lines. */
+        int sel = i == m->sel;
         if (r->guided)
-            oz_frame_put(f, y, x, OZ_R_AUDIO, g->spark[oz_spark_level(r->s_a)]);
-        oz_frame_put(f, y + 1, x, OZ_R_VIDEO, g->spark[oz_spark_level(r->rate)]);
+            oz_frame_put(f, y, x, sel ? OZ_R_SEL : OZ_R_AUDIO, g->spark[oz_spark_level(r->s_a)]);
+        else if (sel)
+            oz_frame_put(f, y, x, OZ_R_SEL, " ");
+        oz_frame_put(f, y + 1, x, sel ? OZ_R_SEL : OZ_R_VIDEO, g->spark[oz_spark_level(r->rate)]);
+    }
+    for (int k = 0; k < 2; k++) {
+        char text[96];
+        snprintf(text, sizeof text, legend[k], g->spark[0], g->spark[7]);
+        field(f, y + k, x, OZ_R_DIM, text);
     }
 }
 
@@ -192,10 +257,12 @@ static void rate_bar(struct oz_frame *f, int y, int x, int w, const struct oz_mo
     int fill = oz_bar_cells(rate, w);
     int lo = oz_bar_mark(m->rho_min, w), hi = oz_bar_mark(m->rho_max, w);
     for (int i = 0; i < w; i++) {
+        /* Below rho_min every guided window is pruned alike: that part is dimmed. */
         if (m->have_config && (i == lo || i == hi))
             oz_frame_put(f, y, x + i, OZ_R_BAND, g->mark);
         else if (i < fill)
-            oz_frame_put(f, y, x + i, OZ_R_VIDEO, g->rate_fill);
+            oz_frame_put(f, y, x + i, m->have_config && i < lo ? OZ_R_DIM : OZ_R_VIDEO,
+                         g->rate_fill);
         else if (m->have_config && i > lo && i < hi)
             oz_frame_put(f, y, x + i, OZ_R_DIM, g->band);
     }
@@ -204,10 +271,17 @@ static void rate_bar(struct oz_frame *f, int y, int x, int w, const struct oz_mo
 static void head(struct oz_frame *f, const struct oz_layout *l, int y)
 {
     int sa = l->sa_w + 2 + (l->values ? 5 : 0), rate = l->rate_w + 2 + (l->values ? 5 : 0);
+    static const char *const sa_labels[] = {"S_a (audio kept)", "S_a", ""};
+    static const char *const rate_labels[] = {"video prune rate (|: rho_min, rho_max)",
+                                              "video prune rate", "rate", ""};
+    size_t i = 0, j = 0;
+    while ((int)strlen(sa_labels[i]) > sa)
+        i++;
+    while ((int)strlen(rate_labels[j]) > rate)
+        j++;
     int x = oz_frame_printf(f, y, 0, OZ_R_HEAD, "  win %*s ", 2 * l->audio_w + 1, "audio");
-    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*.*s ", sa, sa, "S_a (audio kept)");
-    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*.*s", rate, rate,
-                        "video prune rate |rho_min rho_max|");
+    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*s ", sa, sa_labels[i]);
+    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*s", rate, rate_labels[j]);
     if (l->video_col)
         x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %*s", 2 * l->video_w + 1, "video");
     if (l->tune_cols)
@@ -326,12 +400,17 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
         pruned = 0;
     oz_frame_printf(f, y, 2, OZ_R_HEAD, " window %u (%s) ", r->index,
                     r->guided ? "guided" : "unguided");
-    oz_frame_printf(f, y + 1, 0, OZ_R_NORMAL,
-                    "audio %lld in: %lld kept (%lld anchors), %lld merged, %lld pruned   "
-                    "video %lld in: %lld kept, rate %.3f (base %.3f)",
-                    (long long)r->audio_in, (long long)r->audio_kept,
-                    (long long)r->audio_anchors, (long long)r->audio_merged, (long long)pruned,
-                    (long long)r->video_in, (long long)r->video_kept, r->rate, r->base_rate);
+    char text[3][160];
+    snprintf(text[0], sizeof text[0], "audio %lld in: %lld kept (%lld anchors), %lld merged, "
+             "%lld pruned", (long long)r->audio_in, (long long)r->audio_kept,
+             (long long)r->audio_anchors, (long long)r->audio_merged, (long long)pruned);
+    snprintf(text[1], sizeof text[1], "   video %lld in: %lld kept, rate %.3f (base %.3f)",
+             (long long)r->video_in, (long long)r->video_kept, r->rate, r->base_rate);
+    snprintf(text[2], sizeof text[2], "   plugin's own time %.1f us, work %.3g FLOP",
+             r->micros, r->flops);
+    int tx = 0;
+    for (int k = 0; k < 3; k++)
+        tx = field(f, y + 1, tx, OZ_R_NORMAL, text[k]);
     int positional = e && (e->detail_audio || e->detail_video);
     int64_t frames = positional && e->tpf > 0 ? (int64_t)e->n_detail_video / e->tpf : 0;
     int64_t room = f->w - 8 - frames, most = r->audio_in > r->video_in ? r->audio_in : r->video_in;
@@ -349,16 +428,16 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
         x = cells(f, y + 3, x + 2, r->video_kept, per, g->kept, OZ_R_VIDEO);
         cells(f, y + 3, x, r->video_in - r->video_kept, per, g->pruned, OZ_R_DIM);
     }
-    int x = oz_frame_printf(f, y + 4, 0, OZ_R_DIM, "%s kept %s anchor %s merged %s pruned, "
-                            "1 cell = %lld token%s, %s", g->kept, g->anchor, g->merged,
-                            g->pruned, (long long)per, per == 1 ? "" : "s",
-                            positional ? "in place (video: frames, raster order)"
-                                       : "grouped by kind");
-    char work[80];
-    snprintf(work, sizeof(work), "   plugin's own time %.1f us, work %.3g FLOP", r->micros,
-             r->flops);
-    if (x + (int)strlen(work) <= f->w)
-        oz_frame_put(f, y + 4, x, OZ_R_DIM, work);
+    char legend[3][96];
+    snprintf(legend[0], sizeof legend[0], "%s kept %s anchor %s merged %s pruned", g->kept,
+             g->anchor, g->merged, g->pruned);
+    snprintf(legend[1], sizeof legend[1], ", 1 cell = %lld token%s", (long long)per,
+             per == 1 ? "" : "s");
+    snprintf(legend[2], sizeof legend[2], ", %s",
+             positional ? "in place (video: frames, raster order)" : "grouped by kind");
+    int x = 0;
+    for (int k = 0; k < 3; k++)
+        x = field(f, y + 4, x, OZ_R_DIM, legend[k]);
 }
 
 static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l)
@@ -467,8 +546,11 @@ void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
     if (l->history_y >= 0)
         history(f, m, l->history_y, g);
     head(f, l, l->head_y);
-    for (int r = 0; r < l->table_rows && m->top + (size_t)r < m->n_shown; r++)
+    int r = 0;
+    for (; r < l->table_rows && m->top + (size_t)r < m->n_shown; r++)
         row(f, m, l, m->top + (size_t)r, l->table_y + r, g, extra);
+    if (r < l->table_rows && m->mode == OZ_MODE_REPLAY && m->n_rec > 0 && m->n_shown >= m->n_rec)
+        field(f, l->table_y + r, 0, OZ_R_DIM, "  -- end of replay (R restarts) --");
     if (l->detail_y >= 0)
         detail(f, m, l, g, extra);
     if (m->help)

@@ -40,6 +40,8 @@ static const struct binding table[] = {
      NULL},
     {{'p', ','}, OZ_MODE_REPLAY, OZ_ACT_PREV, "p ,", "step back one window (paused replay)",
      NULL, NULL},
+    {{'R'}, OZ_MODE_REPLAY, OZ_ACT_RESTART, "R", "restart the replay from its first window",
+     "R", "Restart"},
     {{'+', '='}, OZ_MODE_REPLAY, OZ_ACT_FASTER, "+", "replay faster", "+-", "Speed"},
     {{'-'}, OZ_MODE_REPLAY, OZ_ACT_SLOWER, "-", "replay slower", NULL, NULL},
     {{':', '/'}, ALL, OZ_ACT_JUMP, ": /", "jump to window N (type N, Enter)", NULL, NULL},

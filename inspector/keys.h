@@ -34,7 +34,8 @@ enum oz_action {
     OZ_ACT_PARAM_DOWN,
     OZ_ACT_PARAM_RESET,
     OZ_ACT_PARAM_WRITE,
-    OZ_ACT_PARAM_TYPE
+    OZ_ACT_PARAM_TYPE,
+    OZ_ACT_RESTART
 };
 
 /* The action of key code (a curses key code or a character) in mode. */

@@ -97,9 +97,11 @@ static int emit(FILE *f, const struct oz_model *m)
             "patternTransform='rotate(45)'><line x1='0' y1='0' x2='0' y2='6' stroke='#999' "
             "stroke-width='1.5'/></pattern></defs>\n"
             "<rect width='100%%' height='100%%' fill='#fff'/>\n");
-    fprintf(f, "<text x='%d' y='24' font-size='14'>%s: %zu windows (circles: S_a, squares: "
-            "video pruning rate, hatched: [rho_min, rho_max])</text>\n", LEFT, "omnizip",
-            m->n_shown);
+    struct oz_totals t;
+    oz_model_totals(m, &t);
+    fprintf(f, "<text x='%d' y='24' font-size='14'>%s: %zu windows, media kept %.1f%% "
+            "(circles: S_a, squares: video pruning rate, hatched: [rho_min, rho_max])</text>\n",
+            LEFT, "omnizip", m->n_shown, t.kept_pct);
     axes(f, TOP, "S_a (audio kept)", m->n_shown);
     series(f, m, TOP, 1);
     axes(f, top2, "video pruning rate", m->n_shown);

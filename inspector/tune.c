@@ -18,6 +18,7 @@
 
 static const char *const normalize_choices[] = {"reference", "exact", NULL};
 static const char *const strategy_choices[] = {"omnizip", "random", "uniform", "dycoke", NULL};
+static const char *const scope_choices[] = {"global", "window", NULL};
 
 const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS] = {
     {"rho_audio", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
@@ -27,6 +28,7 @@ const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS] = {
     {"rho_min", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
     {"rho_max", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
     {"normalize", OZ_TUNE_CHOICE, 0, 0, 0, normalize_choices},
+    {"similarity_scope", OZ_TUNE_CHOICE, 0, 0, 0, scope_choices},
     {"strategy", OZ_TUNE_CHOICE, 0, 0, 0, strategy_choices},
     {"seed", OZ_TUNE_INT, 1, 0, 4294967295.0, NULL},
 };

@@ -7,7 +7,7 @@
 
 #include "tune.h"
 
-#define OZ_TUNE_PARAMS 9
+#define OZ_TUNE_PARAMS 10
 #define OZ_TUNE_MAX_KEYS 64
 #define OZ_TUNE_TEXT 64
 

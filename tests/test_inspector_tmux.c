@@ -233,6 +233,8 @@ Test(tmux, live_attach_follows_the_ring)
     cr_expect(more, "new records show as they come:\n%s", s);
     cr_expect_eq(rows, 8);
     cr_expect(ended, "the end of the session shows:\n%s", s);
+    cr_expect(strstr(s, "ENDED") != NULL && strstr(s, "ENDED") < strchr(s, '\n'),
+              "the header says the session ended:\n%s", s);
     cr_expect(strstr(s, "8/8 windows") != NULL, "%s", s);
     cr_expect(gone());
 }
@@ -361,4 +363,46 @@ Test(tmux, tune_round_trips_what_the_screen_shows)
     cr_expect(ak >= 0 && ak == pak && ai == pai && vk == pvk && vi == pvi,
               "screen audio %lld/%lld video %lld/%lld, plan with the file:\n%s", ak, ai, vk, vi,
               plan);
+}
+
+/* Screenshots at the three sizes a practitioner uses: every row's numbers
+ * whole (a field that does not fit is dropped, never cut), the end of the
+ * replay marked, R restarts it. */
+Test(tmux, legible_at_120_100_and_80_columns)
+{
+    static char s[1 << 16];
+    static const int size[3][2] = {{120, 40}, {100, 30}, {80, 24}};
+    start("--replay tests/traces/ten.jsonl --speed 1000");
+    for (int k = 0; k < 3; k++) {
+        tmux("resize-window -x %d -y %d", size[k][0], size[k][1]);
+        char want[32];
+        snprintf(want, sizeof(want), "R restarts");
+        int shown = wait_for(want, s, sizeof(s));
+        nap(200);
+        capture(s, sizeof(s));
+        cr_expect(shown, "%dx%d: end of replay marked:\n%s", size[k][0], size[k][1], s);
+        int rows = 0;
+        for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+            int idx, a, ain, used = 0;
+            if ((line[0] == ' ' || line[0] == '>') &&
+                sscanf(line + 1, "%4d %d/%d [%n", &idx, &a, &ain, &used) == 3 && used > 0) {
+                rows++;
+                cr_expect_eq(ain, 50, "%dx%d: audio column cut:\n%s", size[k][0], size[k][1], s);
+                /* The video column, when shown, is whole: "NN/72". */
+                char *slash = strrchr(line, '/');
+                char *end = strchr(line, '\n');
+                if (slash && (!end || slash < end) && slash > line + used)
+                    cr_expect(strncmp(slash, "/72", 3) == 0, "%dx%d: video column cut:\n%s",
+                              size[k][0], size[k][1], s);
+            }
+        }
+        cr_expect_eq(rows, 10, "%dx%d: rows:\n%s", size[k][0], size[k][1], s);
+    }
+    /* Slowest speed (each '-' halves it, down to 1/8 window a second): after
+     * R the replay starts again from nothing, without racing the clock. */
+    tmux("send-keys - - - - - - - - - - - - - - R");
+    int restarted = wait_for("no windows yet", s, sizeof(s));
+    tmux("send-keys q");
+    cr_expect(restarted, "R replays again:\n%s", s);
+    cr_expect(gone());
 }

@@ -53,19 +53,24 @@ static int64_t text_tokens(const struct oz_run *run)
     return run->length - p->audio_in - p->video_in;
 }
 
+/* One vocabulary in every tool: "kept" is after / before of tokens, "saved"
+ * is 1 - after / before of a cost; media = audio + video tokens, sequence =
+ * every token including text. */
 void oz_report_totals(FILE *f, const struct oz_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
+    int64_t media_in = p->audio_in + p->video_in, media_kept = p->audio_kept + p->video_kept;
     fprintf(f,
-            "total: audio %lld/%lld kept (%.1f%%), video %lld/%lld (%.1f%%), text %lld, "
-            "sequence %lld/%lld (%.1f%%)\n",
+            "total: audio %lld/%lld kept (%.1f%%), video %lld/%lld kept (%.1f%%), media "
+            "%lld/%lld kept (%.1f%%), sequence %lld/%lld kept (%.1f%%, %lld text tokens)\n",
             (long long)p->audio_kept, (long long)p->audio_in, pct(p->audio_kept, p->audio_in),
             (long long)p->video_kept, (long long)p->video_in, pct(p->video_kept, p->video_in),
-            (long long)text_tokens(run), (long long)run->kept, (long long)run->length,
-            pct(run->kept, run->length));
-    double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
-    fprintf(f, "prefill FLOPs (%s, audio+video tokens): %.2f T -> %.2f T (%.1f%%)\n",
-            run->cli->model, run->flops_before / 1e12, run->flops_after / 1e12, 100.0 * ratio);
+            (long long)media_kept, (long long)media_in, pct(media_kept, media_in),
+            (long long)run->kept, (long long)run->length, pct(run->kept, run->length),
+            (long long)text_tokens(run));
+    double saved = run->flops_before > 0 ? 1.0 - run->flops_after / run->flops_before : 0.0;
+    fprintf(f, "prefill FLOPs (%s, media tokens): %.2f T -> %.2f T (%.1f%% saved)\n",
+            run->cli->model, run->flops_before / 1e12, run->flops_after / 1e12, 100.0 * saved);
     fprintf(f, "time: load %.1f ms, plan %.2f ms", run->ms_load, run->report.ms_plan);
     if (!run->planned_only)
         fprintf(f, ", bind %.2f ms, windows %.2f ms", run->report.ms_bind,
