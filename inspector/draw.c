@@ -508,13 +508,18 @@ static void budget(struct oz_frame *f, const struct oz_model *m, int y,
 {
     struct oz_totals t;
     oz_model_totals(m, &t);
-    int w = (f->w - 68) / 2 > 4 ? (f->w - 68) / 2 : 4; /* 68: the text around the bars */
+    double audio = t.audio_in ? (double)t.audio_kept / (double)t.audio_in : 0.0;
+    double video = t.video_in ? (double)t.video_kept / (double)t.video_in : 0.0;
     int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "budget ");
-    x = budget_bar(f, y, x, w, "audio",
-                   t.audio_in ? (double)t.audio_kept / (double)t.audio_in : 0.0,
-                   m->audio_target, OZ_R_AUDIO, g);
-    budget_bar(f, y, x, w, "video", t.video_in ? (double)t.video_kept / (double)t.video_in : 0.0,
-               m->video_target, OZ_R_VIDEO, g);
+    if (f->w < 68 + 2 * 8) { /* no room for the bars (68: the text around them): figures only */
+        oz_frame_printf(f, y, x, OZ_R_NORMAL, "audio %.1f/%.1f%%  video %.1f/%.1f%%",
+                        100.0 * audio, 100.0 * m->audio_target, 100.0 * video,
+                        100.0 * m->video_target);
+        return;
+    }
+    int w = (f->w - 68) / 2;
+    x = budget_bar(f, y, x, w, "audio", audio, m->audio_target, OZ_R_AUDIO, g);
+    budget_bar(f, y, x, w, "video", video, m->video_target, OZ_R_VIDEO, g);
 }
 
 static void too_small(struct oz_frame *f)

@@ -506,6 +506,14 @@ Test(model, streaming_session_shows_the_budget_line)
                   strstr(line, "target 55.0%") && strstr(line, "video  39.9%") &&
                   strstr(line, "target 40.0%"),
               "%s", line);
+    /* Narrow: the figures alone, whole. */
+    oz_layout_compute(&l, &m, 60, 30);
+    cr_assert_eq(oz_frame_resize(&f, 60, 30), 0);
+    oz_draw(&f, &m, &l, &oz_glyphs_ascii, NULL);
+    for (int x = 0; x < 60; x++)
+        line[x] = f.ch[l.budget_y * 60 + x] < 128 ? (char)f.ch[l.budget_y * 60 + x] : '?';
+    line[60] = 0;
+    cr_assert(strstr(line, "budget audio 56.0/55.0%  video 39.9/40.0%"), "%s", line);
     m.streaming = 0;
     oz_layout_compute(&l, &m, 120, 30);
     cr_assert_eq(l.budget_y, -1);
