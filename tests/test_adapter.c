@@ -385,6 +385,30 @@ Test(adapter, bad_sequences_are_refused_untouched)
     cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, NULL, err, sizeof err),
                  OMNIZIP_E_INVALID);
     cr_assert(strstr(err, "row_stride"), "%s", err);
+    /* An extra whose rows do not match its kind's tokens, or of no known kind. */
+    int32_t rows[1] = {0};
+    struct omnizip_extra x = {"deepstack_0", OMNIZIP_EXTRA_VIDEO, 0, rows, 4, 1};
+    s = d.seq;
+    s.extras = &x;
+    s.n_extras = 1;
+    s.keep_mask = keep;
+    cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, NULL, err, sizeof err),
+                 OMNIZIP_E_INVALID);
+    cr_assert(strstr(err, "deepstack_0") && strstr(err, "video"), "%s", err);
+    x.kind = 9;
+    cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, NULL, err, sizeof err),
+                 OMNIZIP_E_INVALID);
+    cr_assert(strstr(err, "kind"), "%s", err);
+    cr_assert_eq(keep[0], 0xAB);
+    cr_assert_eq(x.rows, 1);
+    /* Several grids: too few video tokens for the first one. */
+    int64_t grids[6] = {100, 4, 8, 1, 4, 8};
+    s = d.seq;
+    s.video_grids = grids;
+    s.n_videos = 2;
+    cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, NULL, err, sizeof err),
+                 OMNIZIP_E_INVALID);
+    cr_assert(strstr(err, "fewer"), "%s", err);
     cr_assert_eq(omnizip_shim_compress(shim, NULL, NULL, NULL, NULL, NULL, err, sizeof err),
                  OMNIZIP_E_INVALID);
     omnizip_dump_free(&d);
