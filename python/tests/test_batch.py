@@ -96,3 +96,19 @@ def test_mixed_padding_sides_refused():
         omnizip.compress(emb, ids, [r["audio_scores"] for r in rows],
                          [r["video_grid_thw"] for r in rows], attention_mask=mask,
                          audio_token_id=151646, video_token_id=151656)
+
+
+def test_text_only_row_passes_through_in_a_batch():
+    rows = _rows(48)[:1]
+    rng = np.random.default_rng(1)
+    text = {"inputs_embeds": rng.normal(size=(40, 48)).astype(np.float32),
+            "input_ids": np.arange(100, 140), "position_ids": np.stack([np.arange(40)] * 3),
+            "audio_scores": np.zeros(0, np.float32), "video_grid_thw": np.zeros((0, 3))}
+    rows.append(text)
+    emb, ids, pos, mask = _pad(rows, "right")
+    got = omnizip.compress(emb, ids, [r["audio_scores"] for r in rows],
+                           [r["video_grid_thw"] for r in rows], position_ids=pos,
+                           attention_mask=mask, audio_token_id=151646, video_token_id=151656)
+    assert np.array_equal(got.inputs_embeds[1, :40], text["inputs_embeds"])
+    assert got.attention_mask[1].sum() == 40
+    assert int(got.rope_deltas[1, 0]) == 40 - got.inputs_embeds.shape[1]
