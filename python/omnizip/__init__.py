@@ -13,11 +13,11 @@ from .compress import PlanResult, Result, compress, plan
 from .config import Config
 from .dump import load_dump, save_dump
 from .importance import audio_importance
-from .presets import preset
+from .presets import Preset, preset, presets
 from .stream import Stream, Window
 
 __all__ = ["Config", "Error", "PlanResult", "Result", "audio_importance", "compress",
-           "load_dump", "plan", "preset", "save_dump", "plugin_path", "plugin_version", "Stream",
+           "load_dump", "plan", "preset", "presets", "Preset", "save_dump", "plugin_path", "plugin_version", "Stream",
            "Window"]
 
 

@@ -40,8 +40,9 @@ class PlanResult:
 
 
 def _resolve(model, audio_token_id, video_token_id, spatial_merge_size, config):
-    need = audio_token_id is None or video_token_id is None or spatial_merge_size is None
-    p = preset(model) if model and need else None
+    """Token ids and merge size: the arguments, else the model preset's, else
+    (merge size only) 2."""
+    p = preset(model) if model else None
     a = audio_token_id if audio_token_id is not None else (p.audio_token_id if p else None)
     v = video_token_id if video_token_id is not None else (p.video_token_id if p else None)
     if a is None or v is None:
@@ -129,19 +130,16 @@ def _grids_per_row(grids, ids, spans, video_id, merge, B):
     return out
 
 
-def _totals(rows, tokens_in, tokens_kept, model, lib):
+def _totals(rows, tokens_in, tokens_kept, model):
     t = {"rows": len(rows), "windows": sum(len(r.windows) for r in rows),
          "audio_in": sum(r.audio_in for r in rows), "audio_kept": sum(r.audio_kept for r in rows),
          "video_in": sum(r.video_in for r in rows), "video_kept": sum(r.video_kept for r in rows),
          "tokens_in": tokens_in, "tokens_kept": tokens_kept}
-    if model:
-        import ctypes as C
-        for key, n in (("flops_before", t["audio_in"] + t["video_in"]),
-                       ("flops_after", t["audio_kept"] + t["video_kept"])):
-            f = C.c_double()
-            lib.check(lib.table.prefill_flops(model.encode(), n, 100, C.byref(f)),
-                      f"prefill_flops({model})")
-            t[key] = f.value
+    if model:  # Eq. 9 and the KV cache over audio + video tokens, before and after
+        p = preset(model)
+        n_in, n_kept = t["audio_in"] + t["video_in"], t["audio_kept"] + t["video_kept"]
+        t.update(flops_before=p.flops(n_in), flops_after=p.flops(n_kept),
+                 kv_bytes_before=p.kv_bytes(n_in), kv_bytes_after=p.kv_bytes(n_kept))
     return t
 
 
@@ -161,7 +159,7 @@ def _run(input_ids, audio_scores, video_grid_thw, attention_mask, model, audio_t
         for b, (st, e) in enumerate(spans):
             view = rows_of(b, st, e) if rows_of else None
             rows.append(_clip.run_row(cx, b, ids[b, st:e], scores[b], grids[b], a, v, s, view))
-    return rows, ids, spans, side, lib, (a, v)
+    return rows, ids, spans, side, (a, v)
 
 
 def plan(input_ids, audio_scores, video_grid_thw, *, attention_mask=None, model=None,
@@ -169,14 +167,13 @@ def plan(input_ids, audio_scores, video_grid_thw, *, attention_mask=None, model=
     """The exact per-window and total counts before any embedding exists.
     audio_scores may be None in `normalize: exact` mode (score-free totals,
     no per-window records)."""
-    rows, ids, spans, _, lib, _ = _run(input_ids, audio_scores, video_grid_thw, attention_mask,
-                                       model, audio_token_id, video_token_id,
-                                       spatial_merge_size, config)
+    rows, ids, spans, _, _ = _run(input_ids, audio_scores, video_grid_thw, attention_mask, model,
+                                  audio_token_id, video_token_id, spatial_merge_size, config)
     lengths = [(e - st) - (r.audio_in - r.audio_kept) - (r.video_in - r.video_kept)
                for (st, e), r in zip(spans, rows)]
     windows = [w for r in rows for w in r.windows]
     return PlanResult(windows, _totals(rows, sum(e - st for st, e in spans), sum(lengths),
-                                       model, lib), lengths)
+                                       model), lengths)
 
 
 def _embeds_rows(inputs_embeds, B, L):
@@ -262,12 +259,12 @@ def compress(inputs_embeds, input_ids, audio_scores, video_grid_thw, *, position
     B, L = ids.shape
     x = _embeds_rows(inputs_embeds, B, L)
     pos = _positions(position_ids, B, L)
-    rows, ids, spans, side, lib, (a, v) = _run(
+    rows, ids, spans, side, (a, v) = _run(
         input_ids, audio_scores, video_grid_thw, attention_mask, model, audio_token_id,
         video_token_id, spatial_merge_size, config,
         rows_of=lambda b, st, e: _tensors.rows_view(x[b, st:e]))
     out = _assemble(inputs_embeds, input_ids, x, ids, pos, attention_mask, spans, side, rows,
-                    model, lib, per_token, per_video_token, per_audio_token, a, v)
+                    model, per_token, per_video_token, per_audio_token, a, v)
     if out.position_ids is not None and len(position_ids.shape) == 2:
         out.position_ids = out.position_ids[:, 0]
     return out
@@ -299,7 +296,7 @@ def _padded_mask(lengths, length, side):
 
 
 def _assemble(inputs_embeds, input_ids, x, ids, pos, attention_mask, spans, side, rows,
-              model, lib, per_token, per_video_token, per_audio_token, a, v):
+              model, per_token, per_video_token, per_audio_token, a, v):
     B, L = ids.shape
     keep = np.zeros((B, L), bool)
     for b, (st, e) in enumerate(spans):
@@ -354,4 +351,4 @@ def _assemble(inputs_embeds, input_ids, x, ids, pos, attention_mask, spans, side
         per_video_token=_extras(per_video_token, vkeep, "per_video_token"),
         per_audio_token=_extras(per_audio_token, akeep, "per_audio_token"),
         windows=[w for r in rows for w in r.windows],
-        totals=_totals(rows, sum(e - st for st, e in spans), sum(lengths), model, lib))
+        totals=_totals(rows, sum(e - st for st, e in spans), sum(lengths), model))

@@ -48,8 +48,9 @@ def test_qwen3_profile_end_to_end(tmp_path):
     grid = np.array([GRID], np.int64)
     cfg = omnizip.Config.from_profile("qwen3-omni")
     assert (cfg.rho_audio, cfg.rho_video) == (0.4, 0.7)
-    got = omnizip.compress(emb, ids, scores, grid, audio_token_id=A, video_token_id=V,
-                           config=cfg, model="qwen3-omni-30b-a3b", spatial_merge_size=2)
+    q3 = omnizip.preset("qwen3-omni-30b-a3b")  # token ids, merge size, score definition
+    assert (q3.audio_token_id, q3.audio_score, q3.audio_pool) == (A, "windowed", 1)
+    got = omnizip.compress(emb, ids, scores, grid, config=cfg, model=q3.name)
     # One frame per window: the spatial branch alone decides every video run.
     assert all(w["video_in"] == TPF for w in got.windows)
     assert got.totals["flops_after"] < got.totals["flops_before"]
