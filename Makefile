@@ -33,7 +33,7 @@ B := build
 # decides counts").
 CFLAGS ?= -O2 -g
 OZ_WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
-OZ_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-fast-math -fPIC -Iinclude $(OZ_WARN) \
+OZ_CFLAGS := -std=c11 -D_GNU_SOURCE -ffp-contract=off -fno-fast-math -fPIC -Iinclude -Icommon $(OZ_WARN) \
              -DOMNIZIP_VERSION_STR='"$(VERSION)"'
 OZ_CC = $(CC) $(CPPFLAGS) $(CFLAGS) $(OZ_CFLAGS)
 LDFLAGS ?=
@@ -218,7 +218,7 @@ o3-build:
 	  build/o3/libomnizip.so build/o3/omnizip-run
 
 $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
-	$(OZ_CC) -Iruntime-shim -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread
+	$(OZ_CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(SHIM_LIBS) -lpthread
 
 $(B)/omnizip-bench-stream: bench/bench_stream.c
 	$(OZ_CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) -ldl -lm

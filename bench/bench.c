@@ -21,15 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "safetensors.h"
 #include <omnizip/omnizip.h>
+#include <omnizip/shim.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "ozc_clock.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -82,7 +77,7 @@ static int sgemm_rate(const char *path)
     for (int r = 0; r < 3; r++) {
         pthread_t t[64];
         struct half part[64];
-        double t0 = now_ms();
+        double t0 = ozc_now_ms();
         for (int k = 0; k < threads; k++) {
             int lo = n * k / threads, hi = n * (k + 1) / threads;
             part[k] = (struct half){sgemm, a + (size_t)lo * n, b, c + (size_t)lo * n, n, hi - lo};
@@ -90,7 +85,7 @@ static int sgemm_rate(const char *path)
         }
         for (int k = 0; k < threads; k++)
             pthread_join(t[k], NULL);
-        double tm = now_ms() - t0;
+        double tm = ozc_now_ms() - t0;
         best = tm < best ? tm : best;
     }
     free(a), free(b), free(c);
@@ -142,22 +137,25 @@ static const struct omnizip_plugin *load_plugin(void)
 }
 
 struct runs {
-    int64_t *start, *len;
+    const int64_t *start, *len;
     uint32_t n;
 };
 
-static void find_runs(const int64_t *ids, int64_t l, int64_t id, struct runs *r)
+/* The dump's one clip by the plugin's own rule (omnizip.clips/1): its video
+ * and audio runs, tokens per frame and frames. rs/rl hold length entries. */
+static int find_clip(const struct omnizip_plugin *p, const struct omnizip_sequence *s,
+                     int64_t *rs, int64_t *rl, struct omnizip_clip *c, char *err, size_t es)
 {
-    r->start = calloc((size_t)l + 1, 8);
-    r->len = calloc((size_t)l + 1, 8);
-    for (int64_t p = 0; p < l; p++) {
-        if (ids[p] != id)
-            continue;
-        if (r->n && r->start[r->n - 1] + r->len[r->n - 1] == p)
-            r->len[r->n - 1]++;
-        else
-            r->start[r->n] = p, r->len[r->n++] = 1;
-    }
+    const struct omnizip_clips_ext *x = p->get_extension(OMNIZIP_EXT_CLIPS);
+    int64_t grid[3] = {s->grid_t, s->grid_h, s->grid_w};
+    struct omnizip_clip clips[2];
+    struct omnizip_clips_in in = {sizeof in, 1, s->input_ids, s->length, s->audio_token_id,
+                                  s->video_token_id, s->merge_size, grid};
+    struct omnizip_clips_out out = {sizeof out, 0, 0, 2, clips, rs, rl, (uint32_t)s->length, 0};
+    if (!x || x->split(&in, &out, err, es) != OMNIZIP_OK || out.n_clips != 1)
+        return -1;
+    *c = clips[0];
+    return 0;
 }
 
 static int stage(int argc, char **argv)
@@ -167,8 +165,8 @@ static int stage(int argc, char **argv)
     const struct omnizip_plugin *p = load_plugin();
     if (!p || argc < 1)
         return 1;
-    oz_st_file *f;
-    if (oz_st_open(argv[0], &f, err, sizeof err) != OMNIZIP_OK) {
+    struct omnizip_dump dump;
+    if (omnizip_dump_load(argv[0], &dump, err, sizeof err) != OMNIZIP_OK) {
         fprintf(stderr, "omnizip-bench: %s\n", err);
         return 1;
     }
@@ -189,49 +187,56 @@ static int stage(int argc, char **argv)
             }
         }
     }
-    const struct oz_st_tensor *emb = oz_st_find(f, "inputs_embeds"), *ids = oz_st_find(f, "input_ids");
-    const struct oz_st_tensor *sc = oz_st_find(f, "audio_scores"), *grid = oz_st_find(f, "video_grid_thw");
-    int64_t l = ids->count, d = emb->shape[emb->rank - 1];
-    const int64_t *g = grid->data;
-    struct runs ar = {0}, vr = {0};
-    find_runs(ids->data, l, atoll(oz_st_meta(f, "audio_token_id")), &ar);
-    find_runs(ids->data, l, atoll(oz_st_meta(f, "video_token_id")), &vr);
-    int64_t tpf = (g[1] / 2) * (g[2] / 2);
+    const struct omnizip_sequence *seq = &dump.seq;
+    int64_t l = seq->length, d = seq->hidden, n_scores = seq->n_audio_scores;
+    int64_t *rs = malloc((size_t)l * 8), *rl = malloc((size_t)l * 8);
+    struct omnizip_clip clip;
+    if (seq->dtype != OMNIZIP_DTYPE_F32 || find_clip(p, seq, rs, rl, &clip, err, sizeof err)) {
+        fprintf(stderr, "omnizip-bench: %s: one clip of F32 rows expected %s\n", argv[0], err);
+        return 1;
+    }
+    struct runs vr = {rs + clip.first_run, rl + clip.first_run, clip.n_video_runs};
+    struct runs ar = {vr.start + vr.n, vr.len + vr.n, clip.n_audio_runs};
+    int64_t tpf = clip.tokens_per_frame;
+    const float *emb = seq->embeds;
     struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = vr.n, .n_audio_runs = ar.n,
                                  .video_run_len = vr.len, .audio_run_len = ar.len,
-                                 .tokens_per_frame = tpf, .grid_t = g[0],
+                                 .tokens_per_frame = tpf, .grid_t = clip.grid_t,
                                  .video_run_start = vr.start, .audio_run_start = ar.start};
-    struct omnizip_matrix whole = {(void *)emb->data, l, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    struct omnizip_matrix whole = {seq->embeds, l, d, seq->row_stride, OMNIZIP_DTYPE_F32,
+                                   OMNIZIP_MEMORY_HOST};
     omnizip_ctx *ctx;
     if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK) {
         fprintf(stderr, "omnizip-bench: %s\n", err);
         return 1;
     }
     uint8_t *astate = malloc((size_t)l), *vkeep = malloc((size_t)l);
-    float *anchors = malloc((size_t)(sc->count + 1) * d * 4);
+    float *anchors = malloc((size_t)(n_scores + 1) * d * 4);
     double *tp = calloc((size_t)runs, 8), *tb = calloc((size_t)runs, 8), *tw = calloc((size_t)runs, 8);
     double *tt = calloc((size_t)runs, 8);
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     int64_t n_pool = 0, even = 0, odd = 0;
     struct mallinfo2 m0 = mallinfo2();
     for (int r = -1; r < runs; r++) { /* run -1 warms caches and BLAS threads */
-        double t0 = now_ms();
-        if (p->plan(ctx, &lay, sc->data, sc->count, &plan) != OMNIZIP_OK)
+        double t0 = ozc_now_ms();
+        if (p->plan(ctx, &lay, seq->audio_scores, n_scores, &plan) != OMNIZIP_OK)
             return fprintf(stderr, "plan: %s\n", p->last_error(ctx)), 1;
-        double t1 = now_ms();
+        double t1 = ozc_now_ms();
         if (p->bind(ctx, &whole, &whole, NULL) != OMNIZIP_OK)
             return fprintf(stderr, "bind: %s\n", p->last_error(ctx)), 1;
-        double t2 = now_ms();
+        double t2 = ozc_now_ms();
         n_pool = even = odd = 0;
         for (uint32_t i = 0; i < plan.n_windows; i++) {
             int64_t alen = i < ar.n ? ar.len[i] : 0, vlen = i < vr.n ? vr.len[i] : 0;
             struct omnizip_window_info info = {.struct_size = sizeof info};
             struct omnizip_window_in in = {.struct_size = sizeof in,
-                .audio = {(float *)emb->data + (i < ar.n ? ar.start[i] : 0) * d, alen, d, d, 0, 0},
-                .video = {(float *)emb->data + (i < vr.n ? vr.start[i] : 0) * d, vlen, d, d, 0, 0}};
+                .audio = {(float *)emb + (i < ar.n ? ar.start[i] : 0) * seq->row_stride, alen, d,
+                          seq->row_stride, 0, 0},
+                .video = {(float *)emb + (i < vr.n ? vr.start[i] : 0) * seq->row_stride, vlen, d,
+                          seq->row_stride, 0, 0}};
             struct omnizip_window_out out = {.struct_size = sizeof out, .audio_state = astate,
                 .audio_capacity = l, .video_keep = vkeep, .video_capacity = l,
-                .anchors = {anchors, sc->count + 1, d, d, 0, 0}, .info = &info};
+                .anchors = {anchors, n_scores + 1, d, d, 0, 0}, .info = &info};
             if (p->window(ctx, i, &in, &out) != OMNIZIP_OK)
                 return fprintf(stderr, "window %u: %s\n", i, p->last_error(ctx)), 1;
             for (int64_t j = 0; j < alen; j++)
@@ -240,7 +245,7 @@ static int stage(int argc, char **argv)
             even += (frames + 1) / 2;
             odd += frames / 2;
         }
-        double t3 = now_ms();
+        double t3 = ozc_now_ms();
         if (r >= 0)
             tp[r] = t1 - t0, tb[r] = t2 - t1, tw[r] = t3 - t2, tt[r] = t3 - t0;
     }
@@ -268,7 +273,8 @@ static int stage(int argc, char **argv)
            (long long)(plan.audio_kept + plan.video_kept),
            cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window", extra_mb);
     p->destroy(ctx);
-    oz_st_close(f);
+    omnizip_dump_free(&dump);
+    free(rs), free(rl);
     return 0;
 }
 
@@ -284,7 +290,7 @@ static int proc(int argc, char **argv)
     double *t = calloc((size_t)runs, 8);
     long rss = 0;
     for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = ozc_now_ms();
         pid_t pid = fork();
         if (pid == 0) {
             /* The command's own report is not the benchmark's. */
@@ -296,7 +302,7 @@ static int proc(int argc, char **argv)
         int st;
         struct rusage ru;
         wait4(pid, &st, 0, &ru);
-        t[r] = now_ms() - t0;
+        t[r] = ozc_now_ms() - t0;
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
             return fprintf(stderr, "omnizip-bench: %s failed\n", argv[at]), 1;
         rss = ru.ru_maxrss > rss ? ru.ru_maxrss : rss;
@@ -333,10 +339,10 @@ static int importance(int argc, char **argv)
         .q = {q, h * t, hd, hd, 0, 0}, .k = {k, h * t, hd, hd, 0, 0}};
     double *tm = calloc((size_t)runs, 8);
     for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = ozc_now_ms();
         if (p->audio_importance(ctx, &in, s, t / 2) != OMNIZIP_OK)
             return fprintf(stderr, "%s\n", p->last_error(ctx)), 1;
-        tm[r] = now_ms() - t0;
+        tm[r] = ozc_now_ms() - t0;
     }
     double flops = 2.0 * (double)h * t * t * hd; /* the q k^T products */
     double ms = median(tm, runs);

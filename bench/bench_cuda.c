@@ -35,7 +35,7 @@ static uint16_t *random_bf16(size_t n)
     uint64_t s = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < n && h; i++) {
         s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        h[i] = oz_f32_to_bf16((float)((double)(s >> 11) / 9007199254740992.0 - 0.5));
+        h[i] = ozc_f32_to_bf16((float)((double)(s >> 11) / 9007199254740992.0 - 0.5));
     }
     return h;
 }

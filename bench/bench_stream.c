@@ -15,14 +15,9 @@
 
 #include <omnizip/omnizip.h>
 
-enum { D = 3584, TPF = 144, NV = 2 * TPF, NA = 50, SHAPES = 8 };
+#include "ozc_clock.h"
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+enum { D = 3584, TPF = 144, NV = 2 * TPF, NA = 50, SHAPES = 8 };
 
 static size_t heap(void)
 {
@@ -120,10 +115,10 @@ int main(int argc, char **argv)
             struct omnizip_window_out out = {sizeof out, 0, state, NA, keep, NV,
                                              {anchors, NA, D, D, OMNIZIP_DTYPE_F32,
                                               OMNIZIP_MEMORY_HOST}, &info};
-            double t0 = now_us();
+            double t0 = ozc_now_us();
             if (x->push(ctx, &in, &out) != OMNIZIP_OK)
                 return die("push", p->last_error(ctx));
-            lat[i] = (now_us() - t0) / 1e3;
+            lat[i] = (ozc_now_us() - t0) / 1e3;
             if (i == 9)
                 h10 = heap();
         }

@@ -21,6 +21,7 @@
 #include "svg.h"
 #include "trace.h"
 #include "tune.h"
+#include "ozc_clock.h"
 
 /* 20 frames per second at most; also the poll period of a live ring. */
 #define TICK_MS 50
@@ -46,17 +47,10 @@ struct app {
     char path[512];   /* the profile path being written */
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int poll_source(struct app *a)
 {
     struct oz_model *m = &a->m;
-    double t = now(), dt = t - a->last;
+    double t = ozc_now_us() / 1e6, dt = t - a->last;
     a->last = t;
     if (m->mode == OZ_MODE_LIVE)
         return oz_live_poll(&a->live, m);
@@ -275,7 +269,7 @@ static int run_terminal(struct app *a)
     }
     long frames = 0;
     int dirty = 1;
-    a->last = now();
+    a->last = ozc_now_us() / 1e6;
     while (!oz_crt_signal()) {
         dirty |= poll_source(a);
         if (dirty) {

@@ -7,16 +7,11 @@
 
 #include <stddef.h>
 
-/* Runs omnizip-inspect with argv; returns the process exit code (0 ok,
- * 2 usage, 3 bad input file, 4 bad profile, 5 plugin, 1 anything else). */
+#include "ozc_exit.h"
+
+/* Runs omnizip-inspect with argv; returns the process exit code (OZ_EXIT_*). */
 int omnizip_inspect_main(int argc, char **argv);
 
-#define OZ_EXIT_OK 0
-#define OZ_EXIT_FAIL 1
-#define OZ_EXIT_USAGE 2
-#define OZ_EXIT_INPUT 3
-#define OZ_EXIT_PROFILE 4
-#define OZ_EXIT_PLUGIN 5
 
 struct oz_options {
     const char *replay;  /* --replay FILE */

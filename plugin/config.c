@@ -4,6 +4,7 @@
  * all walk this table, so a key added here is known everywhere at once.
  */
 #include "config.h"
+#include "ozc_err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,19 +39,6 @@ struct key {
 enum { BAD_SYNTAX = 1, BAD_RANGE = 2 };
 
 #define FIELD(f) offsetof(struct omnizip_config, f), sizeof(((struct omnizip_config *)0)->f)
-
-static void errf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-}
 
 /* strtod alone accepts "nan", "inf", hex and leading blanks: allow decimal only. */
 static int number_chars(const char *v)
@@ -378,10 +366,10 @@ void oz_config_unknown_key(const char *key, const char *const *extra, char *err,
         consider(key, extra[i], &best, &best_d);
     /* A suggestion that shares less than half the word is noise. */
     if (best && best_d <= (len > 4 ? len / 2 : 2)) {
-        errf(err, err_size, "unknown key '%s' (did you mean %s?)", key, best);
+        ozc_err(err, err_size, "unknown key '%s' (did you mean %s?)", key, best);
         return;
     }
-    errf(err, err_size, "unknown key '%s' (valid keys:", key);
+    ozc_err(err, err_size, "unknown key '%s' (valid keys:", key);
     for (size_t i = 0; i < N_KEYS && err; i++)
         append(err, err_size, i ? ", " : " ", keys[i].name);
     for (size_t i = 0; extra && extra[i] && err; i++)
@@ -398,11 +386,11 @@ omnizip_status oz_config_set(struct omnizip_config *c, const char *key, const ch
     int i, bad;
 
     if (!c || !key || !value) {
-        errf(err, err_size, "config_set: NULL %s", !c ? "config" : !key ? "key" : "value");
+        ozc_err(err, err_size, "config_set: NULL %s", !c ? "config" : !key ? "key" : "value");
         return OMNIZIP_E_INVALID;
     }
     if (have == 0) {
-        errf(err, err_size, "config_set: struct_size %u is below the 1.0 layout (%zu bytes)",
+        ozc_err(err, err_size, "config_set: struct_size %u is below the 1.0 layout (%zu bytes)",
              (unsigned)c->struct_size, (size_t)OZ_CONFIG_SIZE_1_0);
         return OMNIZIP_E_INVALID;
     }
@@ -413,7 +401,7 @@ omnizip_status oz_config_set(struct omnizip_config *c, const char *key, const ch
     }
     k = &keys[i];
     if (k->off + k->size > have) {
-        errf(err, err_size, "%s: the caller's config (struct_size %u) predates this key",
+        ozc_err(err, err_size, "%s: the caller's config (struct_size %u) predates this key",
              k->name, (unsigned)c->struct_size);
         return OMNIZIP_E_PROFILE;
     }
@@ -423,11 +411,11 @@ omnizip_status oz_config_set(struct omnizip_config *c, const char *key, const ch
     memcpy(&tmp, c, have);
     bad = k->parse(k, &tmp, value);
     if (bad == BAD_RANGE && k->parse == parse_ratio) {
-        errf(err, err_size, "%s: %s is out of range [0, 1)", k->name, value);
+        ozc_err(err, err_size, "%s: %s is out of range [0, 1)", k->name, value);
         return OMNIZIP_E_PROFILE;
     }
     if (bad) {
-        errf(err, err_size, "%s: expected %s, got '%s'", k->name, k->expect, value);
+        ozc_err(err, err_size, "%s: expected %s, got '%s'", k->name, k->expect, value);
         return OMNIZIP_E_PROFILE;
     }
     memcpy((char *)c + k->off, (char *)&tmp + k->off, k->size);
@@ -458,7 +446,7 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
     int lo, hi;
 
     if (!c || have == 0) {
-        errf(err, err_size, "config_check: %s", !c ? "NULL config" : "struct_size below the 1.0 layout");
+        ozc_err(err, err_size, "config_check: %s", !c ? "NULL config" : "struct_size below the 1.0 layout");
         return OMNIZIP_E_INVALID;
     }
     /* An older caller's missing tail reads as the defaults. */
@@ -466,16 +454,16 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
     oz_config_default(&full);
     memcpy(&full, c, have);
     if (full.reserved0 || full.reserved1 || full.reserved2) {
-        errf(err, err_size, "config_check: reserved fields must be zero");
+        ozc_err(err, err_size, "config_check: reserved fields must be zero");
         return OMNIZIP_E_INVALID;
     }
     for (size_t i = 0; i < N_KEYS; i++)
         if (!field_ok(&keys[i], &full)) {
             keys[i].format(&keys[i], &full, text, sizeof text);
             if (keys[i].parse == parse_ratio)
-                errf(err, err_size, "%s: %s is out of range [0, 1)", keys[i].name, text);
+                ozc_err(err, err_size, "%s: %s is out of range [0, 1)", keys[i].name, text);
             else
-                errf(err, err_size, "%s: expected %s, got '%s'", keys[i].name, keys[i].expect,
+                ozc_err(err, err_size, "%s: expected %s, got '%s'", keys[i].name, keys[i].expect,
                      text);
             if (bad)
                 *bad = i;
@@ -487,7 +475,7 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
         hi = oz_config_key_index("rho_max");
         keys[lo].format(&keys[lo], &full, lo_text, sizeof lo_text);
         keys[hi].format(&keys[hi], &full, hi_text, sizeof hi_text);
-        errf(err, err_size, "rho_min (%s) must not exceed rho_max (%s)", lo_text, hi_text);
+        ozc_err(err, err_size, "rho_min (%s) must not exceed rho_max (%s)", lo_text, hi_text);
         if (bad)
             *bad = (size_t)(rank && rank[hi] > rank[lo] ? hi : lo);
         return OMNIZIP_E_PROFILE;

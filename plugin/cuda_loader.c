@@ -29,7 +29,7 @@ omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *e
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!dl) {
         const char *why = dlerror();
-        oz_seterr(err, err_size, "cuda backend: cannot load %s: %s", path,
+        ozc_err(err, err_size, "cuda backend: cannot load %s: %s", path,
                   why ? why : "unknown dlopen error");
         return OMNIZIP_E_UNSUPPORTED;
     }
@@ -47,7 +47,7 @@ omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *e
              !be->importance || !be->alloc || !be->free || !be->copy)
         why = "returned a backend table with a NULL operation";
     if (why) {
-        oz_seterr(err, err_size, "cuda backend: %s %s (version %u)", path, why,
+        ozc_err(err, err_size, "cuda backend: %s %s (version %u)", path, why,
                   OZ_CUDA_BACKEND_VERSION);
         dlclose(dl);
         return OMNIZIP_E_UNSUPPORTED;
@@ -55,13 +55,13 @@ omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *e
     struct oz_cuda *cu = calloc(1, sizeof *cu);
     if (!cu) {
         dlclose(dl);
-        oz_seterr(err, err_size, "cuda backend: out of memory");
+        ozc_err(err, err_size, "cuda backend: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     char msg[512] = "";
     omnizip_status st = be->open(&cu->dev, msg, sizeof msg);
     if (st != OMNIZIP_OK) {
-        oz_seterr(err, err_size, "cuda backend (%s): %s", path, msg);
+        ozc_err(err, err_size, "cuda backend (%s): %s", path, msg);
         free(cu);
         dlclose(dl);
         return st;
@@ -88,13 +88,13 @@ omnizip_status oz_cuda_open(struct oz_cuda **out, char *err, size_t err_size)
         }
     }
     if (!from) {
-        oz_seterr(err, err_size, "cuda backend: cannot find the directory of libomnizip.so");
+        ozc_err(err, err_size, "cuda backend: cannot find the directory of libomnizip.so");
         return OMNIZIP_E_UNSUPPORTED;
     }
     size_t dir = (size_t)(strrchr(from, '/') - from) + 1;
     char *path = malloc(dir + sizeof OZ_CUDA_LIBRARY);
     if (!path) {
-        oz_seterr(err, err_size, "cuda backend: out of memory");
+        ozc_err(err, err_size, "cuda backend: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     memcpy(path, from, dir);
@@ -125,7 +125,7 @@ static omnizip_status grow_spans(struct oz_cuda *cu, int64_t n, char *err, size_
         return OMNIZIP_OK;
     void *q = realloc(cu->spans, (size_t)n * sizeof *cu->spans);
     if (!q) {
-        oz_seterr(err, err_size, "cross-modal similarity: out of memory");
+        ozc_err(err, err_size, "cross-modal similarity: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     cu->spans = q;
@@ -173,7 +173,7 @@ omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omniz
      * ranking, from a second pass (only normalize: exact has extra). */
     if (n > cu->keep_more_cap) {
         if (!grow((void **)&cu->keep_more, n, 1)) {
-            oz_seterr(err, err_size, "istc: out of memory");
+            ozc_err(err, err_size, "istc: out of memory");
             return OMNIZIP_E_NOMEM;
         }
         cu->keep_more_cap = n;
@@ -239,7 +239,7 @@ omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz
     if (n <= 0)
         return OMNIZIP_OK;
     if (reserve(cu, n, pool_n) != OMNIZIP_OK) {
-        oz_seterr(err, err_size, "merge: out of memory for %lld pool tokens",
+        ozc_err(err, err_size, "merge: out of memory for %lld pool tokens",
                   (long long)pool_n);
         return OMNIZIP_E_NOMEM;
     }
@@ -263,7 +263,7 @@ static omnizip_status op_reserve(void *self, const struct oz_sizes *s, char *err
     struct oz_cuda *cu = self;
     if (s->run > cu->keep_more_cap) {
         if (!grow((void **)&cu->keep_more, s->run, 1)) {
-            oz_seterr(err, es, "istc: out of memory");
+            ozc_err(err, es, "istc: out of memory");
             return OMNIZIP_E_NOMEM;
         }
         cu->keep_more_cap = s->run;
@@ -311,7 +311,7 @@ static omnizip_status op_importance(void *self, const struct omnizip_importance_
                                     float *scores, int64_t n_scores, char *err, size_t es)
 {
     if (in->cu_seqlens) {
-        oz_seterr(err, es, "audio_importance: the cuda backend computes the 1.0 definition "
+        ozc_err(err, es, "audio_importance: the cuda backend computes the 1.0 definition "
                            "only; the windowed one (cu_seqlens) runs on the cpu backend");
         return OMNIZIP_E_UNSUPPORTED;
     }

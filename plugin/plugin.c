@@ -43,7 +43,7 @@ static const char *status_str(omnizip_status s)
 static omnizip_status bad(omnizip_ctx *ctx, omnizip_status st, const char *msg)
 {
     if (ctx)
-        oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
+        ozc_err(ctx->err, sizeof ctx->err, "%s", msg);
     return st;
 }
 
@@ -61,21 +61,21 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
                              omnizip_ctx **out, char *err, size_t err_size)
 {
     if (!config || !out) {
-        oz_seterr(err, err_size, "create: config and out must not be NULL");
+        ozc_err(err, err_size, "create: config and out must not be NULL");
         return OMNIZIP_E_INVALID;
     }
     if (oz_config_read_size(config) == 0) {
-        oz_seterr(err, err_size, "create: config struct_size %u is smaller than the 1.0 layout",
+        ozc_err(err, err_size, "create: config struct_size %u is smaller than the 1.0 layout",
                   config->struct_size);
         return OMNIZIP_E_INVALID;
     }
     if (host && host->struct_size < HOST_1_0) {
-        oz_seterr(err, err_size, "create: host struct_size %u is smaller than the 1.0 layout",
+        ozc_err(err, err_size, "create: host struct_size %u is smaller than the 1.0 layout",
                   host->struct_size);
         return OMNIZIP_E_INVALID;
     }
     if (host && host->reserved0) {
-        oz_seterr(err, err_size, "create: host reserved0 must be zero");
+        ozc_err(err, err_size, "create: host reserved0 must be zero");
         return OMNIZIP_E_INVALID;
     }
     struct omnizip_config cfg;
@@ -88,7 +88,7 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
         return st;
     omnizip_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        oz_seterr(err, err_size, "create: out of memory");
+        ozc_err(err, err_size, "create: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     ctx->cfg = cfg;
@@ -167,7 +167,7 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
     if (ctx->plan.totals_only)
         return bad(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     if (i >= ctx->plan.n_windows) {
-        oz_seterr(ctx->err, sizeof ctx->err, "window_plan: window %u out of range (the plan "
+        ozc_err(ctx->err, sizeof ctx->err, "window_plan: window %u out of range (the plan "
                   "has %u)", i, ctx->plan.n_windows);
         return OMNIZIP_E_INVALID;
     }
@@ -294,7 +294,7 @@ static omnizip_status clips_split(const struct omnizip_clips_in *in,
                                   struct omnizip_clips_out *out, char *err, size_t err_size)
 {
     if (!in || !out || in->struct_size < sizeof *in || out->struct_size < sizeof *out) {
-        oz_seterr(err, err_size, "clips: in and out must be set, with struct_size of the 1.1 "
+        ozc_err(err, err_size, "clips: in and out must be set, with struct_size of the 1.1 "
                                  "layouts");
         return OMNIZIP_E_INVALID;
     }

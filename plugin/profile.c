@@ -6,6 +6,7 @@
  * config_check. Every error is "FILE:LINE:COL: problem" (1-based).
  */
 #include "config.h"
+#include "ozc_err.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -43,11 +44,9 @@ __attribute__((format(printf, 3, 4))) static omnizip_status
 fail(struct load *L, omnizip_status st, const char *fmt, ...)
 {
     va_list ap;
-    if (L->err && L->err_size) {
-        va_start(ap, fmt);
-        vsnprintf(L->err, L->err_size, fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    ozc_verr(L->err, L->err_size, fmt, ap);
+    va_end(ap);
     return st;
 }
 
@@ -55,12 +54,11 @@ __attribute__((format(printf, 6, 7))) static omnizip_status
 fail_at(struct load *L, const char *file, int line, int col, omnizip_status st, const char *fmt,
         ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ozc_verr_at(L->err, L->err_size, file, line, col, fmt, ap);
     va_end(ap);
-    return fail(L, st, "%s:%d:%d: %s", file, line, col, msg);
+    return st;
 }
 
 static int ends_with(const char *s, const char *tail)

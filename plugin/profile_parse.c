@@ -5,6 +5,7 @@
  * follows extends and applies the values.
  */
 #include "config.h"
+#include "ozc_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,23 +36,20 @@ __attribute__((format(printf, 3, 4))) static omnizip_status
 fail(struct reader *r, omnizip_status st, const char *fmt, ...)
 {
     va_list ap;
-    if (r->err && r->err_size) {
-        va_start(ap, fmt);
-        vsnprintf(r->err, r->err_size, fmt, ap);
-        va_end(ap);
-    }
+    va_start(ap, fmt);
+    ozc_verr(r->err, r->err_size, fmt, ap);
+    va_end(ap);
     return st;
 }
 
 __attribute__((format(printf, 5, 6))) static omnizip_status
 fail_at(struct reader *r, int line, int col, omnizip_status st, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ozc_verr_at(r->err, r->err_size, r->file, line, col, fmt, ap);
     va_end(ap);
-    return fail(r, st, "%s:%d:%d: %s", r->file, line, col, msg);
+    return st;
 }
 
 /* 1-based line and column (in characters) of byte offset off. */

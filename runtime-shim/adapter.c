@@ -13,35 +13,13 @@
 
 #include "loader.h"
 
-size_t oz_dtype_size(omnizip_dtype dtype)
-{
-    switch (dtype) {
-    case OMNIZIP_DTYPE_F32:
-        return 4;
-    case OMNIZIP_DTYPE_F16:
-    case OMNIZIP_DTYPE_BF16:
-        return 2;
-    default:
-        return 0;
-    }
-}
-
-double oz_adapter_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,
                                const char *fmt, ...)
 {
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    ozc_verr(err, err_size, fmt, ap);
+    va_end(ap);
     return status;
 }
 
@@ -74,7 +52,7 @@ static omnizip_status validate(const struct omnizip_sequence *seq, int need_embe
                     (long long)seq->grid_t, (long long)seq->grid_h, (long long)seq->grid_w);
     if (!need_embeds)
         return OMNIZIP_OK;
-    if (oz_dtype_size(seq->dtype) == 0)
+    if (ozc_dtype_size(seq->dtype) == 0)
         return FAIL(OMNIZIP_E_UNSUPPORTED, "sequence: dtype %d is not f32, f16 or bf16",
                     (int)seq->dtype);
     if (seq->hidden < 1)
@@ -250,7 +228,7 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
         .video_run_start = map->video_start,
         .audio_run_start = map->audio_start,
     };
-    double t0 = oz_adapter_ms();
+    double t0 = ozc_now_ms();
     rep->plan.struct_size = sizeof rep->plan;
     st = p->plan(*ctx, &layout, map->scores, map->scores ? map->n_audio : 0, &rep->plan);
     if (st != OMNIZIP_OK)
@@ -264,7 +242,7 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
         if (st != OMNIZIP_OK)
             return FAIL(st, "window_plan %u: %s", i, p->last_error(*ctx));
     }
-    rep->ms_plan = oz_adapter_ms() - t0;
+    rep->ms_plan = ozc_now_ms() - t0;
     rep->n_windows = n_known;
     return OMNIZIP_OK;
 }

@@ -5,6 +5,10 @@
 
 #include <omnizip/shim.h>
 
+#include "ozc_clock.h"
+#include "ozc_err.h"
+#include "ozc_half.h"
+
 /* Where the audio and video tokens of a sequence are, split into the runs of
  * docs/ALGORITHM.md, stage 0. Run i of either list belongs to window i. */
 struct oz_seqmap {
@@ -76,11 +80,6 @@ int64_t oz_extra_gather(const int64_t *ids, int64_t length, int64_t token_id, in
 /* Compacts every extra of seq in place (before its ids are compacted). */
 void oz_extras_compact(struct omnizip_sequence *seq, const uint8_t *keep);
 
-/* Bytes per element of a sequence dtype, 0 when not served. */
-size_t oz_dtype_size(omnizip_dtype dtype);
-
-/* Milliseconds on CLOCK_MONOTONIC. */
-double oz_adapter_ms(void);
 
 /* err <- "fmt..."; tolerates a NULL or empty buffer. Returns status. */
 omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,

@@ -23,7 +23,7 @@ struct omnizip_matrix oz_adapter_rows(const struct omnizip_sequence *seq, int64_
                                OMNIZIP_MEMORY_HOST};
     if (rows > 0)
         m.data = (char *)seq->embeds +
-                 (size_t)row0 * (size_t)seq->row_stride * oz_dtype_size(seq->dtype);
+                 (size_t)row0 * (size_t)seq->row_stride * ozc_dtype_size(seq->dtype);
     return m;
 }
 
@@ -118,9 +118,9 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
     }
     /* The whole sequence as both matrices; the layout says where runs start. */
     struct omnizip_matrix all = oz_adapter_rows(seq, 0, seq->length);
-    double t0 = oz_adapter_ms();
+    double t0 = ozc_now_ms();
     st = p->bind(ctx, &all, &all, NULL);
-    rep->ms_bind = oz_adapter_ms() - t0;
+    rep->ms_bind = ozc_now_ms() - t0;
     if (st != OMNIZIP_OK) {
         st = FAIL(st, "bind: %s", p->last_error(ctx));
         goto out;
@@ -133,9 +133,9 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
             st = FAIL(st, "window_plan %u: %s", i, p->last_error(ctx));
             goto out;
         }
-    t0 = oz_adapter_ms();
+    t0 = ozc_now_ms();
     st = run_windows(p, ctx, seq, map, infos, on_window, user, d, err, err_size);
-    rep->ms_windows = oz_adapter_ms() - t0;
+    rep->ms_windows = ozc_now_ms() - t0;
     if (st != OMNIZIP_OK)
         goto out;
     rep->summary.struct_size = sizeof rep->summary;
@@ -166,13 +166,13 @@ static void put_row(const struct omnizip_sequence *seq, int64_t pos, const float
     }
     uint16_t *dst = (uint16_t *)seq->embeds + off;
     for (int64_t c = 0; c < seq->hidden; c++)
-        dst[c] = seq->dtype == OMNIZIP_DTYPE_F16 ? oz_st_f32_to_f16(row[c]) : oz_st_f32_to_bf16(row[c]);
+        dst[c] = seq->dtype == OMNIZIP_DTYPE_F16 ? ozc_f32_to_f16(row[c]) : ozc_f32_to_bf16(row[c]);
 }
 
 /* Moves the kept rows of every array to the front, in order; the new length. */
 static int64_t compact(struct omnizip_sequence *seq, const uint8_t *mask)
 {
-    size_t es = oz_dtype_size(seq->dtype);
+    size_t es = ozc_dtype_size(seq->dtype);
     size_t row = (size_t)seq->hidden * es, stride = (size_t)seq->row_stride * es;
     char *embeds = seq->embeds;
     int64_t w = 0;

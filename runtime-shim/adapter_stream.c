@@ -97,9 +97,9 @@ omnizip_status oz_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ct
         st = FAIL(st, "begin: %s", p->last_error(ctx));
         goto out;
     }
-    double t0 = oz_adapter_ms();
+    double t0 = ozc_now_ms();
     st = push_all(p, x, ctx, seq, map, infos, on_window, user, d, scratch, err, err_size);
-    rep->ms_windows = oz_adapter_ms() - t0;
+    rep->ms_windows = ozc_now_ms() - t0;
     if (st != OMNIZIP_OK)
         goto out;
     rep->summary.struct_size = sizeof rep->summary;

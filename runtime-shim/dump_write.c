@@ -41,7 +41,7 @@ static void put_row(void *dst, enum oz_st_dtype dt, const float *row, int64_t n)
     }
     uint16_t *h = dst;
     for (int64_t j = 0; j < n; j++)
-        h[j] = dt == OZ_ST_F16 ? oz_st_f32_to_f16(row[j]) : oz_st_f32_to_bf16(row[j]);
+        h[j] = dt == OZ_ST_F16 ? ozc_f32_to_f16(row[j]) : ozc_f32_to_bf16(row[j]);
 }
 
 /* Checks the anchors against the mask, then points rows[] at each kept row:

@@ -5,6 +5,7 @@
  * serving when the plugin is missing or incompatible.
  */
 #include "loader.h"
+#include "ozc_err.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -39,7 +40,7 @@ static void refuse(omnizip_shim *shim, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(shim->reason, sizeof shim->reason, fmt, ap);
+    ozc_verr(shim->reason, sizeof shim->reason, fmt, ap);
     va_end(ap);
     if (shim->has_host && shim->host.log)
         shim->host.log(shim->host.user, OMNIZIP_LOG_WARN, shim->reason);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "ozc_err.h"
 
 /* The reference implementation refuses larger headers too. */
 #define MAX_HEADER ((uint64_t)100 * 1000 * 1000)
@@ -79,7 +80,7 @@ omnizip_status oz_path_fail(char *err, size_t err_size, omnizip_status st, const
     if (n >= 0 && (size_t)n < err_size) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+        ozc_verr(err + n, err_size - (size_t)n, fmt, ap);
         va_end(ap);
     }
     return st;

@@ -15,6 +15,8 @@
 
 #include <omnizip/omnizip.h>
 
+#include "ozc_half.h"
+
 enum oz_st_dtype {
     OZ_ST_BOOL,
     OZ_ST_U8,
@@ -115,12 +117,5 @@ omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err,
 
 /* NULL is a no-op. */
 void oz_st_writer_free(oz_st_writer *w);
-
-/* ---- half precision (halfconv.c) ---- */
-float oz_st_f16_to_f32(uint16_t h);
-float oz_st_bf16_to_f32(uint16_t h);
-/* Round to nearest, ties to even; overflow gives Inf; NaN stays NaN. */
-uint16_t oz_st_f32_to_f16(float f);
-uint16_t oz_st_f32_to_bf16(float f);
 
 #endif

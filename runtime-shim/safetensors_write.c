@@ -21,6 +21,7 @@
 
 #include "outfile.h"
 #include "safetensors.h"
+#include "ozc_err.h"
 
 struct entry {
     char *name;
@@ -48,7 +49,7 @@ static omnizip_status refuse(oz_st_writer *w, omnizip_status st, const char *fmt
     if (w->problem[0] == '\0') {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(w->problem, sizeof w->problem, fmt, ap);
+        ozc_verr(w->problem, sizeof w->problem, fmt, ap);
         va_end(ap);
     }
     return st;

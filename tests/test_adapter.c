@@ -310,7 +310,7 @@ Test(adapter, bf16_anchors_are_rounded_into_place)
     int64_t L = d.seq.length, D = d.seq.hidden;
     uint16_t *h = malloc((size_t)(L * D) * 2), *orig = malloc((size_t)(L * D) * 2);
     for (int64_t j = 0; j < L * D; j++)
-        orig[j] = h[j] = oz_st_f32_to_bf16(((const float *)d.seq.embeds)[j]);
+        orig[j] = h[j] = ozc_f32_to_bf16(((const float *)d.seq.embeds)[j]);
     struct omnizip_sequence s0 = d.seq;
     s0.embeds = h;
     s0.dtype = OMNIZIP_DTYPE_BF16;
@@ -337,7 +337,7 @@ Test(adapter, bf16_anchors_are_rounded_into_place)
             continue;
         int anchor = k < r0.n_anchors && r0.anchor_positions[k] == j;
         for (int64_t c = 0; c < D; c++) {
-            uint16_t want = anchor ? oz_st_f32_to_bf16(r0.anchor_rows[k * D + c]) : orig[j * D + c];
+            uint16_t want = anchor ? ozc_f32_to_bf16(r0.anchor_rows[k * D + c]) : orig[j * D + c];
             cr_assert_eq(h[w * D + c], want, "row %lld col %lld", (long long)j, (long long)c);
         }
         k += anchor;

@@ -337,11 +337,11 @@ Test(cost, eq9_matches_the_paper)
 /* F16 and BF16 conversions round to nearest even both ways. */
 Test(convert, half_precision_round_trips)
 {
-    cr_assert_eq(oz_f16_to_f32(0x3c00), 1.0f);
-    cr_assert_eq(oz_f32_to_f16(1.0f), 0x3c00);
-    cr_assert_eq(oz_f32_to_f16(65520.0f), 0x7c00); /* rounds up to infinity */
-    cr_assert_eq(oz_f32_to_bf16(1.0f + 1.0f / 256), 0x3f80); /* a tie goes to even */
-    cr_assert_eq(oz_bf16_to_f32(0x3f81), 1.0078125f);
+    cr_assert_eq(ozc_f16_to_f32(0x3c00), 1.0f);
+    cr_assert_eq(ozc_f32_to_f16(1.0f), 0x3c00);
+    cr_assert_eq(ozc_f32_to_f16(65520.0f), 0x7c00); /* rounds up to infinity */
+    cr_assert_eq(ozc_f32_to_bf16(1.0f + 1.0f / 256), 0x3f80); /* a tie goes to even */
+    cr_assert_eq(ozc_bf16_to_f32(0x3f81), 1.0078125f);
     for (uint32_t h = 0; h < 0x7c00; h += 7)
-        cr_assert_eq(oz_f32_to_f16(oz_f16_to_f32((uint16_t)h)), h);
+        cr_assert_eq(ozc_f32_to_f16(ozc_f16_to_f32((uint16_t)h)), h);
 }

@@ -341,7 +341,7 @@ Test(cuda_parity, merge_bf16_within_1e3)
     uint16_t bf[NA * D];
     fill(src, NA * D);
     for (int i = 0; i < NA * D; i++)
-        bf[i] = oz_f32_to_bf16(src[i]), src[i] = oz_bf16_to_f32(bf[i]);
+        bf[i] = ozc_f32_to_bf16(src[i]), src[i] = ozc_bf16_to_f32(bf[i]);
     int64_t anchor_rows[3] = {0, 10, 20}, pool_rows[12], pool_idx[12], assign[12];
     float sigma[12];
     uint8_t state[NA] = {0};

@@ -80,7 +80,7 @@ static void write_dump(const char *path, struct spec s)
     enum oz_st_dtype edt = s.edt ? s.edt : OZ_ST_F32;
     for (int i = 0; i < NL * ND; i++) {
         f32[i] = (float)(i / ND) + (float)(i % ND) / 8.0f;
-        f16[i] = edt == OZ_ST_F16 ? oz_st_f32_to_f16(f32[i]) : oz_st_f32_to_bf16(f32[i]);
+        f16[i] = edt == OZ_ST_F16 ? ozc_f32_to_f16(f32[i]) : ozc_f32_to_bf16(f32[i]);
     }
     if (s.bad_embed) {
         f32[s.bad_embed - 1] = INFINITY;

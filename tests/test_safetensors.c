@@ -459,37 +459,37 @@ static int bf16_special(uint16_t h) { return (h & 0x7f80u) == 0x7f80u; }
 
 Test(halfconv, f16_known_values)
 {
-    cr_assert_eq(oz_st_f32_to_f16(1.0f), 0x3c00);
-    cr_assert_eq(oz_st_f32_to_f16(-2.0f), 0xc000);
-    cr_assert_eq(oz_st_f32_to_f16(65504.0f), 0x7bff);
-    cr_assert_eq(oz_st_f32_to_f16(65520.0f), 0x7c00); /* halfway past max rounds to Inf */
-    cr_assert_eq(oz_st_f32_to_f16(65519.0f), 0x7bff);
-    cr_assert_eq(oz_st_f32_to_f16(ldexpf(1, -24)), 0x0001);
-    cr_assert_eq(oz_st_f32_to_f16(ldexpf(1, -25)), 0x0000); /* tie to even: 0 */
-    cr_assert_eq(oz_st_f32_to_f16(ldexpf(3, -25)), 0x0002); /* tie 1.5 ulp -> 2 */
-    cr_assert_eq(oz_st_f32_to_f16(ldexpf(1, -14)), 0x0400);
-    cr_assert_eq(oz_st_f32_to_f16(1.0f + ldexpf(1, -11)), 0x3c00);    /* tie -> even */
-    cr_assert_eq(oz_st_f32_to_f16(1.0f + ldexpf(3, -11)), 0x3c02);    /* tie -> even */
-    cr_assert_eq(oz_st_f32_to_f16(1.0f + ldexpf(1, -11) + ldexpf(1, -20)), 0x3c01);
-    cr_assert_eq(oz_st_f32_to_f16(INFINITY), 0x7c00);
-    cr_assert(f16_special(oz_st_f32_to_f16(NAN)));
-    cr_assert(isnan(oz_st_f16_to_f32(oz_st_f32_to_f16(NAN))));
-    cr_assert_float_eq(oz_st_f16_to_f32(0x3555), 0.333251953125f, 0.0f);
-    cr_assert_float_eq(oz_st_f16_to_f32(0x0001), ldexpf(1, -24), 0.0f);
+    cr_assert_eq(ozc_f32_to_f16(1.0f), 0x3c00);
+    cr_assert_eq(ozc_f32_to_f16(-2.0f), 0xc000);
+    cr_assert_eq(ozc_f32_to_f16(65504.0f), 0x7bff);
+    cr_assert_eq(ozc_f32_to_f16(65520.0f), 0x7c00); /* halfway past max rounds to Inf */
+    cr_assert_eq(ozc_f32_to_f16(65519.0f), 0x7bff);
+    cr_assert_eq(ozc_f32_to_f16(ldexpf(1, -24)), 0x0001);
+    cr_assert_eq(ozc_f32_to_f16(ldexpf(1, -25)), 0x0000); /* tie to even: 0 */
+    cr_assert_eq(ozc_f32_to_f16(ldexpf(3, -25)), 0x0002); /* tie 1.5 ulp -> 2 */
+    cr_assert_eq(ozc_f32_to_f16(ldexpf(1, -14)), 0x0400);
+    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(1, -11)), 0x3c00);    /* tie -> even */
+    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(3, -11)), 0x3c02);    /* tie -> even */
+    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(1, -11) + ldexpf(1, -20)), 0x3c01);
+    cr_assert_eq(ozc_f32_to_f16(INFINITY), 0x7c00);
+    cr_assert(f16_special(ozc_f32_to_f16(NAN)));
+    cr_assert(isnan(ozc_f16_to_f32(ozc_f32_to_f16(NAN))));
+    cr_assert_float_eq(ozc_f16_to_f32(0x3555), 0.333251953125f, 0.0f);
+    cr_assert_float_eq(ozc_f16_to_f32(0x0001), ldexpf(1, -24), 0.0f);
     cr_assert(!f16_special(0x7bff) && f16_special(0xfc00));
 }
 
 Test(halfconv, bf16_known_values)
 {
-    cr_assert_eq(oz_st_f32_to_bf16(1.0f), 0x3f80);
-    cr_assert_eq(oz_st_f32_to_bf16(1.0f + ldexpf(1, -8)), 0x3f80); /* tie -> even */
-    cr_assert_eq(oz_st_f32_to_bf16(1.0f + ldexpf(3, -8)), 0x3f82); /* tie -> even */
-    cr_assert_eq(oz_st_f32_to_bf16(1.0f + ldexpf(1, -8) + ldexpf(1, -20)), 0x3f81);
-    cr_assert_eq(oz_st_f32_to_bf16(-INFINITY), 0xff80);
-    cr_assert_eq(oz_st_f32_to_bf16(3.4028235e38f), 0x7f80); /* rounds up to Inf */
-    cr_assert(bf16_special(oz_st_f32_to_bf16(NAN)));
-    cr_assert(isnan(oz_st_bf16_to_f32(oz_st_f32_to_bf16(NAN))));
-    cr_assert_float_eq(oz_st_bf16_to_f32(0xc040), -3.0f, 0.0f);
+    cr_assert_eq(ozc_f32_to_bf16(1.0f), 0x3f80);
+    cr_assert_eq(ozc_f32_to_bf16(1.0f + ldexpf(1, -8)), 0x3f80); /* tie -> even */
+    cr_assert_eq(ozc_f32_to_bf16(1.0f + ldexpf(3, -8)), 0x3f82); /* tie -> even */
+    cr_assert_eq(ozc_f32_to_bf16(1.0f + ldexpf(1, -8) + ldexpf(1, -20)), 0x3f81);
+    cr_assert_eq(ozc_f32_to_bf16(-INFINITY), 0xff80);
+    cr_assert_eq(ozc_f32_to_bf16(3.4028235e38f), 0x7f80); /* rounds up to Inf */
+    cr_assert(bf16_special(ozc_f32_to_bf16(NAN)));
+    cr_assert(isnan(ozc_bf16_to_f32(ozc_f32_to_bf16(NAN))));
+    cr_assert_float_eq(ozc_bf16_to_f32(0xc040), -3.0f, 0.0f);
     cr_assert(!bf16_special(0x7f7f) && bf16_special(0x7f80));
 }
 
@@ -499,8 +499,8 @@ Test(halfconv, all_patterns_round_trip)
     for (uint32_t h = 0; h < 65536; h++) {
         uint16_t x = (uint16_t)h;
         if (!f16_special(x))
-            cr_assert_eq(oz_st_f32_to_f16(oz_st_f16_to_f32(x)), x, "f16 %04x", h);
+            cr_assert_eq(ozc_f32_to_f16(ozc_f16_to_f32(x)), x, "f16 %04x", h);
         if (!bf16_special(x))
-            cr_assert_eq(oz_st_f32_to_bf16(oz_st_bf16_to_f32(x)), x, "bf16 %04x", h);
+            cr_assert_eq(ozc_f32_to_bf16(ozc_bf16_to_f32(x)), x, "bf16 %04x", h);
     }
 }

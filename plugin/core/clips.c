@@ -28,14 +28,14 @@ static omnizip_status check_grids(const struct omnizip_clips_in *in, char *err, 
     for (uint32_t v = 0; v < in->n_videos; v++) {
         const int64_t *g = in->grid_thw + 3 * (size_t)v;
         if (g[0] < 0 || g[1] < 0 || g[2] < 0) {
-            oz_seterr(err, es, "clips: video %u grid [%lld, %lld, %lld] has a negative size", v,
+            ozc_err(err, es, "clips: video %u grid [%lld, %lld, %lld] has a negative size", v,
                       (long long)g[0], (long long)g[1], (long long)g[2]);
             return OMNIZIP_E_INVALID;
         }
         int64_t tpf = tpf_of(g, in->merge_size), n;
         if (g[1] / in->merge_size > INT32_MAX || g[2] / in->merge_size > INT32_MAX ||
             __builtin_mul_overflow(g[0], tpf, &n)) {
-            oz_seterr(err, es, "clips: video %u grid [%lld, %lld, %lld] is too large", v,
+            ozc_err(err, es, "clips: video %u grid [%lld, %lld, %lld] is too large", v,
                       (long long)g[0], (long long)g[1], (long long)g[2]);
             return OMNIZIP_E_INVALID;
         }
@@ -73,7 +73,7 @@ static omnizip_status videos(const struct omnizip_clips_in *in, int32_t *owner, 
         last[v] = j;
     }
     if (n_video > 0 && in->n_videos == 0) {
-        oz_seterr(err, es, "clips: %lld video tokens but no video grid", (long long)n_video);
+        ozc_err(err, es, "clips: %lld video tokens but no video grid", (long long)n_video);
         return OMNIZIP_E_INVALID;
     }
     for (uint32_t i = 0; i < in->n_videos; i++) {
@@ -83,14 +83,14 @@ static omnizip_status videos(const struct omnizip_clips_in *in, int32_t *owner, 
         for (int64_t j = 0; j < in->length; j++)
             got += owner[j] == (int32_t)i;
         if (got > 0 && want == 0) {
-            oz_seterr(err, es, "clips: video %u has %lld tokens but grid [%lld, %lld, %lld] "
+            ozc_err(err, es, "clips: video %u has %lld tokens but grid [%lld, %lld, %lld] "
                       "with merge size %lld holds no whole frame", i, (long long)got,
                       (long long)g[0], (long long)g[1], (long long)g[2],
                       (long long)in->merge_size);
             return OMNIZIP_E_INVALID;
         }
         if (i + 1 < in->n_videos && got < want && n_video > 0) {
-            oz_seterr(err, es, "clips: %lld video tokens, fewer than the grids before the last "
+            ozc_err(err, es, "clips: %lld video tokens, fewer than the grids before the last "
                       "video need (video %u: %lld of %lld)", (long long)n_video, i,
                       (long long)got, (long long)want);
             return OMNIZIP_E_INVALID;
@@ -168,7 +168,7 @@ out:
     free(last);
     free(video_clip);
     if (st == OMNIZIP_E_NOMEM)
-        oz_seterr(err, es, "clips: out of memory for %lld tokens", (long long)in->length);
+        ozc_err(err, es, "clips: out of memory for %lld tokens", (long long)in->length);
     return st;
 }
 
@@ -197,17 +197,17 @@ static omnizip_status check_in(const struct omnizip_clips_in *in, const struct o
 {
     if (!in || !out || in->length < 0 || (in->length > 0 && !in->input_ids) ||
         (in->n_videos > 0 && !in->grid_thw) || !out->clips || !out->run_start || !out->run_len) {
-        oz_seterr(err, es, "clips: a required pointer is NULL or the length is negative");
+        ozc_err(err, es, "clips: a required pointer is NULL or the length is negative");
         return OMNIZIP_E_INVALID;
     }
     if (in->merge_size < 1 || in->audio_token_id == in->video_token_id) {
-        oz_seterr(err, es, "clips: merge size %lld below 1, or audio and video token ids equal "
+        ozc_err(err, es, "clips: merge size %lld below 1, or audio and video token ids equal "
                   "(%lld)", (long long)in->merge_size, (long long)in->audio_token_id);
         return OMNIZIP_E_INVALID;
     }
     if (in->n_videos >= UINT32_MAX || in->length >= (int64_t)UINT32_MAX ||
         (uint64_t)in->length > SIZE_MAX / sizeof(int32_t)) {
-        oz_seterr(err, es, "clips: %u videos or %lld tokens are too many", in->n_videos,
+        ozc_err(err, es, "clips: %u videos or %lld tokens are too many", in->n_videos,
                   (long long)in->length);
         return OMNIZIP_E_INVALID;
     }
@@ -223,14 +223,14 @@ omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_
     struct assign a = {malloc((size_t)(in->length ? in->length : 1) * sizeof(int32_t)),
                        malloc(((size_t)in->n_videos + 1) * sizeof(int32_t)), 0};
     if (!a.clip || !a.video_of) {
-        oz_seterr(err, es, "clips: out of memory for %lld tokens", (long long)in->length);
+        ozc_err(err, es, "clips: out of memory for %lld tokens", (long long)in->length);
         st = OMNIZIP_E_NOMEM;
         goto out;
     }
     if ((st = assign(in, &a, err, es)) != OMNIZIP_OK)
         goto out;
     if (a.n_clips > out->clip_capacity || (int64_t)out->run_capacity < in->length) {
-        oz_seterr(err, es, "clips: capacities %u clips and %u runs, need %u and %lld",
+        ozc_err(err, es, "clips: capacities %u clips and %u runs, need %u and %lld",
                   out->clip_capacity, out->run_capacity, a.n_clips, (long long)in->length);
         st = OMNIZIP_E_INVALID;
         goto out;

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ozc_err.h"
+#include "ozc_half.h"
+
 /* One window: video run i and audio run i, offsets into the clip's
  * concatenated video and audio rows. */
 struct oz_window {
@@ -213,11 +216,6 @@ OZ_CLONES_DECL double oz_dot(const float *a, const float *b, int64_t n);
 
 /* Row r of m converted to f32 (host memory only). */
 void oz_row_f32(const struct omnizip_matrix *m, int64_t r, float *out);
-float oz_f16_to_f32(uint16_t h);
-float oz_bf16_to_f32(uint16_t h);
-uint16_t oz_f32_to_f16(float f);
-uint16_t oz_f32_to_bf16(float f);
-size_t oz_dtype_size(omnizip_dtype t);
 
 /* cost.c: the model presets and Eq. 9, as omnizip.cost/1 (omnizip/cost.h)
  * serves them; prefill_flops is find + flops. */
@@ -232,8 +230,5 @@ omnizip_status oz_cost_kv_bytes(const struct omnizip_model_preset *m, int64_t n,
 omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,
                               char *err, size_t err_size);
 
-/* Writes a message into err (truncating safely). */
-void oz_seterr(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void oz_seterr(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 void oz_plan_free(struct oz_plan *p)
 {
     if (!p)
@@ -54,7 +44,7 @@ static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, 
     for (int k = 0; k < 2; k++)
         for (uint32_t i = 0; i < n[k]; i++)
             if (s[k][i] < 0 || s[k][i] > OMNIZIP_MAX_ROWS - len[k][i]) {
-                oz_seterr(err, es, "layout: %s run %u starts at row %lld (rows end at %lld)",
+                ozc_err(err, es, "layout: %s run %u starts at row %lld (rows end at %lld)",
                           kind[k], i, (long long)s[k][i], OMNIZIP_MAX_ROWS);
                 return OMNIZIP_E_INVALID;
             }
@@ -73,7 +63,7 @@ static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, 
             return OMNIZIP_OK;
         run_at(s[k], len[k], n[k], i[k], &lo, &hi);
         if (lo < end) {
-            oz_seterr(err, es, "layout: %s run %u (rows %lld..%lld) overlaps an earlier run or "
+            ozc_err(err, es, "layout: %s run %u (rows %lld..%lld) overlaps an earlier run or "
                       "comes out of order", kind[k], i[k], (long long)lo, (long long)hi);
             return OMNIZIP_E_INVALID;
         }
@@ -88,16 +78,16 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
 {
     int64_t na = 0, nv = 0;
     if (lay->n_audio_runs && !lay->audio_run_len) {
-        oz_seterr(err, es, "layout: audio_run_len is NULL with %u audio runs", lay->n_audio_runs);
+        ozc_err(err, es, "layout: audio_run_len is NULL with %u audio runs", lay->n_audio_runs);
         return OMNIZIP_E_INVALID;
     }
     if (lay->n_video_runs && !lay->video_run_len) {
-        oz_seterr(err, es, "layout: video_run_len is NULL with %u video runs", lay->n_video_runs);
+        ozc_err(err, es, "layout: video_run_len is NULL with %u video runs", lay->n_video_runs);
         return OMNIZIP_E_INVALID;
     }
     for (uint32_t i = 0; i < lay->n_audio_runs; i++) {
         if (lay->audio_run_len[i] < 0 || lay->audio_run_len[i] > OMNIZIP_MAX_TOKENS - na) {
-            oz_seterr(err, es, "layout: audio run %u has length %lld (negative, or the "
+            ozc_err(err, es, "layout: audio run %u has length %lld (negative, or the "
                       "clip's audio tokens past %lld)", i, (long long)lay->audio_run_len[i],
                       OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
@@ -106,7 +96,7 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
     }
     for (uint32_t i = 0; i < lay->n_video_runs; i++) {
         if (lay->video_run_len[i] < 0 || lay->video_run_len[i] > OMNIZIP_MAX_TOKENS - nv) {
-            oz_seterr(err, es, "layout: video run %u has length %lld (negative, or the "
+            ozc_err(err, es, "layout: video run %u has length %lld (negative, or the "
                       "clip's video tokens past %lld)", i, (long long)lay->video_run_len[i],
                       OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
@@ -114,39 +104,39 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         nv += lay->video_run_len[i];
     }
     if (!lay->audio_run_start != !lay->video_run_start) {
-        oz_seterr(err, es, "layout: give both audio_run_start and video_run_start, or neither");
+        ozc_err(err, es, "layout: give both audio_run_start and video_run_start, or neither");
         return OMNIZIP_E_INVALID;
     }
     if (lay->audio_run_start && check_starts(lay, err, es) != OMNIZIP_OK)
         return OMNIZIP_E_INVALID;
     if (n_scores != na && !(n_scores == 0 && !scores)) {
-        oz_seterr(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
+        ozc_err(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
                   (long long)na);
         return OMNIZIP_E_INVALID;
     }
     if (na > 0 && !scores && n_scores != 0) {
-        oz_seterr(err, es, "plan: scores is NULL");
+        ozc_err(err, es, "plan: scores is NULL");
         return OMNIZIP_E_INVALID;
     }
     for (int64_t j = 0; scores && j < na; j++)
         if (!isfinite(scores[j])) {
-            oz_seterr(err, es, "plan: audio score %lld is not finite", (long long)j);
+            ozc_err(err, es, "plan: audio score %lld is not finite", (long long)j);
             return OMNIZIP_E_INVALID;
         }
     if (lay->grid_t < 0 || lay->tokens_per_frame < 0) {
-        oz_seterr(err, es, "layout: negative grid (T=%lld, tokens per frame %lld)",
+        ozc_err(err, es, "layout: negative grid (T=%lld, tokens per frame %lld)",
                   (long long)lay->grid_t, (long long)lay->tokens_per_frame);
         return OMNIZIP_E_INVALID;
     }
     if (nv > 0 && (lay->tokens_per_frame == 0 || lay->grid_t == 0)) {
-        oz_seterr(err, es, "layout: %lld video tokens but the grid is empty (T=%lld, tokens "
+        ozc_err(err, es, "layout: %lld video tokens but the grid is empty (T=%lld, tokens "
                   "per frame %lld)", (long long)nv, (long long)lay->grid_t,
                   (long long)lay->tokens_per_frame);
         return OMNIZIP_E_INVALID;
     }
     if (lay->tokens_per_frame > OMNIZIP_MAX_TOKENS_PER_FRAME ||
         (lay->grid_t > 0 && lay->tokens_per_frame > OMNIZIP_MAX_TOKENS / lay->grid_t)) {
-        oz_seterr(err, es, "layout: grid too large (T=%lld, tokens per frame %lld; at most %d "
+        ozc_err(err, es, "layout: grid too large (T=%lld, tokens per frame %lld; at most %d "
                   "tokens per frame and %lld in the grid)", (long long)lay->grid_t,
                   (long long)lay->tokens_per_frame, OMNIZIP_MAX_TOKENS_PER_FRAME,
                   OMNIZIP_MAX_TOKENS);
@@ -186,7 +176,7 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
      * the budget, or every window at a bound of its layout). */
     int totals_only = na > 0 && !scores;
     if (totals_only && cfg->normalize != OMNIZIP_NORMALIZE_EXACT) {
-        oz_seterr(err, es, "plan: no audio scores for %lld audio tokens; only normalize: exact "
+        ozc_err(err, es, "plan: no audio scores for %lld audio tokens; only normalize: exact "
                   "plans without scores (the totals)", (long long)na);
         return OMNIZIP_E_INVALID;
     }
@@ -217,7 +207,7 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
         free(order);
         free(zeros);
         oz_plan_free(&p);
-        oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
+        ozc_err(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
         return OMNIZIP_E_NOMEM;
     }
 
@@ -244,7 +234,7 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     free(zeros);
     if (st != OMNIZIP_OK) {
         oz_plan_free(&p);
-        oz_seterr(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
+        ozc_err(err, es, "plan: out of memory for %lld audio tokens", (long long)na);
         return st;
     }
 
@@ -270,7 +260,7 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
 
     oz_rates(cfg, &p);
     if (cfg->normalize == OMNIZIP_NORMALIZE_EXACT && oz_exact_counts(cfg, &p) != OMNIZIP_OK) {
-        oz_seterr(err, es, "plan: out of memory for %u windows", p.n_windows);
+        ozc_err(err, es, "plan: out of memory for %u windows", p.n_windows);
         oz_plan_free(&p);
         return OMNIZIP_E_NOMEM;
     }
@@ -281,7 +271,7 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
     }
     if (cfg->strategy != OMNIZIP_STRATEGY_OMNIZIP && (st = oz_baseline_plan(&p, cfg)) != OMNIZIP_OK) {
         oz_plan_free(&p);
-        oz_seterr(err, es, "plan: out of memory for the baseline strategy");
+        ozc_err(err, es, "plan: out of memory for the baseline strategy");
         return st;
     }
     *out = p;

@@ -12,13 +12,13 @@ static omnizip_status reserve(void *self, const struct oz_sizes *s, char *err, s
     for (uint32_t t = 0; t < x->tasks; t++)
         if (oz_cpu_reserve(&x->work[t], s->d, s->pool, s->anchors, s->tpf, s->run, s->convert) !=
             OMNIZIP_OK) {
-            oz_seterr(err, es, "out of memory for working buffers");
+            ozc_err(err, es, "out of memory for working buffers");
             return OMNIZIP_E_NOMEM;
         }
     if (s->frames > x->job_cap) {
         void *q = realloc(x->jobs, (size_t)s->frames * sizeof *x->jobs);
         if (!q) {
-            oz_seterr(err, es, "out of memory for working buffers");
+            ozc_err(err, es, "out of memory for working buffers");
             return OMNIZIP_E_NOMEM;
         }
         x->jobs = q;
@@ -128,7 +128,7 @@ omnizip_status oz_cpu_backend_open(struct oz_backend *out, const struct oz_exec 
     if (!x || !work) {
         free(x);
         free(work);
-        oz_seterr(err, es, "create: out of memory");
+        ozc_err(err, es, "create: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     *x = (struct oz_cpu_set){exec->tasks, work, exec, NULL, 0};

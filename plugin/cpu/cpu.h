@@ -82,7 +82,7 @@ void oz_cpu_frames(const struct oz_cpu_set *x, const struct omnizip_matrix *vide
 /* Pointer to row r of a host matrix. */
 static inline const void *oz_row_ptr(const struct omnizip_matrix *m, int64_t r)
 {
-    return (const unsigned char *)m->data + (size_t)(r * m->row_stride) * oz_dtype_size(m->dtype);
+    return (const unsigned char *)m->data + (size_t)(r * m->row_stride) * ozc_dtype_size(m->dtype);
 }
 
 /* Audio importance (the public call's contract; in already checked). */

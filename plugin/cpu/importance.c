@@ -169,7 +169,7 @@ omnizip_status oz_cpu_importance(const struct oz_cpu_set *x, const struct omnizi
     for (uint32_t w = 0; w < tasks; w++)
         free(k[w]), free(q[w]), free(sc[w]), free(acc[w]);
     if (!ok) {
-        oz_seterr(err, err_size, "audio_importance: out of memory for T = %lld",
+        ozc_err(err, err_size, "audio_importance: out of memory for T = %lld",
                   (long long)t);
         return OMNIZIP_E_NOMEM;
     }

@@ -1,6 +1,7 @@
 /* libomnizip_cuda.so's C entry: the versioned backend table, the device
  * context, scratch buffers, staging of host rows and error texts. */
 #include "cuda/dev.h"
+#include "ozc_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,23 +10,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static void say(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 omnizip_status oz_cu_check(cudaError_t e, const char *what, char *err, size_t err_size)
 {
     if (e == cudaSuccess)
         return OMNIZIP_OK;
-    say(err, err_size, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+    ozc_err(err, err_size, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
     return e == cudaErrorMemoryAllocation ? OMNIZIP_E_NOMEM : OMNIZIP_E_BACKEND;
 }
 
@@ -33,7 +22,7 @@ omnizip_status oz_cu_blas(cublasStatus_t e, const char *what, char *err, size_t 
 {
     if (e == CUBLAS_STATUS_SUCCESS)
         return OMNIZIP_OK;
-    say(err, err_size, "%s: cuBLAS status %d", what, (int)e);
+    ozc_err(err, err_size, "%s: cuBLAS status %d", what, (int)e);
     return e == CUBLAS_STATUS_ALLOC_FAILED ? OMNIZIP_E_NOMEM : OMNIZIP_E_BACKEND;
 }
 
@@ -52,7 +41,7 @@ void *oz_cu_scratch(struct oz_cu *cu, int slot, size_t bytes, char *err, size_t 
     cudaError_t e = cudaMalloc(&p, want);
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        say(err, err_size, "cudaMalloc of %zu bytes of device scratch: %s", want,
+        ozc_err(err, err_size, "cudaMalloc of %zu bytes of device scratch: %s", want,
             cudaGetErrorString(e));
         return NULL;
     }
@@ -92,17 +81,17 @@ static omnizip_status open_dev(struct oz_cu **out, char *err, size_t err_size)
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        say(err, err_size, "no CUDA device: cudaGetDeviceCount failed: %s (%s)",
+        ozc_err(err, err_size, "no CUDA device: cudaGetDeviceCount failed: %s (%s)",
             cudaGetErrorString(e), cudaGetErrorName(e));
         return OMNIZIP_E_BACKEND;
     }
     if (n == 0) {
-        say(err, err_size, "no CUDA device: cudaGetDeviceCount found 0 devices");
+        ozc_err(err, err_size, "no CUDA device: cudaGetDeviceCount found 0 devices");
         return OMNIZIP_E_BACKEND;
     }
     struct oz_cu *cu = calloc(1, sizeof *cu);
     if (!cu) {
-        say(err, err_size, "cuda backend: out of memory");
+        ozc_err(err, err_size, "cuda backend: out of memory");
         return OMNIZIP_E_NOMEM;
     }
     omnizip_status st = oz_cu_check(cudaGetDevice(&cu->device), "cudaGetDevice", err, err_size);

@@ -55,7 +55,7 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         return oz_engine_fail(ctx, OMNIZIP_E_STATE, "bind before plan");
     if (ctx->plan.totals_only)
         return oz_engine_fail(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
-    double t0 = oz_now_us();
+    double t0 = ozc_now_us();
     struct oz_plan *p = &ctx->plan;
     omnizip_status st = check_bind_rows(ctx, audio, video);
     if (st == OMNIZIP_OK && ctx->cfg.strategy != OMNIZIP_STRATEGY_OMNIZIP)
@@ -64,7 +64,7 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         return st;
     int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
     if (ctx->d && d && d != ctx->d) {
-        oz_seterr(ctx->err, sizeof ctx->err, "bind: hidden size %lld, earlier %lld",
+        ozc_err(ctx->err, sizeof ctx->err, "bind: hidden size %lld, earlier %lld",
                   (long long)d, (long long)ctx->d);
         return OMNIZIP_E_INVALID;
     }
@@ -92,6 +92,6 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         return st == OMNIZIP_E_NOMEM ? oz_engine_fail(ctx, st, "bind: out of memory") : st;
     oz_count_merged(ctx, 0, p->n_windows);
     ctx->bound = 1;
-    ctx->us_bind += oz_now_us() - t0;
+    ctx->us_bind += ozc_now_us() - t0;
     return OMNIZIP_OK;
 }

@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static void exec_run(const struct oz_exec *x, uint32_t n, omnizip_task_fn fn, void *arg)
@@ -95,16 +94,9 @@ omnizip_status oz_engine_reach(omnizip_ctx *ctx, omnizip_memory m)
     return OMNIZIP_OK;
 }
 
-double oz_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 omnizip_status oz_engine_fail(omnizip_ctx *ctx, omnizip_status st, const char *msg)
 {
-    oz_seterr(ctx->err, sizeof ctx->err, "%s", msg);
+    ozc_err(ctx->err, sizeof ctx->err, "%s", msg);
     return st;
 }
 
@@ -114,16 +106,16 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
     char *e = ctx->err;
     size_t es = sizeof ctx->err;
     if (m->memory < 0 || m->memory > 31 || !(ctx->be.ops->memory & (1u << m->memory))) {
-        oz_seterr(e, es, "%s: memory kind %d needs the cuda backend (backend auto or cuda)", what,
+        ozc_err(e, es, "%s: memory kind %d needs the cuda backend (backend auto or cuda)", what,
                   (int)m->memory);
         return OMNIZIP_E_UNSUPPORTED;
     }
-    if (oz_dtype_size(m->dtype) == 0) {
-        oz_seterr(e, es, "%s: unknown dtype %d", what, (int)m->dtype);
+    if (ozc_dtype_size(m->dtype) == 0) {
+        ozc_err(e, es, "%s: unknown dtype %d", what, (int)m->dtype);
         return OMNIZIP_E_UNSUPPORTED;
     }
     if (m->rows != rows) {
-        oz_seterr(e, es, "%s: %lld rows, the plan has %lld", what, (long long)m->rows,
+        ozc_err(e, es, "%s: %lld rows, the plan has %lld", what, (long long)m->rows,
                   (long long)rows);
         return OMNIZIP_E_INVALID;
     }
@@ -133,8 +125,8 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
     if (rows > 0 && (m->cols <= 0 || m->cols > OMNIZIP_MAX_HIDDEN ||
                      (cols > 0 && m->cols != cols) || m->row_stride < m->cols || !m->data ||
                      __builtin_mul_overflow(m->rows, m->row_stride, &span) ||
-                     __builtin_mul_overflow(span, (int64_t)oz_dtype_size(m->dtype), &span))) {
-        oz_seterr(e, es, "%s: bad shape (cols %lld, row stride %lld, data %s; hidden size %lld)",
+                     __builtin_mul_overflow(span, (int64_t)ozc_dtype_size(m->dtype), &span))) {
+        ozc_err(e, es, "%s: bad shape (cols %lld, row stride %lld, data %s; hidden size %lld)",
                   what, (long long)m->cols, (long long)m->row_stride, m->data ? "set" : "NULL",
                   (long long)cols);
         return OMNIZIP_E_INVALID;
@@ -149,13 +141,13 @@ static omnizip_status check_windows(omnizip_ctx *ctx, const struct omnizip_impor
     const int64_t *cu = in->cu_seqlens;
     uint32_t n_win = in->n_cu_seqlens - 1;
     if (in->n_cu_seqlens < 2 || cu[0] != 0 || cu[n_win] != t) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens must hold at least "
+        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens must hold at least "
                   "2 offsets from 0 to T = %lld", (long long)t);
         return OMNIZIP_E_INVALID;
     }
     for (uint32_t w = 0; w < n_win; w++)
         if (cu[w + 1] < cu[w]) {
-            oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens[%u] = %lld is "
+            ozc_err(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens[%u] = %lld is "
                       "below cu_seqlens[%u] = %lld", w + 1, (long long)cu[w + 1], w,
                       (long long)cu[w]);
             return OMNIZIP_E_INVALID;
@@ -172,7 +164,7 @@ omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_impor
                                                           "definition (cu_seqlens) runs on host "
                                                           "memory only");
     if (h == 0 || in->q.rows % h != 0 || in->k.rows != in->q.rows) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: q has %lld rows and k %lld, "
+        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: q has %lld rows and k %lld, "
                   "not n_heads (%u) blocks of T rows", (long long)in->q.rows,
                   (long long)in->k.rows, h);
         return OMNIZIP_E_INVALID;
@@ -188,7 +180,7 @@ omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_impor
     if (st != OMNIZIP_OK)
         return st;
     if (t == 0 || hd <= 0 || n_scores != t / pool) {
-        oz_seterr(ctx->err, sizeof ctx->err, "audio_importance: scores holds %lld, expected "
+        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: scores holds %lld, expected "
                   "T/pool = %lld/%u = %lld", (long long)n_scores, (long long)t, pool,
                   (long long)(t / pool));
         return OMNIZIP_E_INVALID;

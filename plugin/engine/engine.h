@@ -12,6 +12,7 @@
 #define OZ_ENGINE_H
 
 #include "backend.h"
+#include "ozc_clock.h"
 #include "telemetry.h"
 
 struct omnizip_ctx {
@@ -68,7 +69,6 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
 /* Arithmetic the backend did since the last call. */
 double oz_engine_take_flops(omnizip_ctx *ctx);
 omnizip_status oz_engine_fail(omnizip_ctx *ctx, omnizip_status st, const char *msg);
-double oz_now_us(void);
 
 /* plan.c */
 omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,

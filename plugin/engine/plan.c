@@ -49,7 +49,7 @@ static int alloc_arrays(omnizip_ctx *ctx, const struct oz_plan *p)
 omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
                               const float *scores, int64_t n_scores, struct omnizip_plan *out)
 {
-    double t0 = oz_now_us();
+    double t0 = ozc_now_us();
     struct oz_plan p;
     omnizip_status st = oz_plan_build(&p, &ctx->cfg, layout, scores, n_scores, ctx->err,
                                       sizeof ctx->err);
@@ -92,7 +92,7 @@ omnizip_status oz_engine_plan(omnizip_ctx *ctx, const struct omnizip_layout *lay
     size_t n = out->struct_size < sizeof r ? out->struct_size : sizeof r;
     r.struct_size = (uint32_t)n;
     memcpy(out, &r, n);
-    ctx->us_plan = oz_now_us() - t0;
+    ctx->us_plan = ozc_now_us() - t0;
     return OMNIZIP_OK;
 }
 

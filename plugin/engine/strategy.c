@@ -111,14 +111,14 @@ static omnizip_status dycoke(omnizip_ctx *ctx, const struct omnizip_matrix *audi
 omnizip_status oz_baseline_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
                                 const struct omnizip_matrix *video)
 {
-    double t0 = oz_now_us();
+    double t0 = ozc_now_us();
     if (ctx->plan.counts_at_bind) {
         omnizip_status st = dycoke(ctx, audio, video);
         if (st != OMNIZIP_OK)
             return st;
     }
     ctx->bound = 1;
-    ctx->us_bind += oz_now_us() - t0;
+    ctx->us_bind += ozc_now_us() - t0;
     return OMNIZIP_OK;
 }
 
@@ -129,7 +129,7 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
 {
     const struct oz_plan *p = &ctx->plan;
     const struct oz_window *w = &p->win[i];
-    double t0 = oz_now_us();
+    double t0 = ozc_now_us();
     if (p->counts_at_bind && !ctx->bound)
         return oz_engine_fail(ctx, OMNIZIP_E_STATE, "window before bind (strategy dycoke "
                                                     "decides from the clip's rows at bind)");
@@ -140,7 +140,7 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
         return st;
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
         (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
-        oz_seterr(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
+        ozc_err(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
                   "video entries", i, (long long)w->audio_len, (long long)w->video_len);
         return OMNIZIP_E_INVALID;
     }
@@ -149,7 +149,7 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
     if (w->video_len > 0)
         memcpy(out->video_keep, p->video_keep + w->video_off, (size_t)w->video_len);
     oz_engine_window_info(ctx, i, info);
-    info->micros = oz_now_us() - t0;
+    info->micros = ozc_now_us() - t0;
     ctx->us_windows += info->micros;
     if (ctx->tel)
         oz_telemetry_publish(ctx->tel, info);

@@ -137,7 +137,7 @@ static omnizip_status check_in(omnizip_ctx *ctx, const struct omnizip_stream_in 
         return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: audio_scores is NULL");
     for (int64_t j = 0; j < in->audio.rows; j++)
         if (!isfinite(in->audio_scores[j])) {
-            oz_seterr(ctx->err, sizeof ctx->err, "streaming: audio score %lld is not finite",
+            ozc_err(ctx->err, sizeof ctx->err, "streaming: audio score %lld is not finite",
                       (long long)j);
             return OMNIZIP_E_INVALID;
         }

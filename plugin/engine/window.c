@@ -8,7 +8,7 @@
 static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
                               const struct omnizip_matrix *out)
 {
-    size_t es = oz_dtype_size(out->dtype);
+    size_t es = ozc_dtype_size(out->dtype);
     for (int64_t a = 0; a < w->anchor_count; a++) {
         const float *src = ctx->anchors + (w->anchor_first + a - ctx->anchor_base) * ctx->d;
         unsigned char *dst = (unsigned char *)out->data + (size_t)(a * out->row_stride) * es;
@@ -18,7 +18,7 @@ static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
         }
         uint16_t *h = (uint16_t *)dst;
         for (int64_t c = 0; c < ctx->d; c++)
-            h[c] = out->dtype == OMNIZIP_DTYPE_F16 ? oz_f32_to_f16(src[c]) : oz_f32_to_bf16(src[c]);
+            h[c] = out->dtype == OMNIZIP_DTYPE_F16 ? ozc_f32_to_f16(src[c]) : ozc_f32_to_bf16(src[c]);
     }
 }
 
@@ -27,15 +27,15 @@ static omnizip_status check_outputs(omnizip_ctx *ctx, uint32_t i, const struct o
 {
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
         (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
-        oz_seterr(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
+        ozc_err(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
                   "video entries", i, (long long)w->audio_len, (long long)w->video_len);
         return OMNIZIP_E_INVALID;
     }
     if (w->anchor_count > 0) {
         const struct omnizip_matrix *a = &out->anchors;
-        if (a->memory != OMNIZIP_MEMORY_HOST || oz_dtype_size(a->dtype) == 0 || !a->data ||
+        if (a->memory != OMNIZIP_MEMORY_HOST || ozc_dtype_size(a->dtype) == 0 || !a->data ||
             a->rows < w->anchor_count || a->cols != d || a->row_stride < a->cols) {
-            oz_seterr(ctx->err, sizeof ctx->err, "window %u: anchors output must be a host "
+            ozc_err(ctx->err, sizeof ctx->err, "window %u: anchors output must be a host "
                       "matrix of at least %lld x %lld", i, (long long)w->anchor_count,
                       (long long)d);
             return OMNIZIP_E_INVALID;
@@ -74,7 +74,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
         return oz_engine_fail(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     struct oz_plan *p = &ctx->plan;
     if (i >= p->n_windows) {
-        oz_seterr(ctx->err, sizeof ctx->err, "window %u out of range (the plan has %u)", i,
+        ozc_err(ctx->err, sizeof ctx->err, "window %u out of range (the plan has %u)", i,
                   p->n_windows);
         return OMNIZIP_E_INVALID;
     }
@@ -84,7 +84,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
         return oz_engine_fail(ctx, OMNIZIP_E_STATE, "window before bind (the global similarity "
                                                     "scope needs the clip's rows first)");
     const struct oz_window *w = &p->win[i];
-    double t0 = oz_now_us();
+    double t0 = ozc_now_us();
     int64_t d = ctx->d;
     if (d == 0)
         d = w->audio_len > 0 ? in->audio.cols : in->video.cols;
@@ -126,7 +126,7 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
         write_anchor_rows(ctx, w, &out->anchors);
     oz_engine_window_info(ctx, i, info);
     info->flops = oz_engine_take_flops(ctx);
-    info->micros = oz_now_us() - t0;
+    info->micros = ozc_now_us() - t0;
     ctx->us_windows += info->micros;
     if (ctx->tel)
         oz_telemetry_publish(ctx->tel, info);

@@ -12,18 +12,12 @@
 #include <omnizip/cost.h>
 #include <omnizip/shim.h>
 
+#include "ozc_clock.h"
+#include "ozc_exit.h"
+
 /* Runs omnizip-run and returns its exit code (man/omnizip-run.1). */
 int omnizip_run_main(int argc, char **argv);
 
-/* Exit codes: fixed, scripts rely on them (man/omnizip-run.1). */
-enum {
-    OZ_EXIT_OK = 0,
-    OZ_EXIT_FAIL = 1,
-    OZ_EXIT_USAGE = 2,
-    OZ_EXIT_INPUT = 3,
-    OZ_EXIT_PROFILE = 4,
-    OZ_EXIT_PLUGIN = 5,
-};
 
 enum oz_cmd {
     OZ_CMD_COMPRESS,
@@ -179,7 +173,5 @@ int oz_trace_close(struct oz_watch *w, int write);
 void oz_watch_window(void *user, const struct omnizip_window_info *info);
 void oz_watch_done(struct oz_watch *w);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-double oz_now_ms(void);
 
 #endif

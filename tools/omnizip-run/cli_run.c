@@ -173,14 +173,14 @@ static int write_out(const struct oz_cli *cli, struct oz_input *in, const uint8_
                      struct oz_run *run)
 {
     char err[1024] = "";
-    double t = oz_now_ms();
+    double t = ozc_now_ms();
     /* A signal now would leave the temp file: it waits until the file is
      * complete and renamed, or removed. */
     oz_cli_signals_hold(1);
     omnizip_status st = omnizip_dump_write(&in->dump, keep, &run->report, cli->output, err,
                                            sizeof err);
     oz_cli_signals_hold(0);
-    run->ms_write = oz_now_ms() - t;
+    run->ms_write = ozc_now_ms() - t;
     if (st != OMNIZIP_OK) {
         if (strstr(err, cli->output))
             oz_cli_error("%s", err);
@@ -229,11 +229,11 @@ int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omniz
         oz_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
-    double t0 = oz_now_ms();
+    double t0 = ozc_now_ms();
     int rc = drive(shim, cli, in, NULL, run);
     if (rc == OZ_EXIT_OK)
         count_kept(run, NULL);
-    run->ms_total = oz_now_ms() - t0;
+    run->ms_total = ozc_now_ms() - t0;
     return rc;
 }
 
@@ -254,7 +254,7 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     run.cfg = cfg;
     run.planned_only = cli->cmd == OZ_CMD_PLAN;
     run.source = cli->input ? cli->input : "builtin";
-    double t0 = oz_now_ms();
+    double t0 = ozc_now_ms();
     int rc = check_model(run.plugin, cli->model);
     if (rc == OZ_EXIT_OK)
         rc = oz_cli_check_paths(cli);
@@ -263,7 +263,7 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     rc = oz_cli_load(cli, &in);
     if (rc)
         return rc;
-    run.ms_load = oz_now_ms() - t0;
+    run.ms_load = ozc_now_ms() - t0;
     run.length = in.seq->length;
     uint32_t n_windows = count_windows(in.seq);
     run.report.windows = calloc(n_windows ? n_windows : 1, sizeof *run.report.windows);
@@ -279,7 +279,7 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
         count_kept(&run, keep);
     if (rc == OZ_EXIT_OK && cli->output)
         rc = write_out(cli, &in, keep, &run);
-    run.ms_total = oz_now_ms() - t0;
+    run.ms_total = ozc_now_ms() - t0;
     if (rc == OZ_EXIT_OK) {
         if (cli->json)
             rc = oz_report_json(stdout, &run);

@@ -17,13 +17,6 @@
 
 #include "cli.h"
 
-double oz_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Appends obj as one line; remembers a failure instead of failing the
  * window (the run goes on; the caller reports it at the end). */
 static void put_line(struct oz_watch *w, json_t *obj)
@@ -61,7 +54,7 @@ int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run
 {
     w->trace_path = path;
     w->n_windows = n_windows;
-    w->t0 = oz_now_ms();
+    w->t0 = ozc_now_ms();
     if (!path)
         return OZ_EXIT_OK;
     const struct omnizip_config *c = run->cfg;
@@ -131,7 +124,7 @@ int oz_trace_close(struct oz_watch *w, int write)
 
 static void progress(struct oz_watch *w)
 {
-    double elapsed = oz_now_ms() - w->t0;
+    double elapsed = ozc_now_ms() - w->t0;
     /* short runs finish before a bar would help */
     if (elapsed < 300.0 || w->n_windows == 0)
         return;
@@ -192,7 +185,7 @@ void oz_watch_window(void *user, const struct omnizip_window_info *info)
 
 void oz_watch_done(struct oz_watch *w)
 {
-    if (w->progress && !w->live && oz_now_ms() - w->t0 >= 300.0) {
+    if (w->progress && !w->live && ozc_now_ms() - w->t0 >= 300.0) {
         fprintf(stderr, "\r%*s\r", 60, "");
         fflush(stderr);
     }

@@ -1,38 +1,56 @@
 /*
- * halfconv.c - IEEE binary16 and bfloat16 conversions for dump I/O.
+ * ozc_half.h - header-only, shared by every component: the element size of
+ * each omnizip_dtype, and IEEE binary16 / bfloat16 conversions.
  *
  * Written out bit by bit rather than with _Float16 so the result does not
  * depend on the compiler or the CPU's conversion instructions; narrowing
- * rounds to nearest, ties to even, as PyTorch's .half()/.bfloat16() do.
+ * rounds to nearest, ties to even, as PyTorch's .half() and .bfloat16() do,
+ * and a NaN stays a quiet NaN with its payload's top bits.
  */
+#ifndef OZC_HALF_H
+#define OZC_HALF_H
+
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "safetensors.h"
+#include <omnizip/omnizip.h>
 
-static uint32_t bits_of(float f)
+/* Bytes per element, 0 for a dtype omnizip does not know. */
+static inline size_t ozc_dtype_size(omnizip_dtype t)
+{
+    switch (t) {
+    case OMNIZIP_DTYPE_F32: return 4;
+    case OMNIZIP_DTYPE_F16: return 2;
+    case OMNIZIP_DTYPE_BF16: return 2;
+    default: return 0;
+    }
+}
+
+static inline uint32_t ozc_bits_of(float f)
 {
     uint32_t x;
     memcpy(&x, &f, sizeof x);
     return x;
 }
 
-static float float_of(uint32_t x)
+static inline float ozc_float_of(uint32_t x)
 {
     float f;
     memcpy(&f, &x, sizeof f);
     return f;
 }
 
-float oz_st_f16_to_f32(uint16_t h)
+static inline float ozc_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu;
     uint32_t man = h & 0x3ffu;
     if (exp == 0x1f)
-        return float_of(sign | 0x7f800000u | (man << 13));
+        return ozc_float_of(sign | 0x7f800000u | (man << 13));
     if (exp == 0) {
         if (man == 0)
-            return float_of(sign);
+            return ozc_float_of(sign);
         /* Subnormal: shift the mantissa up until its leading one is implicit. */
         exp = 113;
         while (!(man & 0x400u)) {
@@ -40,19 +58,16 @@ float oz_st_f16_to_f32(uint16_t h)
             exp--;
         }
         man &= 0x3ffu;
-        return float_of(sign | (exp << 23) | (man << 13));
+        return ozc_float_of(sign | (exp << 23) | (man << 13));
     }
-    return float_of(sign | ((exp + 112) << 23) | (man << 13));
+    return ozc_float_of(sign | ((exp + 112) << 23) | (man << 13));
 }
 
-float oz_st_bf16_to_f32(uint16_t h)
-{
-    return float_of((uint32_t)h << 16);
-}
+static inline float ozc_bf16_to_f32(uint16_t h) { return ozc_float_of((uint32_t)h << 16); }
 
-uint16_t oz_st_f32_to_f16(float f)
+static inline uint16_t ozc_f32_to_f16(float f)
 {
-    uint32_t x = bits_of(f);
+    uint32_t x = ozc_bits_of(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
     uint32_t exp = (x >> 23) & 0xffu;
     uint32_t man = x & 0x7fffffu;
@@ -81,11 +96,13 @@ uint16_t oz_st_f32_to_f16(float f)
     return (uint16_t)(sign | h);
 }
 
-uint16_t oz_st_f32_to_bf16(float f)
+static inline uint16_t ozc_f32_to_bf16(float f)
 {
-    uint32_t x = bits_of(f);
+    uint32_t x = ozc_bits_of(f);
     if ((x & 0x7f800000u) == 0x7f800000u && (x & 0x7fffffu))
         return (uint16_t)((x >> 16) | 0x40u); /* keep NaN a (quiet) NaN */
     x += 0x7fffu + ((x >> 16) & 1u);
     return (uint16_t)(x >> 16);
 }
+
+#endif
