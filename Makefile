@@ -201,7 +201,7 @@ python: $(B)/libomnizip.so
 
 # The package, installed where the prefix's python looks (PREFIX/lib/
 # python3.X/dist-packages); it finds the plugin in PREFIX/lib from there.
-PYSITE ?= $(LIBDIR)/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+PYSITE ?= $(LIBDIR)/$(shell $(or $(PYTHON),python3) -c 'import sys; print("python%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
 install-python:
 	install -d $(DESTDIR)$(PYSITE)/omnizip
 	install -m 0644 python/omnizip/*.py $(DESTDIR)$(PYSITE)/omnizip
@@ -209,7 +209,8 @@ install-python:
 # test_install's fixtures: an install staged under PREFIX and then moved, as
 # a user who relocates one has it, and a build under -O3 -march=native
 # (build/o3, never sanitized) whose kept tokens must equal this build's.
-$(B)/test-prefix/.installed: all $(PKG_FILES) $(MAN_PAGES) $(DOCS) profiles/*.yaml include/omnizip/*.h
+$(B)/test-prefix/.installed: all $(PKG_FILES) $(MAN_PAGES) $(DOCS) profiles/*.yaml include/omnizip/*.h \
+  python/omnizip/*.py
 	@rm -rf $(B)/test-stage $(B)/test-prefix
 	@$(MAKE) --no-print-directory -s install DESTDIR=$(CURDIR)/$(B)/test-stage >/dev/null
 	@mv $(B)/test-stage$(PREFIX) $(B)/test-prefix && rm -rf $(B)/test-stage && touch $@
@@ -267,7 +268,7 @@ $(B)/packaging/%: packaging/%.in $(B)/paths.stamp VERSION
 MAN_PAGES := $(wildcard man/*.1)
 DOCS := README.md $(wildcard docs/*.md)
 
-install: all $(B)/libomnizip_shim.a $(PKG_FILES)
+install: all $(B)/libomnizip_shim.a $(PKG_FILES) install-python
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/omnizip $(DESTDIR)$(BINDIR) \
 	  $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(DOCDIR)
@@ -295,4 +296,4 @@ uninstall:
 	  $(DESTDIR)$(BINDIR)/omnizip-inspect $(DESTDIR)$(MANDIR)/man1/omnizip-run.1 \
 	  $(DESTDIR)$(MANDIR)/man1/omnizip-inspect.1
 	rm -rf $(DESTDIR)$(INCDIR)/omnizip $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
-	  $(DESTDIR)$(LIBDIR)/cmake/omnizip
+	  $(DESTDIR)$(LIBDIR)/cmake/omnizip $(DESTDIR)$(PYSITE)/omnizip

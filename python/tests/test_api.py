@@ -80,3 +80,24 @@ def test_bad_inputs_are_refused_with_reasons():
                          kw["video_grid_thw"])
     with pytest.raises(TypeError, match="float32"):
         omnizip.compress(**{**kw, "inputs_embeds": kw["inputs_embeds"].astype(np.float64)})
+
+
+def test_installed_package_finds_its_plugin_and_profiles_in_a_moved_prefix(tmp_path):
+    """make test installs into a staged prefix and moves it (test_install):
+    the package there loads PREFIX/lib's plugin and PREFIX/share's profiles,
+    with no OMNIZIP_PLUGIN and nothing of the checkout."""
+    import glob
+    import subprocess
+    import sys
+    from conftest import BUILD
+    sites = glob.glob(os.path.join(BUILD, "test-prefix", "lib", "python3*", "dist-packages"))
+    assert sites, "make test installs the package into build/test-prefix"
+    prefix = os.path.realpath(os.path.join(BUILD, "test-prefix"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIZIP_")}
+    env["PYTHONPATH"] = sites[0]
+    code = ("import omnizip; print(omnizip.plugin_path()); "
+            "print(omnizip.Config.from_profile('paper-45').source)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == os.path.join(prefix, "lib", "libomnizip.so.1")
+    assert out[1].startswith(os.path.join(prefix, "share"))
