@@ -158,7 +158,10 @@ static void totals(struct oz_frame *f, const struct oz_model *m, int y,
         x = field(f, y, x, OZ_R_NORMAL, text);
     }
     mib(t.kv_saved, a, sizeof(a));
-    snprintf(text, sizeof text, "  KV saved %s", a);
+    if (t.kv_before > 0)
+        snprintf(text, sizeof text, "  KV saved %s (%.1f%%)", a, 100.0 * t.kv_saved / t.kv_before);
+    else
+        snprintf(text, sizeof text, "  KV saved %s", a);
     field(f, y, x, OZ_R_NORMAL, text);
 }
 

@@ -133,6 +133,8 @@ void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
                     flops_of(m, p, after, &t->flops_after) == 0;
     if (p && m->cost->kv_bytes(p, before - after, &t->kv_saved) != OMNIZIP_OK)
         t->kv_saved = 0;
+    if (p && m->cost->kv_bytes(p, before, &t->kv_before) != OMNIZIP_OK)
+        t->kv_before = 0;
 }
 
 void oz_view_fit(struct oz_model *m, int rows)

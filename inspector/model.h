@@ -28,6 +28,7 @@ struct oz_totals {
     double flops_before, flops_after;
     int have_flops;
     double kv_saved;     /* bytes */
+    double kv_before;    /* bytes of every media token, for the saved share */
 };
 
 struct oz_model {

@@ -116,9 +116,18 @@ Test(cli_tune, plan_shows_merged_as_not_computed)
     json_t *w0 = json_array_get(json_object_get(j, "per_window"), 0);
     cr_assert(json_is_null(json_object_get(w0, "merged")));
     cr_assert(json_is_integer(json_object_get(w0, "anchors")));
+    /* The KV cache is linear in tokens: 7B has 28 layers x 4 KV heads x 128
+     * x 2 (K, V) x 2 bytes = 57344 bytes a token; the dump has 1220 media
+     * tokens, 625 kept by the defaults. */
+    json_t *kv = json_object_get(j, "kv_bytes");
+    cr_assert_not_null(kv);
+    cr_assert_eq(json_real_value(json_object_get(kv, "before")), 1220.0 * 57344);
+    cr_assert_eq(json_real_value(json_object_get(kv, "after")), 625.0 * 57344);
     json_decref(j);
     cr_assert_eq(run("plan " DUMP), 0, "%s", out);
     cr_assert(strstr(out, "3/-"), "%s", out);
+    cr_assert(strstr(out, "KV cache (qwen2.5-omni-7b, media tokens, 16-bit): 66.7 MiB -> 34.2 MiB "
+                          "(48.8% saved)"), "%s", out);
 }
 
 /* Each baseline at the same config keeps OmniZip's audio and video totals,

@@ -103,6 +103,8 @@ struct oz_run {
     struct omnizip_run_report report;
     double ms_load, ms_write, ms_total;
     double flops_before, flops_after;
+    double kv_before, kv_after; /* KV-cache bytes of the media tokens (16-bit K and V) */
+    int have_kv;
     int64_t context_bytes; /* compress: peak heap beyond what was in use before it */
 };
 

@@ -48,11 +48,12 @@ static json_t *delta_json(const struct oz_run *r[2])
         json_object_set_new(o, "rate", json_real(wb->rate - wa->rate));
         json_array_append_new(win, o);
     }
-    return json_pack("{s:{s:I, s:I, s:I}, s:{s:f}, s:o}", "tokens", "audio_kept",
+    return json_pack("{s:{s:I, s:I, s:I}, s:{s:f}, s:{s:f}, s:o}", "tokens", "audio_kept",
                      (json_int_t)(b->audio_kept - a->audio_kept), "video_kept",
                      (json_int_t)(b->video_kept - a->video_kept), "kept",
                      (json_int_t)(r[1]->kept - r[0]->kept), "flops", "after",
-                     r[1]->flops_after - r[0]->flops_after, "per_window", win);
+                     r[1]->flops_after - r[0]->flops_after, "kv_bytes", "after",
+                     r[1]->kv_after - r[0]->kv_after, "per_window", win);
 }
 
 static int print_json(const struct oz_run *r[2])

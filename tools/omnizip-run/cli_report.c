@@ -71,6 +71,10 @@ void oz_report_totals(FILE *f, const struct oz_run *run)
     double saved = run->flops_before > 0 ? 1.0 - run->flops_after / run->flops_before : 0.0;
     fprintf(f, "prefill FLOPs (%s, media tokens): %.2f T -> %.2f T (%.1f%% saved)\n",
             run->cli->model, run->flops_before / 1e12, run->flops_after / 1e12, 100.0 * saved);
+    if (run->have_kv)
+        fprintf(f, "KV cache (%s, media tokens, 16-bit): %.1f MiB -> %.1f MiB (%.1f%% saved)\n",
+                run->cli->model, run->kv_before / 1048576.0, run->kv_after / 1048576.0,
+                run->kv_before > 0 ? 100.0 * (1.0 - run->kv_after / run->kv_before) : 0.0);
     fprintf(f, "time: load %.1f ms, plan %.2f ms", run->ms_load, run->report.ms_plan);
     if (!run->planned_only)
         fprintf(f, ", bind %.2f ms, windows %.2f ms", run->report.ms_bind,
@@ -161,6 +165,10 @@ void *oz_report_json_object(const struct oz_run *run)
         run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
         run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->cfg),
         "per_window", per_window(run));
+    if (root && run->have_kv)
+        json_object_set_new(root, "kv_bytes", json_pack("{s:s, s:f, s:f}", "model",
+                                                        run->cli->model, "before", run->kv_before,
+                                                        "after", run->kv_after));
     if (root && !run->planned_only)
         json_object_set_new(root, "memory", json_pack("{s:I}", "context_bytes",
                                                       (json_int_t)run->context_bytes));

@@ -86,14 +86,20 @@ void oz_cli_unload(struct oz_input *in)
         oz_clip_free(&in->clip);
 }
 
-/* Eq. 9 over audio + video tokens, before and after. */
+/* Eq. 9 and the KV cache over the media (audio + video) tokens, before and
+ * after, from the plugin's model table. */
 static void compute_flops(struct oz_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
-    run->plugin->prefill_flops(run->cli->model, p->audio_in + p->video_in,
-                               OMNIZIP_COST_DECODE_TOKENS, &run->flops_before);
-    run->plugin->prefill_flops(run->cli->model, p->audio_kept + p->video_kept,
-                               OMNIZIP_COST_DECODE_TOKENS, &run->flops_after);
+    int64_t before = p->audio_in + p->video_in, after = p->audio_kept + p->video_kept;
+    run->plugin->prefill_flops(run->cli->model, before, OMNIZIP_COST_DECODE_TOKENS,
+                               &run->flops_before);
+    run->plugin->prefill_flops(run->cli->model, after, OMNIZIP_COST_DECODE_TOKENS,
+                               &run->flops_after);
+    const struct omnizip_cost_ext *cost = run->plugin->get_extension(OMNIZIP_EXT_COST);
+    const struct omnizip_model_preset *m = cost ? cost->find(run->cli->model) : NULL;
+    run->have_kv = m && cost->kv_bytes(m, before, &run->kv_before) == OMNIZIP_OK &&
+                   cost->kv_bytes(m, after, &run->kv_after) == OMNIZIP_OK;
 }
 
 static int64_t count_audio(const struct omnizip_sequence *seq)
