@@ -156,12 +156,12 @@ $(B)/omnizip-inspect: $(call obj,inspector/main_inspect.c) $(B)/libomnizip_inspe
 	$(CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) $(INSPECT_LIBS) $(SHIM_LIBS)
 
 # Tests link the internals statically and reach the real .so by dlopen.
-$(B)/tests/%: tests/%.c $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a $(B)/libomnizip_inspect.a
+$(B)/tests/%: tests/%.c $(B)/cflags.stamp $(B)/libomnizip_plugin.a $(B)/libomnizip_shim.a $(B)/libomnizip_inspect.a
 	@mkdir -p $(dir $@)
 	$(OZ_CC) -Iplugin -Iruntime-shim -Iinspector -Itests -o $@ $< \
 	  $(B)/libomnizip_inspect.a $(B)/libomnizip_shim.a $(B)/libomnizip_plugin.a \
 	  $(LDFLAGS) $(OZ_LDFLAGS) -lcriterion $(INSPECT_LIBS) $(SHIM_LIBS) $(PLUGIN_LIBS)
-$(B)/fixtures/%.so: tests/fixtures/%.c
+$(B)/fixtures/%.so: tests/fixtures/%.c $(B)/cflags.stamp
 	@mkdir -p $(dir $@)
 	$(OZ_CC) -shared -o $@ $< $(LDFLAGS) $(OZ_LDFLAGS)
 
