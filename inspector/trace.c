@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "ozc_trace.h"
+
 /* Longer lines cannot be records; refusing them bounds the memory a garbage
  * file can make us use. */
 #define MAX_LINE (1 << 20)
@@ -57,31 +59,56 @@ static int get_real(json_t *o, const char *key, int required, double lo, double 
     return 0;
 }
 
+/* Reads the fields of table f into the struct at base. A bad value fails
+ * (-1, why says which), a missing optional one reads as 0 (a missing
+ * "guided" as -1, for the caller to infer). */
+static int get_fields(json_t *o, const struct ozc_trace_field *f, size_t n, void *base,
+                      char *why, size_t wn)
+{
+    for (size_t k = 0; k < n; k++) {
+        char *p = (char *)base + f[k].off;
+        int64_t v;
+        switch (f[k].kind) {
+        case OZC_TRACE_COUNT:
+            if (get_count(o, f[k].key, f[k].required, (int64_t *)p, why, wn))
+                return -1;
+            break;
+        case OZC_TRACE_INDEX:
+        case OZC_TRACE_INT:
+            if (get_count(o, f[k].key, f[k].required, &v, why, wn))
+                return -1;
+            if (f[k].kind == OZC_TRACE_INDEX ? v > UINT32_MAX : v >= f[k].hi) {
+                snprintf(why, wn, "\"%s\" too large", f[k].key);
+                return -1;
+            }
+            if (f[k].kind == OZC_TRACE_INDEX)
+                *(uint32_t *)p = (uint32_t)v;
+            else
+                *(int32_t *)p = (int32_t)v;
+            break;
+        case OZC_TRACE_REAL:
+            if (get_real(o, f[k].key, f[k].required, f[k].lo, f[k].hi, (double *)p, why, wn))
+                return -1;
+            break;
+        case OZC_TRACE_BOOL: {
+            json_t *b = json_object_get(o, f[k].key);
+            *(int32_t *)p = b ? json_is_true(b) : -1;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
 static int window_line(struct oz_model *m, json_t *o, char *why, size_t n)
 {
     struct omnizip_window_info w;
     memset(&w, 0, sizeof(w));
     w.struct_size = sizeof(w);
-    int64_t index;
-    if (get_count(o, "index", 1, &index, why, n) || index > UINT32_MAX ||
-        get_count(o, "audio_in", 1, &w.audio_in, why, n) ||
-        get_count(o, "audio_kept", 1, &w.audio_kept, why, n) ||
-        get_count(o, "audio_anchors", 0, &w.audio_anchors, why, n) ||
-        get_count(o, "audio_merged", 0, &w.audio_merged, why, n) ||
-        get_count(o, "video_in", 1, &w.video_in, why, n) ||
-        get_count(o, "video_kept", 1, &w.video_kept, why, n) ||
-        get_real(o, "s_a", 1, 0, 1, &w.s_a, why, n) ||
-        get_real(o, "base_rate", 0, 0, 1, &w.base_rate, why, n) ||
-        get_real(o, "rate", 1, 0, 1, &w.rate, why, n) ||
-        get_real(o, "micros", 0, 0, HUGE_VAL, &w.micros, why, n) ||
-        get_real(o, "flops", 0, 0, HUGE_VAL, &w.flops, why, n)) {
-        if (index > UINT32_MAX)
-            snprintf(why, n, "\"index\" too large");
+    if (get_fields(o, ozc_trace_window, OZC_TRACE_N(ozc_trace_window), &w, why, n))
         return -1;
-    }
-    w.index = (uint32_t)index;
-    json_t *g = json_object_get(o, "guided");
-    w.guided = g ? json_is_true(g) : w.audio_in > 0 && w.video_in > 0;
+    if (w.guided < 0)
+        w.guided = w.audio_in > 0 && w.video_in > 0;
     if (oz_record_check(&w, why, n) != 0)
         return -1;
     if (oz_model_add(m, &w) != 0) {
@@ -103,15 +130,18 @@ static void header_line(struct oz_model *m, json_t *o)
     char why[8];
     int64_t v;
     m->have_config = 1;
-    get_real(o, "rho_audio", 0, 0, 1, &m->rho_audio, why, sizeof(why));
-    get_real(o, "rho_video", 0, 0, 1, &m->rho_video, why, sizeof(why));
-    get_real(o, "rho_min", 0, 0, 1, &m->rho_min, why, sizeof(why));
-    get_real(o, "rho_max", 0, 0, 1, &m->rho_max, why, sizeof(why));
-    get_real(o, "contextual_ratio", 0, 0, 1, &m->contextual_ratio, why, sizeof(why));
-    if (get_count(o, "g", 0, &v, why, sizeof(why)) == 0 && v < 1000000)
-        m->g = (int)v;
-    if (get_count(o, "dpc_k", 0, &v, why, sizeof(why)) == 0 && v < 1000000)
-        m->dpc_k = (int)v;
+    /* Each config field on its own: a bad one reads as 0, the rest stand. */
+    struct omnizip_config c;
+    memset(&c, 0, sizeof(c));
+    for (size_t k = 0; k < OZC_TRACE_N(ozc_trace_config); k++)
+        get_fields(o, &ozc_trace_config[k], 1, &c, why, sizeof(why));
+    m->rho_audio = c.rho_audio;
+    m->rho_video = c.rho_video;
+    m->rho_min = c.rho_min;
+    m->rho_max = c.rho_max;
+    m->contextual_ratio = c.contextual_ratio;
+    m->g = c.g;
+    m->dpc_k = c.dpc_k;
     if (get_count(o, "windows", 0, &v, why, sizeof(why)) == 0 && v <= UINT32_MAX)
         m->n_planned = (uint32_t)v;
 }
@@ -129,11 +159,11 @@ int oz_trace_line(struct oz_model *m, const char *line, size_t len, char *why, s
     if (!json_is_object(o) || !type) {
         snprintf(why, why_size, "not an object with a \"type\"");
         rc = -1;
-    } else if (strcmp(type, "window") == 0) {
+    } else if (strcmp(type, OZC_TRACE_WINDOW) == 0) {
         rc = window_line(m, o, why, why_size);
-    } else if (strcmp(type, "header") == 0) {
+    } else if (strcmp(type, OZC_TRACE_HEADER) == 0) {
         header_line(m, o);
-    } else if (strcmp(type, "summary") == 0) {
+    } else if (strcmp(type, OZC_TRACE_SUMMARY) == 0) {
         m->ended = 1;
     }
     json_decref(o);

@@ -16,6 +16,7 @@
 #include <omnizip/telemetry.h>
 
 #include "cli.h"
+#include "ozc_trace.h"
 
 /* Appends obj as one line; remembers a failure instead of failing the
  * window (the run goes on; the caller reports it at the end). */
@@ -49,6 +50,28 @@ static void put_line(struct oz_watch *w, json_t *obj)
     free(line);
 }
 
+/* Adds the fields of table f, read from the struct at base, to o; NULL (o
+ * released) when one cannot be (a non-finite real). */
+static json_t *put_fields(json_t *o, const struct ozc_trace_field *f, size_t n, const void *base)
+{
+    for (size_t k = 0; o && k < n; k++) {
+        const char *p = (const char *)base + f[k].off;
+        json_t *v;
+        switch (f[k].kind) {
+        case OZC_TRACE_COUNT: v = json_integer(*(const int64_t *)p); break;
+        case OZC_TRACE_INDEX: v = json_integer(*(const uint32_t *)p); break;
+        case OZC_TRACE_INT: v = json_integer(*(const int32_t *)p); break;
+        case OZC_TRACE_REAL: v = json_real(*(const double *)p); break;
+        default: v = json_boolean(*(const int32_t *)p != 0); break;
+        }
+        if (json_object_set_new(o, f[k].key, v) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
 int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
                   uint32_t n_windows)
 {
@@ -58,28 +81,24 @@ int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run
     if (!path)
         return OZ_EXIT_OK;
     const struct omnizip_config *c = run->cfg;
-    put_line(w, json_pack("{s:s, s:i, s:s, s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:i, s:s, "
-                          "s:I}",
-                          "type", "header", "version", 1, "tool", "omnizip-run", "source",
-                          run->source, "model", run->cli->model, "rho_audio", c->rho_audio,
-                          "rho_video", c->rho_video, "g", (int)c->g, "contextual_ratio",
-                          c->contextual_ratio, "rho_min", c->rho_min, "rho_max", c->rho_max,
-                          "dpc_k", (int)c->dpc_k, "similarity_scope",
-                          oz_cli_enum_name("similarity_scope", c->similarity_scope), "windows",
-                          (json_int_t)n_windows));
+    json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "type", OZC_TRACE_HEADER, "version",
+                          OZC_TRACE_VERSION, "tool", "omnizip-run", "source", run->source,
+                          "model", run->cli->model);
+    o = put_fields(o, ozc_trace_config, OZC_TRACE_N(ozc_trace_config), c);
+    const char *scope = oz_cli_enum_name("similarity_scope", c->similarity_scope);
+    if (o && (json_object_set_new(o, "similarity_scope", json_string(scope)) != 0 ||
+              json_object_set_new(o, "windows", json_integer((json_int_t)n_windows)) != 0)) {
+        json_decref(o);
+        o = NULL;
+    }
+    put_line(w, o);
     return OZ_EXIT_OK;
 }
 
 static json_t *window_json(const struct omnizip_window_info *i)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:b, s:I, s:I, s:f, s:f}",
-                     "type", "window", "index", (json_int_t)i->index, "audio_in",
-                     (json_int_t)i->audio_in, "audio_kept", (json_int_t)i->audio_kept,
-                     "audio_anchors", (json_int_t)i->audio_anchors, "audio_merged",
-                     (json_int_t)i->audio_merged, "s_a", i->s_a, "base_rate", i->base_rate,
-                     "rate", i->rate, "guided", i->guided != 0, "video_in",
-                     (json_int_t)i->video_in, "video_kept", (json_int_t)i->video_kept,
-                     "micros", i->micros, "flops", i->flops);
+    return put_fields(json_pack("{s:s}", "type", OZC_TRACE_WINDOW), ozc_trace_window,
+                      OZC_TRACE_N(ozc_trace_window), i);
 }
 
 void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
@@ -88,7 +107,7 @@ void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
         return;
     const struct omnizip_summary *s = &run->report.summary;
     put_line(w, json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "type",
-                          "summary", "audio_in", (json_int_t)s->audio_in, "audio_kept",
+                          OZC_TRACE_SUMMARY, "audio_in", (json_int_t)s->audio_in, "audio_kept",
                           (json_int_t)s->audio_kept, "video_in", (json_int_t)s->video_in,
                           "video_kept", (json_int_t)s->video_kept, "flops_before",
                           run->flops_before, "flops_after", run->flops_after, "ms_plan",
