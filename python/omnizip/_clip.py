@@ -161,6 +161,9 @@ def run_row(cx, row, ids, scores, grids, audio_id, video_id, merge, embeds=None)
     clips = Clips(cx.lib, ids, grids, audio_id, video_id, merge)
     audio_rank = np.cumsum(clips.ids == audio_id) - 1
     _check_scores(scores, clips.ids, audio_id)
+    if embeds is not None and scores is None and (clips.ids == audio_id).any():
+        raise ValueError(f"row {row}: compress needs the audio scores (a plan under "
+                         "normalize: exact does not)")
     res = RowPlan() if embeds is None else RowResult(len(clips.ids))
     for c, clip in enumerate(clips):
         if clip.n_video_runs + clip.n_audio_runs == 0:

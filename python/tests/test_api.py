@@ -78,6 +78,8 @@ def test_bad_inputs_are_refused_with_reasons():
     with pytest.raises(ValueError, match="audio_token_id"):
         omnizip.compress(kw["inputs_embeds"], kw["input_ids"], kw["audio_scores"],
                          kw["video_grid_thw"])
+    with pytest.raises(ValueError, match="needs the audio scores"):
+        omnizip.compress(**{**kw, "audio_scores": None})
     with pytest.raises(TypeError, match="float32"):
         omnizip.compress(**{**kw, "inputs_embeds": kw["inputs_embeds"].astype(np.float64)})
 

@@ -127,3 +127,31 @@ def test_cli_splits_and_compacts_as_python(tmp_path):
     assert np.array_equal(out["window_audio_retention"], np.array(guided, np.float32))
     # Three clips: the leading audio is the audio-only one (placed last).
     assert sorted({w["video"] for w in got.windows}) == [-1, 0, 1]
+
+
+def test_cli_refuses_extras_of_the_wrong_length(tmp_path):
+    import subprocess
+    from conftest import BUILD
+    emb, ids, scores, grids, pos = _two_video_row()
+    path = tmp_path / "bad.safetensors"
+    omnizip.save_dump(path, emb, ids, scores, grids, audio_token_id=A, video_token_id=V,
+                      per_video_token={"deepstack_0": np.zeros((3, 4), np.float32)})
+    p = subprocess.run([os.path.join(BUILD, "omnizip-run"), "compress", str(path), "-o",
+                        str(tmp_path / "out.safetensors")], capture_output=True, text=True)
+    assert p.returncode == 3, p.stderr
+    assert "per_video_token.deepstack_0" in p.stderr and "video token" in p.stderr
+    assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_cli_plan_of_a_two_video_row_equals_python(tmp_path):
+    import json
+    from conftest import run_cli
+    emb, ids, scores, grids, pos = _two_video_row()
+    path = tmp_path / "two.safetensors"
+    omnizip.save_dump(path, emb, ids, scores, grids, audio_token_id=A, video_token_id=V)
+    j = json.loads(run_cli("plan", path, "--json", "--set", "rho_video=0.6").stdout)
+    p = omnizip.plan(ids, scores, grids, audio_token_id=A, video_token_id=V,
+                     config=omnizip.Config(rho_video=0.6))
+    assert j["tokens"]["total"]["kept"] == p.lengths[0]
+    assert j["windows"] == len(p.windows)
+    assert [w["video_kept"] for w in j["per_window"]] == [w["video_kept"] for w in p.windows]
