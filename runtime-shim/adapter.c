@@ -312,51 +312,6 @@ void omnizip_run_report_release(struct omnizip_run_report *report)
     report->n_anchors = 0;
 }
 
-/* Window records renumbered across clips, for the caller's callback. */
-struct renumber {
-    omnizip_window_fn fn;
-    void *user;
-    uint32_t offset;
-};
-
-static void renumbered(void *user, const struct omnizip_window_info *info)
-{
-    const struct renumber *r = user;
-    struct omnizip_window_info copy = *info;
-    copy.index += r->offset;
-    r->fn(r->user, &copy);
-}
-
-/* Adds one clip's report into the sequence's. */
-static void add_report(struct omnizip_run_report *to, const struct omnizip_run_report *from)
-{
-    struct omnizip_plan *a = &to->plan;
-    const struct omnizip_plan *b = &from->plan;
-    a->struct_size = sizeof *a;
-    a->n_windows += b->n_windows;
-    a->n_guided += b->n_guided;
-    a->audio_in += b->audio_in;
-    a->audio_kept += b->audio_kept;
-    a->audio_anchors += b->audio_anchors;
-    a->video_in += b->video_in;
-    a->video_kept += b->video_kept;
-    struct omnizip_summary *s = &to->summary;
-    const struct omnizip_summary *t = &from->summary;
-    s->struct_size = sizeof *s;
-    s->n_windows += t->n_windows;
-    s->audio_in += t->audio_in;
-    s->audio_kept += t->audio_kept;
-    s->video_in += t->video_in;
-    s->video_kept += t->video_kept;
-    s->micros_plan += t->micros_plan;
-    s->micros_bind += t->micros_bind;
-    s->micros_windows += t->micros_windows;
-    to->n_windows += from->n_windows;
-    to->ms_plan += from->ms_plan;
-    to->ms_bind += from->ms_bind;
-    to->ms_windows += from->ms_windows;
-}
-
 /* Plans (and with dc, compresses) every clip of cs: infos[] in clip order,
  * numbered across clips; rep summed; dc[c] clip c's decisions. */
 static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config *config,
@@ -373,8 +328,8 @@ static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config 
         struct omnizip_run_report part;
         memset(&part, 0, sizeof part);
         omnizip_ctx *ctx = NULL;
-        struct renumber r = {on_window, user, off};
-        omnizip_window_fn fn = on_window ? renumbered : NULL;
+        struct oz_renumber r = {on_window, user, off};
+        omnizip_window_fn fn = on_window ? oz_renumbered : NULL;
         if (m->n_windows == 0) {
             /* nothing to decide */
         } else if (dc && streaming(config)) {
@@ -390,7 +345,7 @@ static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config 
             p->destroy(ctx);
         for (uint32_t i = 0; i < part.n_windows; i++)
             infos[off + i].index += off;
-        add_report(rep, &part);
+        oz_report_add(rep, &part);
         off += part.n_windows;
     }
     return st;

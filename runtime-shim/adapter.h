@@ -61,6 +61,17 @@ omnizip_status oz_clipset_build(const struct omnizip_plugin *p,
                                 struct oz_clipset *cs, char *err, size_t err_size);
 void oz_clipset_free(struct oz_clipset *cs);
 
+/* A caller's window callback with the index offset of the clip being run,
+ * so records are numbered across clips (oz_renumbered is the trampoline). */
+struct oz_renumber {
+    omnizip_window_fn fn;
+    void *user;
+    uint32_t offset;
+};
+void oz_renumbered(void *user, const struct omnizip_window_info *info);
+/* Adds one clip's plan, summary, window count and timings into to. */
+void oz_report_add(struct omnizip_run_report *to, const struct omnizip_run_report *from);
+
 /* dc[c] (clip c's decisions, clip order) -> out in all's order (anchors by
  * position). dc is left as it was. */
 omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_clipset *cs,

@@ -218,3 +218,42 @@ omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_c
     free(cursor);
     return OMNIZIP_OK;
 }
+
+/* Window records renumbered across clips, for the caller's callback. */
+void oz_renumbered(void *user, const struct omnizip_window_info *info)
+{
+    const struct oz_renumber *r = user;
+    struct omnizip_window_info copy = *info;
+    copy.index += r->offset;
+    r->fn(r->user, &copy);
+}
+
+/* Adds one clip's report into the sequence's. */
+void oz_report_add(struct omnizip_run_report *to, const struct omnizip_run_report *from)
+{
+    struct omnizip_plan *a = &to->plan;
+    const struct omnizip_plan *b = &from->plan;
+    a->struct_size = sizeof *a;
+    a->n_windows += b->n_windows;
+    a->n_guided += b->n_guided;
+    a->audio_in += b->audio_in;
+    a->audio_kept += b->audio_kept;
+    a->audio_anchors += b->audio_anchors;
+    a->video_in += b->video_in;
+    a->video_kept += b->video_kept;
+    struct omnizip_summary *s = &to->summary;
+    const struct omnizip_summary *t = &from->summary;
+    s->struct_size = sizeof *s;
+    s->n_windows += t->n_windows;
+    s->audio_in += t->audio_in;
+    s->audio_kept += t->audio_kept;
+    s->video_in += t->video_in;
+    s->video_kept += t->video_kept;
+    s->micros_plan += t->micros_plan;
+    s->micros_bind += t->micros_bind;
+    s->micros_windows += t->micros_windows;
+    to->n_windows += from->n_windows;
+    to->ms_plan += from->ms_plan;
+    to->ms_bind += from->ms_bind;
+    to->ms_windows += from->ms_windows;
+}
