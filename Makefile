@@ -223,9 +223,11 @@ $(B)/omnizip-bench: bench/bench.c $(B)/libomnizip_shim.a
 
 $(B)/omnizip-bench-stream: bench/bench_stream.c
 	$(OZ_CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) -ldl -lm
+$(B)/omnizip-bench-soak: bench/bench_soak.c
+	$(OZ_CC) -o $@ $^ $(LDFLAGS) $(OZ_LDFLAGS) -ldl
 
 # Benchmarks, not timed tests: writes bench/RESULTS.md (see bench/run.sh).
-bench: all $(B)/omnizip-bench $(B)/omnizip-bench-stream
+bench: all $(B)/omnizip-bench $(B)/omnizip-bench-stream $(B)/omnizip-bench-soak
 	@OMNIZIP_BUILD=$(B) sh bench/run.sh
 
 # Regenerates the committed ABI baseline: only after an intended ABI change.

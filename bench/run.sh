@@ -32,5 +32,7 @@ fi
 $PY bench/report.py "$OUT" > bench/RESULTS.md.tmp
 # Streaming: latency per window and the heap over 300, 1,200 and 7,200 windows.
 { echo; "$B/omnizip-bench-stream" "$B/libomnizip.so"; } >> bench/RESULTS.md.tmp
+# Soak: RSS, descriptors and segments over 10,000 cycles and 1,000 contexts.
+{ echo; "$B/omnizip-bench-soak" "$B/libomnizip.so"; } >> bench/RESULTS.md.tmp
 mv bench/RESULTS.md.tmp bench/RESULTS.md
 cat bench/RESULTS.md
