@@ -6,7 +6,6 @@
  * 1 when RSS grows by 1 MB or more, or a descriptor or a segment is left.
  * A benchmark, not a test: it takes a while and reads process-wide figures. */
 #include <dirent.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include <omnizip/omnizip.h>
+
+#include "plugin_load.h"
 
 enum { W = 4, TPF = 16, NV = 2 * TPF, NA = 25, D = 128 };
 enum { CYCLES = 10000, CYCLES_WARM = 200, CREATES = 1000, CREATES_WARM = 50 };
@@ -109,14 +110,9 @@ static void machine(char *out, size_t size)
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "build/libomnizip.so";
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl)
-        return die(path, dlerror());
-    omnizip_plugin_entry_fn entry;
-    void *sym = dlsym(dl, OMNIZIP_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry);
-    if (!entry || !(P = entry(OMNIZIP_ABI_VERSION)))
-        return die(path, "no table");
+    const char *why;
+    if (!(P = bench_plugin(path, &why)))
+        return die(path, why);
     unsigned s = 1;
     for (size_t i = 0; i < sizeof audio / sizeof *audio; i++)
         audio[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;

@@ -5,7 +5,6 @@
  * markdown section for bench/RESULTS.md. A benchmark, not a test.
  *
  * Usage: omnizip-bench-stream [PLUGIN.so] */
-#include <dlfcn.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <omnizip/omnizip.h>
 
 #include "ozc_clock.h"
+#include "plugin_load.h"
 
 enum { D = 3584, TPF = 144, NV = 2 * TPF, NA = 50, SHAPES = 8 };
 
@@ -53,13 +53,10 @@ static int die(const char *what, const char *why)
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "build/libomnizip.so";
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl)
-        return die(path, dlerror());
-    omnizip_plugin_entry_fn entry;
-    void *sym = dlsym(dl, OMNIZIP_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry);
-    const struct omnizip_plugin *p = entry ? entry(OMNIZIP_ABI_VERSION) : NULL;
+    const char *why;
+    const struct omnizip_plugin *p = bench_plugin(path, &why);
+    if (!p)
+        return die(path, why);
     const struct omnizip_streaming_ext *x = p ? p->get_extension(OMNIZIP_EXT_STREAMING) : NULL;
     if (!x)
         return die(path, "no omnizip.streaming/1");
