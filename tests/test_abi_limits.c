@@ -208,3 +208,18 @@ Test(limits, dycoke_without_audio_ignores_the_audio_matrix)
     cr_expect_eq(P->bind(c, &am, &vm, NULL), OMNIZIP_OK, "%s", P->last_error(c));
     P->destroy(c);
 }
+
+/* Negative rows once passed the matrix check (it looked at rows > 0 only)
+ * and sized audio_importance's buffers from T < 0 (found by fuzz_abi). */
+Test(limits, importance_negative_rows_refused)
+{
+    float q[16], k[16], scores[4];
+    memset(scores, 0xAB, sizeof scores);
+    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = 1, .pool = 1};
+    in.q = (struct omnizip_matrix){q, -12, 4, 4, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    in.k = (struct omnizip_matrix){k, -12, 4, 4, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    cr_expect_eq(P->audio_importance(ctx, &in, scores, -12), OMNIZIP_E_INVALID);
+    for (int i = 0; i < 4; i++)
+        cr_expect(scores[i] != scores[i] || *(uint32_t *)(void *)&scores[i] == 0xABABABABu,
+                  "scores written on failure");
+}

@@ -114,7 +114,7 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
         ozc_err(e, es, "%s: unknown dtype %d", what, (int)m->dtype);
         return OMNIZIP_E_UNSUPPORTED;
     }
-    if (m->rows != rows) {
+    if (m->rows != rows || m->rows < 0) {
         ozc_err(e, es, "%s: %lld rows, the plan has %lld", what, (long long)m->rows,
                   (long long)rows);
         return OMNIZIP_E_INVALID;
@@ -179,7 +179,7 @@ omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_impor
         st = oz_check_matrix(ctx, "audio_importance: k", &in->k, in->k.rows, hd);
     if (st != OMNIZIP_OK)
         return st;
-    if (t == 0 || hd <= 0 || n_scores != t / pool) {
+    if (t <= 0 || t > OMNIZIP_MAX_TOKENS || hd <= 0 || n_scores != t / pool) {
         ozc_err(ctx->err, sizeof ctx->err, "audio_importance: scores holds %lld, expected "
                   "T/pool = %lld/%u = %lld", (long long)n_scores, (long long)t, pool,
                   (long long)(t / pool));
