@@ -201,6 +201,7 @@ struct omnizip_host {
 #define OMNIZIP_MAX_TOKENS (1ll << 26)    /* audio or video tokens of a clip; grid_t * tpf */
 #define OMNIZIP_MAX_ROWS (1ll << 32)      /* a run's start + length, in sequence rows */
 #define OMNIZIP_MAX_HIDDEN 65536          /* cols (D) of an embedding matrix */
+#define OMNIZIP_MAX_CELLS (1ll << 30)     /* anchor (or pool) tokens of a clip times D */
 
 /* The runs of consecutive video and audio positions in sequence order; video
  * run i pairs with audio run i. tokens_per_frame = (grid_h/s)*(grid_w/s), and

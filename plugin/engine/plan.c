@@ -121,6 +121,15 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
     if (ctx->sized && ctx->d == d && (!convert || ctx->sized_convert))
         return OMNIZIP_OK;
     const struct oz_plan *p = &ctx->plan;
+    /* The largest working buffers hold anchor or pool rows of d floats: a
+     * clip within every other limit can still ask for terabytes here. */
+    int64_t widest = p->n_anchors > p->n_pool ? p->n_anchors : p->n_pool, cells;
+    if (__builtin_mul_overflow(widest, d, &cells) || cells > OMNIZIP_MAX_CELLS) {
+        oz_seterr(ctx->err, sizeof ctx->err, "clip too large: %lld anchor or pool tokens of %lld "
+                  "columns (at most %lld values)", (long long)widest, (long long)d,
+                  OMNIZIP_MAX_CELLS);
+        return OMNIZIP_E_INVALID;
+    }
     int64_t max_anchor = 0, max_pool = 0, frames = 0, k = ctx->cfg.scope_radius;
     for (uint32_t i = 0; i < p->n_windows; i++) {
         max_anchor = p->win[i].anchor_count > max_anchor ? p->win[i].anchor_count : max_anchor;

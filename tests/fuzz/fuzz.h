@@ -44,12 +44,15 @@ static inline int64_t fz_range(struct fz *f, int64_t lo, int64_t hi)
 }
 
 /* Mostly a value in [lo, hi]; one time in eight an edge a careless size
- * check gets wrong (negative, huge, near INT64_MAX). */
+ * check gets wrong: negative, zero, just past a documented limit, huge, near
+ * INT64_MAX. (No edge is a legitimate huge size: a valid clip that needs
+ * gigabytes is no finding, only a slow run.) */
 static inline int64_t fz_size(struct fz *f, int64_t lo, int64_t hi)
 {
-    static const int64_t edges[] = {0,          -1,         1,          INT64_MAX,
-                                    INT64_MAX - 3, INT64_MIN, 1ll << 31, 1ll << 32,
-                                    1ll << 40,  1ll << 62,  65536,      (1ll << 31) - 1};
+    static const int64_t edges[] = {0,         -1,         1,           INT64_MAX,
+                                    INT64_MAX - 3, INT64_MIN, 1ll << 31,  1ll << 32,
+                                    1ll << 40, 1ll << 62,  8193,        65537,
+                                    (1ll << 26) + 1, (1ll << 31) - 1};
     if (fz_range(f, 0, 7) == 0)
         return edges[fz_range(f, 0, sizeof(edges) / sizeof(edges[0]) - 1)];
     return fz_range(f, lo, hi);
