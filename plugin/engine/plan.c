@@ -124,7 +124,8 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
     /* The largest working buffers hold anchor or pool rows of d floats: a
      * clip within every other limit can still ask for terabytes here. */
     int64_t widest = p->n_anchors > p->n_pool ? p->n_anchors : p->n_pool, cells;
-    if (__builtin_mul_overflow(widest, d, &cells) || cells > OMNIZIP_MAX_CELLS) {
+    if (d <= 0 || d > OMNIZIP_MAX_HIDDEN || __builtin_mul_overflow(widest, d, &cells) ||
+        cells > OMNIZIP_MAX_CELLS) {
         oz_seterr(ctx->err, sizeof ctx->err, "clip too large: %lld anchor or pool tokens of %lld "
                   "columns (at most %lld values)", (long long)widest, (long long)d,
                   OMNIZIP_MAX_CELLS);

@@ -87,7 +87,9 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     double t0 = ozc_now_us();
     int64_t d = ctx->d;
     if (d == 0)
-        d = w->audio_len > 0 ? in->audio.cols : in->video.cols;
+        /* Only a matrix with rows has its width checked: an empty window
+         * sizes nothing. */
+        d = w->audio_len > 0 ? in->audio.cols : w->video_len > 0 ? in->video.cols : 0;
     omnizip_status st = oz_engine_reach(ctx, in->video.memory);
     if (st == OMNIZIP_OK && !ctx->bound)
         st = oz_engine_reach(ctx, in->audio.memory);
