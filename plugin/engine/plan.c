@@ -126,9 +126,9 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
     int64_t widest = p->n_anchors > p->n_pool ? p->n_anchors : p->n_pool, cells;
     if (d <= 0 || d > OMNIZIP_MAX_HIDDEN || __builtin_mul_overflow(widest, d, &cells) ||
         cells > OMNIZIP_MAX_CELLS) {
-        oz_seterr(ctx->err, sizeof ctx->err, "clip too large: %lld anchor or pool tokens of %lld "
-                  "columns (at most %lld values)", (long long)widest, (long long)d,
-                  OMNIZIP_MAX_CELLS);
+        ozc_err(ctx->err, sizeof ctx->err, "clip too large: %lld anchor or pool tokens of %lld "
+                "columns (at most %lld values)", (long long)widest, (long long)d,
+                OMNIZIP_MAX_CELLS);
         return OMNIZIP_E_INVALID;
     }
     int64_t max_anchor = 0, max_pool = 0, frames = 0, k = ctx->cfg.scope_radius;
