@@ -33,7 +33,7 @@ enum { PROMPT_JUMP = 1, PROMPT_VALUE, PROMPT_PATH, PROMPT_OVERWRITE, PROMPT_QUIT
 struct app {
     struct oz_options opt;
     struct oz_model m;
-    struct oz_engine engine;
+    struct oz_link engine;
     struct oz_live live;
     struct oz_tune *tune;
     struct oz_frame frame;
@@ -330,7 +330,7 @@ static int open_source(struct app *a)
     }
     if (a->opt.model)
         snprintf(m->preset, sizeof(m->preset), "%s", a->opt.model);
-    m->cost = oz_engine_cost(&a->engine);
+    m->cost = oz_link_cost(&a->engine);
     return OZ_EXIT_OK;
 }
 
@@ -350,8 +350,8 @@ static int run(struct app *a)
                         "text frame or --svg FILE for the plot\n");
         return OZ_EXIT_USAGE;
     }
-    oz_engine_open(&a->engine, a->opt.plugin);
-    const struct omnizip_cost_ext *cost = oz_engine_cost(&a->engine);
+    oz_link_open(&a->engine, a->opt.plugin);
+    const struct omnizip_cost_ext *cost = oz_link_cost(&a->engine);
     if (a->opt.model && (!cost || !cost->find(a->opt.model))) {
         char names[256];
         oz_preset_names(cost, names, sizeof(names));
@@ -395,7 +395,7 @@ int omnizip_inspect_main(int argc, char **argv)
     if (a.live.ring)
         oz_live_close(&a.live);
     oz_tune_close(a.tune);
-    oz_engine_close(&a.engine);
+    oz_link_close(&a.engine);
     oz_model_free(&a.m);
     oz_frame_free(&a.frame);
     return rc;

@@ -2,8 +2,8 @@
  * plugin_link.h - the plugin as the inspector reaches it: through the runtime
  * shim (include/omnizip/shim.h), never by linking the engine in.
  */
-#ifndef OZ_INSPECT_ENGINE_H
-#define OZ_INSPECT_ENGINE_H
+#ifndef OZ_INSPECT_PLUGIN_LINK_H
+#define OZ_INSPECT_PLUGIN_LINK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <omnizip/cost.h>
 #include <omnizip/shim.h>
 
-struct oz_engine {
+struct oz_link {
     omnizip_shim *shim;
     const struct omnizip_plugin *plugin; /* NULL: not loadable (see why) */
     char why[512];
@@ -19,11 +19,11 @@ struct oz_engine {
 
 /* Loads the plugin at path (NULL: the shim's search). Never fails hard: a
  * missing plugin leaves e->plugin NULL with the reason in e->why. */
-void oz_engine_open(struct oz_engine *e, const char *path);
-void oz_engine_close(struct oz_engine *e);
+void oz_link_open(struct oz_link *e, const char *path);
+void oz_link_close(struct oz_link *e);
 
 /* The plugin's model presets and Eq. 9 (omnizip.cost/1), NULL when no
  * plugin is loaded or it does not serve them. */
-const struct omnizip_cost_ext *oz_engine_cost(const struct oz_engine *e);
+const struct omnizip_cost_ext *oz_link_cost(const struct oz_link *e);
 
 #endif

@@ -226,7 +226,7 @@ static int open_profiles(struct oz_tune *t, const struct oz_tune_args *a, char *
     return rc;
 }
 
-int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const struct oz_tune_args *a,
+int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_args *a,
                  struct oz_model *m, char *err, size_t err_size)
 {
     if (!e->plugin) {

@@ -25,7 +25,7 @@ struct oz_tune_args {
 
 /* Loads the dump and the profiles and computes once into m. Returns an exit
  * code: 0, OZ_EXIT_INPUT (dump), OZ_EXIT_PROFILE, OZ_EXIT_PLUGIN, with err. */
-int oz_tune_open(struct oz_tune **out, struct oz_engine *e, const struct oz_tune_args *args,
+int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_args *args,
                  struct oz_model *m, char *err, size_t err_size);
 
 /* The parameters for the tune line: names, their values as the plugin

@@ -2,6 +2,7 @@
  * argument checks. Everything past the checks lives in engine/. */
 #include "config.h"
 #include "engine/engine.h"
+#include "ozc_status.h"
 
 #include <omnizip/cost.h>
 #include <stddef.h>
@@ -24,21 +25,6 @@
 /* plan, window_plan, bind and window on a streaming context. */
 #define STREAMING_ONLY "this context is in mode streaming: push windows through the " \
                        "omnizip.streaming/1 extension"
-
-static const char *status_str(omnizip_status s)
-{
-    switch (s) {
-    case OMNIZIP_OK: return "ok";
-    case OMNIZIP_E_INVALID: return "invalid argument";
-    case OMNIZIP_E_UNSUPPORTED: return "unsupported";
-    case OMNIZIP_E_NOMEM: return "out of memory";
-    case OMNIZIP_E_STATE: return "call out of order";
-    case OMNIZIP_E_BACKEND: return "backend failure";
-    case OMNIZIP_E_PROFILE: return "bad profile or config value";
-    case OMNIZIP_E_IO: return "file i/o error";
-    default: return "unknown status";
-    }
-}
 
 static omnizip_status bad(omnizip_ctx *ctx, omnizip_status st, const char *msg)
 {
@@ -405,10 +391,10 @@ static omnizip_status config_get(const struct omnizip_config *config, const char
 
 static const struct omnizip_plugin table_v1 = {
     .struct_size = sizeof(struct omnizip_plugin),
-    .abi_version = 1,
+    .abi_version = OMNIZIP_ABI_VERSION,
     .name = "omnizip",
     .version = OMNIZIP_VERSION_STR,
-    .status_str = status_str,
+    .status_str = ozc_status_text,
     .config_default = oz_config_default,
     .config_set = oz_config_set,
     .config_check = oz_config_check,
@@ -430,5 +416,5 @@ static const struct omnizip_plugin table_v1 = {
 
 OMNIZIP_EXPORT const struct omnizip_plugin *omnizip_plugin_entry(uint32_t abi_version)
 {
-    return abi_version == 1 ? &table_v1 : NULL;
+    return abi_version == OMNIZIP_ABI_VERSION ? &table_v1 : NULL;
 }

@@ -6,6 +6,7 @@
  */
 #include "loader.h"
 #include "ozc_err.h"
+#include "ozc_status.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -248,3 +249,5 @@ void omnizip_shim_close(omnizip_shim *shim)
         dlclose(shim->dl);
     free(shim);
 }
+
+const char *omnizip_status_str(omnizip_status status) { return ozc_status_text(status); }

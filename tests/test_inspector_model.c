@@ -31,14 +31,14 @@ static const char *build(void)
 /* The real plugin's omnizip.cost/1, loaded once through the shim. */
 static const struct omnizip_cost_ext *cost(void)
 {
-    static struct oz_engine e;
+    static struct oz_link e;
     if (!e.plugin) {
         char path[512];
         snprintf(path, sizeof(path), "%s/libomnizip.so", build());
-        oz_engine_open(&e, path);
+        oz_link_open(&e, path);
     }
-    cr_assert_not_null(oz_engine_cost(&e), "%s", e.why);
-    return oz_engine_cost(&e);
+    cr_assert_not_null(oz_link_cost(&e), "%s", e.why);
+    return oz_link_cost(&e);
 }
 
 static void load(struct oz_model *m, const char *path)
@@ -303,7 +303,7 @@ static char *slurp(const char *path)
     return buf;
 }
 
-Test(dump, golden_ten_windows_120x40)
+Test(inspect_dump, golden_ten_windows_120x40)
 {
     static char out[1 << 16];
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump", out, sizeof(out)), 0, "%s",
@@ -325,7 +325,7 @@ Test(dump, golden_ten_windows_120x40)
     cr_expect(strstr(out, "F1 Help") && strstr(out, "F10 Quit"), "function-key bar");
 }
 
-Test(dump, fits_80x24_and_reports_bad_lines)
+Test(inspect_dump, fits_80x24_and_reports_bad_lines)
 {
     static char out[1 << 16];
     cr_assert_eq(inspect("--replay tests/traces/truncated.jsonl --dump --width 80 --height 24",
@@ -345,7 +345,7 @@ Test(dump, fits_80x24_and_reports_bad_lines)
     cr_expect(strstr(out, "line 10: bad record") != NULL, "%s", out);
 }
 
-Test(dump, too_small)
+Test(inspect_dump, too_small)
 {
     static char out[4096];
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump --width 30 --height 8", out,
@@ -354,7 +354,7 @@ Test(dump, too_small)
     cr_expect(strstr(out, "(need 40x10)") != NULL, "%s", out);
 }
 
-Test(cli, exit_codes)
+Test(inspect_cli, exit_codes)
 {
     static char out[8192];
     cr_expect_eq(inspect("--replay tests/traces/absent.jsonl --dump", out, sizeof(out)), 3);
@@ -367,7 +367,7 @@ Test(cli, exit_codes)
     cr_expect_eq(inspect("--help", out, sizeof(out)), 0);
 }
 
-Test(cli, model_preset_changes_figures)
+Test(inspect_cli, model_preset_changes_figures)
 {
     static char a[1 << 16], b[1 << 16];
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump", a, sizeof(a)), 0);

@@ -327,3 +327,21 @@ Test(loader, two_copies_side_by_side)
     rmdir(dir);
     free(real);
 }
+
+/* The shim names every status with no plugin loaded, in the plugin's words. */
+Test(status_text, same_as_the_plugins_without_one)
+{
+    omnizip_shim *none, *real;
+    cr_assert_eq(omnizip_shim_open("/nonexistent/libomnizip.so", NULL, &none), OMNIZIP_OK);
+    cr_assert_null(omnizip_shim_plugin(none));
+    char *path = build_path("libomnizip.so");
+    cr_assert_eq(omnizip_shim_open(path, NULL, &real), OMNIZIP_OK);
+    const struct omnizip_plugin *p = omnizip_shim_plugin(real);
+    cr_assert_not_null(p, "%s", omnizip_shim_reason(real));
+    for (omnizip_status s = OMNIZIP_OK; s <= OMNIZIP_E_IO + 1; s++)
+        cr_expect_str_eq(omnizip_status_str(s), p->status_str(s), "status %d", (int)s);
+    cr_expect_str_eq(omnizip_status_str(OMNIZIP_E_NOMEM), "out of memory");
+    omnizip_shim_close(real);
+    omnizip_shim_close(none);
+    free(path);
+}

@@ -12,8 +12,13 @@
  *   in-place compaction of embeddings, ids, position ids and attention mask.
  * - Dumps: omnizip's safetensors input/output files (docs/FORMATS.md).
  *
- * Thread tags, status codes and ownership rules are those of omnizip.h. The
- * shim's structs have no struct_size: they are frozen for soname 1, and a
+ * Thread tags, status codes and ownership rules are those of omnizip.h, plus
+ * one of the shim's own:
+ *   [one-thread-per-shim]: a shim, and every context and report it makes, is
+ *   used by one thread at a time; distinct shims may be used from distinct
+ *   threads concurrently. A shim's read-only queries (plugin, reason, path)
+ *   are [any-thread] once omnizip_shim_open has returned.
+ * The shim's structs have no struct_size: they are frozen for soname 1, and a
  * change to any of them is a new soname (docs/ABI.md, "The shim library").
  */
 #ifndef OMNIZIP_SHIM_H
@@ -43,14 +48,17 @@ typedef struct omnizip_shim omnizip_shim;
 omnizip_status omnizip_shim_open(const char *path, const struct omnizip_host *host,
                                  omnizip_shim **out);
 
-/* The negotiated table, or NULL in pass-through mode. Valid until close. */
+/* The negotiated table, or NULL in pass-through mode (shim NULL: NULL).
+ * Valid until close. [any-thread] */
 const struct omnizip_plugin *omnizip_shim_plugin(const omnizip_shim *shim);
 
 /* Why the shim passes through ("" when a plugin is loaded), naming the path
- * tried and, for a refused version, both ABI versions. Valid until close. */
+ * tried and, for a refused version, both ABI versions. Never NULL; valid
+ * until close. [any-thread] */
 const char *omnizip_shim_reason(const omnizip_shim *shim);
 
-/* The path of the loaded (or last tried) plugin. Valid until close. */
+/* The path of the loaded (or last tried) plugin, "" when none was tried.
+ * Valid until close. [any-thread] */
 const char *omnizip_shim_path(const omnizip_shim *shim);
 
 /* The directories searched for a task's profile (NAME.yaml), colon-separated,
@@ -68,7 +76,8 @@ char *omnizip_profile_search_path(void);
  * [any-thread] */
 omnizip_status omnizip_profile_find(const char *name, const char *search_path, char **path);
 
-/* Called once per profile found: its name and file (borrowed for the call). */
+/* Called once per profile found, on the caller's thread: its name and file
+ * (borrowed for the call). */
 typedef void (*omnizip_profile_fn)(void *user, const char *name, const char *path);
 
 /* Every profile --task can name, in search order and by name within a
@@ -79,7 +88,7 @@ typedef void (*omnizip_profile_fn)(void *user, const char *name, const char *pat
 omnizip_status omnizip_profile_list(const char *search_path, omnizip_profile_fn fn, void *user);
 
 /* dlcloses the plugin. Contexts created from it must be destroyed first.
- * NULL is a no-op. */
+ * NULL is a no-op. [one-thread-per-shim] */
 void omnizip_shim_close(omnizip_shim *shim);
 
 /* ---- sequence adapter --------------------------------------------------- */
@@ -136,7 +145,8 @@ struct omnizip_sequence {
     uint8_t *audio_state;
 };
 
-/* Called after each window with its record (the trace and pacing hook). */
+/* Called after each window with its record (borrowed for the call), on the
+ * thread that called compress (the trace and pacing hook). */
 typedef void (*omnizip_window_fn)(void *user, const struct omnizip_window_info *info);
 
 /* Everything a compress run reports. windows is a caller array of capacity
@@ -158,7 +168,9 @@ struct omnizip_run_report {
     int32_t passthrough; /* 1: no plugin loaded, every token kept (and logged) */
 };
 
-/* Frees the anchor arrays of a report (not the caller's windows array). */
+/* Frees the anchor arrays of a report (not the caller's windows array) and
+ * clears their pointers; a released or zeroed report may be released again.
+ * [one-thread-per-shim] */
 void omnizip_run_report_release(struct omnizip_run_report *report);
 
 /* Finds the windows, creates a context with config (NULL: defaults), drives
@@ -176,7 +188,8 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
 /* Like compress but reads no embeddings: plan only (exact counts). With no
  * audio scores (seq->audio_scores NULL, n_audio_scores 0) under normalize:
  * exact it gives the totals alone (report->plan; report->n_windows = 0): the
- * placeholder size of a clip before its audio encoder runs. */
+ * placeholder size of a clip before its audio encoder runs. Returns as
+ * compress does; seq is never modified. [one-thread-per-shim] */
 omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config *config,
                                  const struct omnizip_sequence *seq,
                                  struct omnizip_run_report *report, char *err, size_t err_size);
@@ -195,12 +208,15 @@ struct omnizip_dump {
     void *impl; /* owned by the dump */
 };
 
-/* Loads path. On failure returns OMNIZIP_E_IO (unreadable) or
- * OMNIZIP_E_INVALID (not a valid dump) with "PATH: problem" in err. */
+/* Loads path into *out, owned by it until omnizip_dump_free. Returns
+ * OMNIZIP_OK, OMNIZIP_E_IO (unreadable), OMNIZIP_E_INVALID (not a valid
+ * dump) or OMNIZIP_E_NOMEM, with "PATH: problem" in err; on failure *out
+ * holds nothing to free. [any-thread] */
 omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, char *err,
                                  size_t err_size);
 
-/* Looks up a metadata value of the file ("" absent -> NULL). */
+/* A metadata value of the file, NULL when absent. Valid until
+ * omnizip_dump_free. [any-thread] */
 const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key);
 
 /* Writes the output file (docs/FORMATS.md, "Output file"): keep_mask, compacted inputs_embeds (input
@@ -210,11 +226,19 @@ const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key);
  * (F32, guided windows) and window_video_rate (F64, video runs), from report.
  * Written as omnizip_write_file writes (atomic for a regular file, in place
  * for a FIFO or character device). */
+/* Returns OMNIZIP_OK, or OMNIZIP_E_IO / OMNIZIP_E_NOMEM / OMNIZIP_E_INVALID
+ * with "PATH: problem" in err and nothing written. [any-thread] */
 omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t *keep_mask,
                                   const struct omnizip_run_report *report, const char *out_path,
                                   char *err, size_t err_size);
 
+/* Releases what omnizip_dump_load gave; NULL is a no-op. [any-thread] */
 void omnizip_dump_free(struct omnizip_dump *dump);
+
+/* ---- status text ---------------------------------------------------------- */
+/* A static English text for a status code, the same the plugin's status_str
+ * member gives, with no plugin loaded. Never NULL. [any-thread] */
+const char *omnizip_status_str(omnizip_status status);
 
 /* ---- files --------------------------------------------------------------- */
 /* Writes size bytes of data as the file at path so that nothing is ever
