@@ -15,6 +15,8 @@
 static int append_anchors(struct oz_decisions *d, int64_t *cap, const float *rows, int64_t n,
                           int64_t D)
 {
+    if (n == 0) /* nothing to copy, and memcpy must not see the NULL of an empty array */
+        return 0;
     if (d->n_anchors + n > *cap) {
         int64_t want = *cap ? 2 * *cap : 64;
         while (want < d->n_anchors + n)
