@@ -199,14 +199,15 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
         oz_frame_put(f, y, 0, OZ_R_DIM, "config unknown");
         return;
     }
-    char fields[5][64];
+    char fields[6][64];
+    snprintf(fields[5], sizeof fields[5], "  strategy %s", m->strategy[0] ? m->strategy : "omnizip");
     snprintf(fields[0], sizeof fields[0], "rho_audio %g", m->rho_audio);
     snprintf(fields[1], sizeof fields[1], "  rho_video %g", m->rho_video);
     snprintf(fields[2], sizeof fields[2], "  g %d", m->g);
     snprintf(fields[3], sizeof fields[3], "  rho band [%g, %g]", m->rho_min, m->rho_max);
     snprintf(fields[4], sizeof fields[4], "  contextual %g", m->contextual_ratio);
     int x = 0;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         x = field(f, y, x, OZ_R_NORMAL, fields[i]);
 }
 

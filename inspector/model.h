@@ -40,6 +40,7 @@ struct oz_model {
     int have_config;
     double rho_audio, rho_video, rho_min, rho_max, contextual_ratio;
     int g, dpc_k;
+    char strategy[16];   /* "" or the trace's strategy (omnizip, random, ...) */
     uint32_t n_planned;  /* windows the header announces, 0 unknown */
     int streaming;       /* a streaming session: the budget line shows */
     double audio_target, video_target; /* its controller's targets */

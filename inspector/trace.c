@@ -144,6 +144,9 @@ static void header_line(struct oz_model *m, json_t *o)
     m->dpc_k = c.dpc_k;
     if (get_count(o, "windows", 0, &v, why, sizeof(why)) == 0 && v <= UINT32_MAX)
         m->n_planned = (uint32_t)v;
+    s = json_string_value(json_object_get(o, "strategy"));
+    if (s)
+        snprintf(m->strategy, sizeof(m->strategy), "%s", s);
 }
 
 int oz_trace_line(struct oz_model *m, const char *line, size_t len, char *why, size_t why_size)

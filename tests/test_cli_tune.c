@@ -167,3 +167,24 @@ Test(cli_tune, baselines_keep_omnizips_totals)
     }
     rmdir(dir);
 }
+
+/* A baseline's trace says which strategy made it, and the inspector shows it. */
+Test(cli_tune, trace_names_the_strategy)
+{
+    char dir[] = "/tmp/oz_cli_trace_XXXXXX", args[600], trace[300], cmd[900];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(trace, sizeof trace, "%s/run.jsonl", dir);
+    snprintf(args, sizeof args, "--set strategy=uniform --trace %s", trace);
+    cr_assert_eq(run(args), 0, "%s", out);
+    const char *b = getenv("OMNIZIP_BUILD");
+    snprintf(cmd, sizeof cmd, "LC_ALL=C %s/omnizip-inspect --replay %s --dump 2>&1",
+             b && *b ? b : "build", trace);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    unlink(trace);
+    rmdir(dir);
+    cr_assert(strstr(out, "strategy uniform"), "%s", out);
+}
