@@ -27,6 +27,8 @@ static int append_anchors(struct oz_decisions *d, int64_t *cap, const float *row
         d->anchors = a;
         *cap = want;
     }
+    if (n == 0) /* d->anchors may still be NULL: memcpy must not see it */
+        return 0;
     memcpy(d->anchors + d->n_anchors * D, rows, (size_t)(n * D) * sizeof *rows);
     d->n_anchors += n;
     return 0;
