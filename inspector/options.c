@@ -2,6 +2,7 @@
  * options.c - omnizip-inspect's command line.
  */
 #include "inspect.h"
+#include "ozc_suggest.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -145,7 +146,15 @@ int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, siz
                 return -1;
             }
         } else {
-            snprintf(err, err_size, "unknown argument '%s'", a);
+            static const char *const known[] = {
+                "--replay", "--attach", "--list", "--clean", "--tune", "--profile", "--task",
+                "--out", "--compare", "--dump", "--width", "--height", "--once", "--svg",
+                "--no-color", "--model", "--speed", "--plugin", "--help"};
+            const char *near = ozc_suggest(a, known, sizeof(known) / sizeof(known[0]));
+            if (near)
+                snprintf(err, err_size, "unknown argument '%s' (did you mean %s?)", a, near);
+            else
+                snprintf(err, err_size, "unknown argument '%s'", a);
             return -1;
         }
     }

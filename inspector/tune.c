@@ -168,8 +168,12 @@ static int resolve(struct oz_tune *t, const char *what, const char *arg, int nam
         snprintf(err, err_size, "out of memory");
         return OZ_EXIT_FAIL;
     }
-    snprintf(err, err_size, "%s %s: %s%s.yaml in %s", what, arg,
-             name_only ? "no " : "no such file and no ", arg, t->search);
+    char near[256];
+    int n = snprintf(err, err_size, "%s %s: %s%s.yaml in %s", what, arg,
+                     name_only ? "no " : "no such file and no ", arg, t->search);
+    if (n >= 0 && (size_t)n < err_size &&
+        omnizip_profile_nearest(arg, t->search, near, sizeof near) == OMNIZIP_OK)
+        snprintf(err + n, err_size - (size_t)n, " (did you mean %s?)", near);
     return OZ_EXIT_PROFILE;
 }
 

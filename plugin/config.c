@@ -4,7 +4,9 @@
  * all walk this table, so a key added here is known everywhere at once.
  */
 #include "config.h"
+
 #include "ozc_err.h"
+#include "ozc_suggest.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -311,34 +313,6 @@ void oz_config_default(struct omnizip_config *c)
             keys[i].parse(&keys[i], c, keys[i].dflt);
 }
 
-/* Optimal string alignment distance (adjacent swaps cost 1), case-blind;
- * words longer than 63 bytes get no suggestion. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t d[64][64];
-    if (la >= 64 || lb >= 64)
-        return SIZE_MAX;
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            size_t best = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 static void append(char *err, size_t size, const char *sep, const char *word)
 {
     size_t used = strlen(err);
@@ -348,7 +322,7 @@ static void append(char *err, size_t size, const char *sep, const char *word)
 
 static void consider(const char *key, const char *name, const char **best, size_t *best_d)
 {
-    size_t dist = distance(key, name);
+    size_t dist = ozc_distance(key, name);
     if (dist < *best_d) {
         *best = name;
         *best_d = dist;

@@ -12,6 +12,8 @@
 
 #include <omnizip/shim.h>
 
+#include "ozc_suggest.h"
+
 /* Calls fn on each directory of a colon-separated path; stops when fn
  * returns nonzero and returns that. */
 static int each_dir(const char *path, int (*fn)(void *user, const char *dir, size_t len),
@@ -159,4 +161,38 @@ omnizip_status omnizip_profile_list(const char *search_path, omnizip_profile_fn 
     free(l.seen);
     free(own);
     return r < 0 ? OMNIZIP_E_NOMEM : OMNIZIP_OK;
+}
+
+struct names {
+    char *name[256];
+    size_t n;
+};
+
+static void collect(void *user, const char *name, const char *path)
+{
+    struct names *l = user;
+    (void)path;
+    if (l->n < sizeof l->name / sizeof l->name[0] && (l->name[l->n] = strdup(name)))
+        l->n++;
+}
+
+omnizip_status omnizip_profile_nearest(const char *name, const char *search_path, char *buf,
+                                       size_t size)
+{
+    if (!name || !buf || size == 0)
+        return OMNIZIP_E_INVALID;
+    struct names *l = calloc(1, sizeof *l);
+    if (!l)
+        return OMNIZIP_E_NOMEM;
+    omnizip_status st = omnizip_profile_list(search_path, collect, l);
+    const char *near = st == OMNIZIP_OK ? ozc_suggest(name, (const char *const *)l->name, l->n)
+                                        : NULL;
+    if (st == OMNIZIP_OK && (!near || strlen(near) >= size))
+        st = OMNIZIP_E_PROFILE;
+    if (st == OMNIZIP_OK)
+        memcpy(buf, near, strlen(near) + 1);
+    while (l->n)
+        free(l->name[--l->n]);
+    free(l);
+    return st;
 }

@@ -406,3 +406,37 @@ Test(tmux, legible_at_120_100_and_80_columns)
     cr_expect(restarted, "R replays again:\n%s", s);
     cr_expect(gone());
 }
+
+/* Each baseline strategy is one keypress away in tune mode, at OmniZip's
+ * budget: the totals line against the loaded profile stays +0. */
+Test(tmux, tune_cycles_strategies_at_equal_budgets)
+{
+    static char s[1 << 16];
+    char cwd[512], args[2000];
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    const char *b = build();
+    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --task paper-45 "
+             "--plugin %s%s%s/libomnizip.so", cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/",
+             b);
+    cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'OMNIZIP_PROFILE_PATH=%s/profiles exec "
+                      "%s%s%s/omnizip-inspect %s'", cwd, cwd, b[0] == '/' ? "" : cwd,
+                      b[0] == '/' ? "" : "/", b, args), 0);
+    cr_assert(wait_for("[rho_audio 0.3]", s, sizeof(s)), "%s", s);
+    tmux("send-keys Tab Tab Tab Tab Tab Tab Tab Tab");
+    cr_assert(wait_for("[strategy omnizip]", s, sizeof(s)), "%s", s);
+    static const char *const names[] = {"random", "uniform", "dycoke"};
+    for (int i = 0; i < 3; i++) {
+        char want[64];
+        tmux("send-keys +");
+        snprintf(want, sizeof(want), "[strategy %s]", names[i]);
+        cr_expect(wait_for(want, s, sizeof(s)), "%s shown:\n%s", names[i], s);
+        nap(200);
+        capture(s, sizeof(s));
+        cr_expect(strstr(s, "audio 375 -> 375 (+0)") && strstr(s, "video 276 -> 276 (+0)"),
+                  "%s keeps OmniZip's totals:\n%s", names[i], s);
+    }
+    tmux("send-keys q");
+    cr_expect(wait_for("unsaved changes", s, sizeof(s)), "%s", s);
+    tmux("send-keys y");
+    cr_expect(gone());
+}

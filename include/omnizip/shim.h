@@ -87,6 +87,13 @@ typedef void (*omnizip_profile_fn)(void *user, const char *name, const char *pat
  * OMNIZIP_E_INVALID (fn NULL). [any-thread] */
 omnizip_status omnizip_profile_list(const char *search_path, omnizip_profile_fn fn, void *user);
 
+/* "Did you mean": the listed profile name closest to name (a typo away)
+ * into buf. OMNIZIP_E_PROFILE when none is close (or buf is too small; buf
+ * is then untouched), OMNIZIP_E_NOMEM, OMNIZIP_E_INVALID for a NULL.
+ * [any-thread] */
+omnizip_status omnizip_profile_nearest(const char *name, const char *search_path, char *buf,
+                                       size_t size);
+
 /* dlcloses the plugin. Contexts created from it must be destroyed first.
  * NULL is a no-op. [one-thread-per-shim] */
 void omnizip_shim_close(omnizip_shim *shim);

@@ -54,9 +54,6 @@ struct oz_cli {
     long pace_ms;
 };
 
-/* cli_suggest.c: the closest of n words to word, NULL when none is close. */
-const char *oz_cli_suggest(const char *word, const char *const *words, size_t n);
-
 /* "omnizip-run: " + message + newline on stderr. */
 void oz_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ozc_suggest.h"
 
 void oz_cli_error(const char *fmt, ...)
 {
@@ -93,7 +94,7 @@ static const char *const flags[] = {"--json", "--live", "--force", "--help", "--
 static int unknown(const char *what, const char *word, const char *const *words, size_t n,
                    const char *expected)
 {
-    const char *near = oz_cli_suggest(word, words, n);
+    const char *near = ozc_suggest(word, words, n);
     fprintf(stderr, "omnizip-run: unknown %s '%s' (%s%s%s)\n(omnizip-run --help for usage)\n",
             what, word, near ? "did you mean " : "expected ", near ? near : expected,
             near ? "?" : "");

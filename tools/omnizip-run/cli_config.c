@@ -5,33 +5,16 @@
 
 #include "cli.h"
 
-struct names {
-    char *name[64];
-    size_t n;
-};
-
-static void collect(void *user, const char *name, const char *path)
-{
-    struct names *l = user;
-    (void)path;
-    if (l->n < sizeof l->name / sizeof l->name[0] && (l->name[l->n] = strdup(name)))
-        l->n++;
-}
-
 /* "--task X: no X.yaml in PATH (did you mean Y?)". */
 static void no_task(const char *task, const char *search_path)
 {
-    struct names l = {.n = 0};
-    omnizip_profile_list(search_path, collect, &l);
-    const char *near = oz_cli_suggest(task, (const char *const *)l.name, l.n);
-    if (near)
+    char near[256];
+    if (omnizip_profile_nearest(task, search_path, near, sizeof near) == OMNIZIP_OK)
         oz_cli_error("--task %s: no %s.yaml in %s (did you mean %s?)", task, task, search_path,
                      near);
     else
         oz_cli_error("--task %s: no %s.yaml in %s (omnizip-run profile list names them)", task,
                      task, search_path);
-    while (l.n)
-        free(l.name[--l.n]);
 }
 
 int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path)
