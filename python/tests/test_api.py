@@ -1,11 +1,15 @@
 """Config, plan, dumps and errors around compress."""
+import glob
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import omnizip
-from conftest import DATA, PARAMS, golden, run_cli, st, torch_or_skip
+from conftest import BUILD, DATA, golden, run_cli, torch_or_skip
 
 A, V = 151646, 151656
 
@@ -41,7 +45,6 @@ def test_plan_equals_compress_and_the_cli(name):
     args = ["plan", os.path.join(DATA, name), "--json"]
     for k, v in sets.items():
         args += ["--set", f"{k}={v}"]
-    import json
     j = json.loads(run_cli(*args).stdout)
     assert j["tokens"]["total"]["kept"] == p.totals["tokens_kept"]
 
@@ -88,10 +91,6 @@ def test_installed_package_finds_its_plugin_and_profiles_in_a_moved_prefix(tmp_p
     """make test installs into a staged prefix and moves it (test_install):
     the package there loads PREFIX/lib's plugin and PREFIX/share's profiles,
     with no OMNIZIP_PLUGIN and nothing of the checkout."""
-    import glob
-    import subprocess
-    import sys
-    from conftest import BUILD
     sites = glob.glob(os.path.join(BUILD, "test-prefix", "lib", "python3*", "dist-packages"))
     assert sites, "make test installs the package into build/test-prefix"
     prefix = os.path.realpath(os.path.join(BUILD, "test-prefix"))

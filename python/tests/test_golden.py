@@ -1,11 +1,12 @@
 """Every golden case through omnizip.compress (numpy and torch) equals the
 CLI's output: keep mask, rows, ids, positions, per-window figures."""
+import os
+
 import numpy as np
 import pytest
 
 import omnizip
-from conftest import GOLDEN, DATA, cli_compress, golden, to_numpy, torch_or_skip
-import os
+from conftest import DATA, GOLDEN, cli_compress, golden, to_numpy, torch_or_skip
 
 
 def _config(sets):

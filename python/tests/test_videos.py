@@ -1,11 +1,13 @@
 """Several videos in one row, and DeepStack-shaped extras."""
+import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
 
 import omnizip
-from conftest import DATA, to_numpy, torch_or_skip
+from conftest import BUILD, DATA, cli_compress, run_cli, to_numpy, torch_or_skip
 
 A, V = 151646, 151656
 
@@ -98,7 +100,6 @@ def _two_video_row():
 def test_cli_splits_and_compacts_as_python(tmp_path):
     """The same two-video row with DeepStack extras through omnizip-run (the
     shim's adapter) and through Python: same clips, masks, rows and extras."""
-    from conftest import cli_compress, st
     emb, ids, scores, grids, pos = _two_video_row()
     n_video, n_audio = int((ids == V).sum()), int((ids == A).sum())
     rng = np.random.default_rng(9)
@@ -130,8 +131,6 @@ def test_cli_splits_and_compacts_as_python(tmp_path):
 
 
 def test_cli_refuses_extras_of_the_wrong_length(tmp_path):
-    import subprocess
-    from conftest import BUILD
     emb, ids, scores, grids, pos = _two_video_row()
     path = tmp_path / "bad.safetensors"
     omnizip.save_dump(path, emb, ids, scores, grids, audio_token_id=A, video_token_id=V,
@@ -144,8 +143,6 @@ def test_cli_refuses_extras_of_the_wrong_length(tmp_path):
 
 
 def test_cli_plan_of_a_two_video_row_equals_python(tmp_path):
-    import json
-    from conftest import run_cli
     emb, ids, scores, grids, pos = _two_video_row()
     path = tmp_path / "two.safetensors"
     omnizip.save_dump(path, emb, ids, scores, grids, audio_token_id=A, video_token_id=V)
