@@ -123,7 +123,7 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 FIXTURE_SO := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(FIXTURE_SRC))
 
 all: $(B)/libomnizip.so $(B)/libomnizip_shim.so $(B)/omnizip-run $(B)/omnizip-inspect
-.PHONY: all deps test o3-build lint clean install uninstall bench abi-dump cuda tsan python install-python fuzz
+.PHONY: format-check all deps test o3-build lint clean install uninstall bench abi-dump cuda tsan python install-python fuzz
 
 $(B)/obj/plugin/%.o: OZ_CFLAGS += -fvisibility=hidden -Iplugin
 $(call obj,runtime-shim/paths.c): OZ_CFLAGS += $(OZ_PATH_FLAGS)
@@ -246,6 +246,13 @@ deps:
 
 lint:
 	@sh tests/lint.sh
+
+# The house style as .clang-format states it: lists every file clang-format
+# would change and fails if there is one. Not part of `make test`.
+FORMAT_SRC = $(shell find plugin runtime-shim tools inspector include common tests bench \
+               \( -name '*.[ch]' -o -name '*.cc' -o -name '*.cu' \) 2>/dev/null)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build
