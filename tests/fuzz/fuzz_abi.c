@@ -285,7 +285,11 @@ static void do_importance(struct host *h)
     in.struct_size = sizeof in;
     in.n_heads = (uint32_t)fz_range(&h->f, 0, 4);
     in.pool = (uint32_t)fz_range(&h->f, 0, 3);
-    int64_t T = fz_size(&h->f, 0, 40), hd = fz_size(&h->f, 1, 16), rows = 0;
+    /* Attention is quadratic in T: a legitimate T of 65537 keys is minutes
+     * of work, not a finding. T is small, or negative, or past the limit. */
+    static const int64_t bad_t[] = {-1, -12, (1ll << 26) + 1, INT64_MAX / 4};
+    int64_t T = fz_range(&h->f, 0, 7) ? fz_range(&h->f, 0, 40) : bad_t[fz_range(&h->f, 0, 3)];
+    int64_t hd = fz_size(&h->f, 1, 16), rows = 0;
     if (__builtin_mul_overflow(T, (int64_t)in.n_heads, &rows))
         rows = -1;
     void *q = matrix(h, &in.q, rows, hd), *k = matrix(h, &in.k, rows, hd);
