@@ -281,6 +281,10 @@ Test(dump, refuses_each_problem, .init = make_tmpdir, .fini = remove_tmpdir)
         {{.grid = {2, 4, 4}, .merge = "8"}, "0 tokens per frame"},
         {{.grid = {0, 4, 4}, .ids = videoish}, "T=0 but input_ids holds 8 video tokens"},
         {{.grid = {-1, 4, 4}}, "negative"},
+        /* Sizes from the file, checked before anything is multiplied or allocated. */
+        {{.grid = {1, 1 << 20, 1 << 20}}, "too large"},
+        {{.grid = {(int64_t)1 << 40, 4, 4}}, "too large"},
+        {{.grid = {4, 4, 4}}, "holds only 8 video tokens"},
         {{.positions = 2, .pos_len = 15}, "position_ids has shape [3, 15]"},
         {{.mask = 1, .mask_len = 15}, "attention_mask has shape [15]"},
         {{.audio_id = "7x"}, "metadata 'audio_token_id' is \"7x\", not an integer"},

@@ -421,3 +421,34 @@ Test(hardening, inspector_cleans_only_stale_segments)
     free(o);
     cr_expect_eq(segments_of(pid, NULL, 0), 0);
 }
+
+/* A tiny dump whose shapes or grid claim terabytes. */
+static void write_claiming(const char *path, int64_t d, const int64_t grid[3])
+{
+    oz_st_writer *w = oz_st_writer_new();
+    cr_assert_not_null(w);
+    int64_t e[2] = {0, d}, z = 0, g[2] = {1, 3};
+    oz_st_writer_add(w, "inputs_embeds", OZ_ST_F32, 2, e, NULL);
+    oz_st_writer_add(w, "input_ids", OZ_ST_I64, 1, &z, NULL);
+    oz_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &z, NULL);
+    oz_st_writer_add(w, "video_grid_thw", OZ_ST_I64, 2, g, grid);
+    oz_st_writer_meta(w, "audio_token_id", "7");
+    oz_st_writer_meta(w, "video_token_id", "8");
+    char err[512];
+    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    oz_st_writer_free(w);
+}
+
+Test(hardening, dumps_claiming_terabytes_refused_with_exit_3)
+{
+    char *in = tpath("in.safetensors"), *out = tpath("out.safetensors");
+    static const int64_t small[3] = {0, 2, 2}, huge[3] = {1, (int64_t)1 << 31, (int64_t)1 << 31};
+    write_claiming(in, (int64_t)1 << 40, small);
+    cr_expect_eq(RUN("compress", in, "-o", out), 3);
+    expect_stderr("columns");
+    write_claiming(in, 16, huge);
+    cr_expect_eq(RUN("compress", in, "-o", out), 3);
+    expect_stderr("too large");
+    cr_expect_neq(access(out, F_OK), 0);
+    cr_expect_eq(temp_files(), 0);
+}
