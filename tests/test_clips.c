@@ -2,24 +2,19 @@
  * strings ('v' video, 'a' audio, '.' text) and the clips and runs expected
  * from the rule in omnizip.h, worked out by hand. */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <omnizip/omnizip.h>
 
+#include "plugin_table.h"
+
 enum { AUDIO = 7, VIDEO = 9, MAXL = 128 };
 
 static const struct omnizip_clips_ext *ext(void)
 {
-    char path[512];
-    const char *b = getenv("OMNIZIP_BUILD") ? getenv("OMNIZIP_BUILD") : "build";
-    snprintf(path, sizeof path, "%s/libomnizip.so", b);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    cr_assert_not_null(h, "%s", dlerror());
-    omnizip_plugin_entry_fn e = (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL);
-    const struct omnizip_clips_ext *x = e(OMNIZIP_ABI_VERSION)->get_extension(OMNIZIP_EXT_CLIPS);
+    const struct omnizip_clips_ext *x = test_plugin_table()->get_extension(OMNIZIP_EXT_CLIPS);
     cr_assert_not_null(x, "omnizip.clips/1 not served");
     cr_assert_geq(x->struct_size, sizeof *x);
     return x;

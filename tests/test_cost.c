@@ -3,24 +3,19 @@
  * Eq. 9 equal to the 1.0 prefill_flops member, the KV-cache bytes, and the
  * refusals. */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <omnizip/cost.h>
+
+#include "plugin_table.h"
 
 static const struct omnizip_plugin *P;
 static const struct omnizip_cost_ext *X;
 
 static void load(void)
 {
-    char path[512];
-    const char *b = getenv("OMNIZIP_BUILD") ? getenv("OMNIZIP_BUILD") : "build";
-    snprintf(path, sizeof path, "%s/libomnizip.so", b);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    cr_assert_not_null(h, "%s", dlerror());
-    omnizip_plugin_entry_fn e = (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL);
-    P = e(OMNIZIP_ABI_VERSION);
+    P = test_plugin_table();
     X = P->get_extension(OMNIZIP_EXT_COST);
     cr_assert_not_null(X, "omnizip.cost/1 not served");
     cr_assert_geq(X->struct_size, sizeof *X);

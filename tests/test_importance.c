@@ -3,7 +3,6 @@
  * in double, column means over heads and queries, pooled with the odd tail
  * dropped. */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,16 +11,11 @@
 
 #include <omnizip/omnizip.h>
 
+#include "plugin_table.h"
+
 static const struct omnizip_plugin *plugin(void)
 {
-    char path[512];
-    const char *b = getenv("OMNIZIP_BUILD") ? getenv("OMNIZIP_BUILD") : "build";
-    snprintf(path, sizeof path, "%s/libomnizip.so", b);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    cr_assert_not_null(h, "%s", dlerror());
-    omnizip_plugin_entry_fn e = (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL);
-    cr_assert_not_null(e);
-    return e(OMNIZIP_ABI_VERSION);
+    return test_plugin_table();
 }
 
 static void naive(const float *q, const float *k, int h, int t, int hd, int pool, double *out)
