@@ -32,7 +32,7 @@ if grep -nE "#include \"(\.\./)*(plugin/|core/|cpu/)" runtime-shim/*.c runtime-s
    tools/*/*.c tools/*/*.h inspector/*.c inspector/*.h; then
     echo "lint: the shim, the tools and the inspector include only include/omnizip/ headers"; status=1
 fi
-if grep -rnIE '\.\./shared|shared/(docs|golden)|/work/(shared|briefs)' --exclude-dir=build \
+if grep -rnIE '\.\./shared|shared[/](docs|golden)|/work/(shared|briefs)' --exclude-dir=build \
    --exclude-dir=.git --exclude=lint.sh .; then
     echo "lint: the lines above point outside the repository (docs/ holds the contract)"; status=1
 fi
