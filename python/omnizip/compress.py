@@ -255,6 +255,9 @@ def compress(inputs_embeds, input_ids, audio_scores, video_grid_thw, *, position
     [n, ...]} over the batch's video / audio tokens in order (DeepStack
     features are per_video_token): compacted with the matching keep mask.
     Returns a Result."""
+    input_ids, position_ids, attention_mask = (
+        x if x is None or _tensors.is_torch(x) else np.asarray(x)
+        for x in (input_ids, position_ids, attention_mask))
     ids, _ = _batch_ids(input_ids)
     B, L = ids.shape
     x = _embeds_rows(inputs_embeds, B, L)
