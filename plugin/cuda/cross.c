@@ -9,13 +9,6 @@
 
 enum { CHUNK = 2048, VBLOCK = 4096 };
 
-#define TRY(x)                       \
-    do {                             \
-        omnizip_status st_ = (x);    \
-        if (st_ != OMNIZIP_OK)       \
-            return st_;              \
-    } while (0)
-
 /* C (rows_b x rows_a, col-major) = B A^T for dense row-major f32 A, B with d
  * columns: row r of A meets every row of B in one contiguous run. */
 static omnizip_status gemm_nt(struct oz_cu *cu, const float *a, int64_t rows_a, const float *b,

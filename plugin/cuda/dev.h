@@ -102,4 +102,12 @@ cudaError_t oz_k_pool(const double *acc, int64_t n, uint32_t pool, double norm, 
 }
 #endif
 
+/* Returns the status of x from the calling function when it is not OK. */
+#define TRY(x)                    \
+    do {                          \
+        omnizip_status st_ = (x); \
+        if (st_ != OMNIZIP_OK)    \
+            return st_;           \
+    } while (0)
+
 #endif

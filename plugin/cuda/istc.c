@@ -9,13 +9,6 @@
 
 enum { QCHUNK = 2048 };
 
-#define TRY(x)                       \
-    do {                             \
-        omnizip_status st_ = (x);    \
-        if (st_ != OMNIZIP_OK)       \
-            return st_;              \
-    } while (0)
-
 omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream,
                           char *err, size_t es)
 {
