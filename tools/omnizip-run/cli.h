@@ -71,6 +71,9 @@ int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char 
 /* defaults < profile < --set, then config_check; returns an exit code. */
 int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
                   struct omnizip_config *cfg);
+/* Key's value in c as the plugin writes it ("unknown" when it cannot say). */
+void oz_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
+                        const char *key, char *buf, size_t size);
 /* The text of an enum-valued key ("global"...). */
 const char *oz_cli_enum_name(const char *key, int32_t value);
 
@@ -145,7 +148,7 @@ int oz_report_json(FILE *f, const struct oz_run *run);
  * memory); the caller owns it. */
 void *oz_report_json_object(const struct oz_run *run);
 /* The config as a JSON object of every key (jansson json_t *). */
-void *oz_report_config_json(const struct omnizip_config *cfg);
+void *oz_report_config_json(const struct omnizip_plugin *p, const struct omnizip_config *cfg);
 
 /* cli_trace.c: the JSON-lines trace (docs/FORMATS.md "Trace"), the progress
  * bar and the --live pacing, all fed by the on_window callback. */

@@ -1,5 +1,6 @@
 /* cli_config.c - omnizip-run's config: built-in defaults < profile (--profile
  * or --task) < every --set in order, then the plugin's cross-key check. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,15 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     return rc;
 }
 
+void oz_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
+                        const char *key, char *buf, size_t size)
+{
+    /* A 1.0 table ends before config_get. */
+    int has = p->struct_size >= offsetof(struct omnizip_plugin, config_get) + sizeof p->config_get;
+    if (!has || p->config_get(c, key, buf, size) != OMNIZIP_OK)
+        snprintf(buf, size, "unknown");
+}
+
 const char *oz_cli_enum_name(const char *key, int32_t value)
 {
     static const char *const normalize[] = {"reference", "exact"};
@@ -129,7 +139,6 @@ const char *oz_cli_enum_name(const char *key, int32_t value)
     static const char *const mode[] = {"reference", "streaming"};
     static const char *const backend[] = {"auto", "cpu", "cuda"};
     static const char *const telemetry[] = {"off", "shm"};
-    static const char *const strategy[] = {"omnizip", "random", "uniform", "dycoke"};
     const char *const *names = NULL;
     int32_t n = 0;
     if (strcmp(key, "normalize") == 0)
@@ -142,7 +151,5 @@ const char *oz_cli_enum_name(const char *key, int32_t value)
         names = backend, n = 3;
     else if (strcmp(key, "telemetry") == 0)
         names = telemetry, n = 2;
-    else if (strcmp(key, "strategy") == 0)
-        names = strategy, n = 4;
     return names && value >= 0 && value < n ? names[value] : "unknown";
 }

@@ -84,8 +84,10 @@ void oz_report_totals(FILE *f, const struct oz_run *run)
     fprintf(f, ", total %.1f ms\n", run->ms_total);
 }
 
-void *oz_report_config_json(const struct omnizip_config *c)
+void *oz_report_config_json(const struct omnizip_plugin *p, const struct omnizip_config *c)
 {
+    char strategy[64];
+    oz_cli_config_text(p, c, "strategy", strategy, sizeof strategy);
     return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, "
                      "s:I}",
                      "rho_audio", c->rho_audio, "rho_video", c->rho_video, "contextual_ratio",
@@ -96,7 +98,7 @@ void *oz_report_config_json(const struct omnizip_config *c)
                      (int)c->scope_radius, "mode", oz_cli_enum_name("mode", c->mode), "backend",
                      oz_cli_enum_name("backend", c->backend), "threads", (int)c->threads,
                      "telemetry", oz_cli_enum_name("telemetry", c->telemetry), "strategy",
-                     oz_cli_enum_name("strategy", c->strategy), "seed", (json_int_t)c->seed);
+                     strategy, "seed", (json_int_t)c->seed);
 }
 
 /* A count, or null where it is not computed. */
@@ -163,7 +165,7 @@ void *oz_report_json_object(const struct oz_run *run)
         (json_int_t)r->plan.n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
         r->ms_plan, "bind", r->ms_bind, "windows", r->ms_windows, "write", run->ms_write, "total",
         run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
-        run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->cfg),
+        run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->plugin, run->cfg),
         "per_window", per_window(run));
     if (root && run->have_kv)
         json_object_set_new(root, "kv_bytes", json_pack("{s:s, s:f, s:f}", "model",

@@ -86,7 +86,8 @@ int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run
                           "model", run->cli->model);
     o = put_fields(o, ozc_trace_config, OZC_TRACE_N(ozc_trace_config), c);
     const char *scope = oz_cli_enum_name("similarity_scope", c->similarity_scope);
-    const char *strategy = oz_cli_enum_name("strategy", c->strategy);
+    char strategy[64];
+    oz_cli_config_text(run->plugin, c, "strategy", strategy, sizeof strategy);
     if (o && (json_object_set_new(o, "similarity_scope", json_string(scope)) != 0 ||
               json_object_set_new(o, "strategy", json_string(strategy)) != 0 ||
               json_object_set_new(o, "windows", json_integer((json_int_t)n_windows)) != 0)) {
