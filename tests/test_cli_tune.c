@@ -188,3 +188,23 @@ Test(cli_tune, trace_names_the_strategy)
     rmdir(dir);
     cr_assert(strstr(out, "strategy uniform"), "%s", out);
 }
+
+/* The inspector's compare: tune with A against B, the totals line says
+ * B -> A (paper-45 keeps 100 more audio and 74 fewer video tokens than
+ * balanced-50 on this dump, as `omnizip-run compare` says). */
+Test(cli_tune, inspector_compares_two_profiles)
+{
+    const char *b = getenv("OMNIZIP_BUILD");
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "LC_ALL=C OMNIZIP_PROFILE_PATH=profiles %s/omnizip-inspect --tune "
+             DUMP " --task paper-45 --compare balanced-50 --dump --plugin %s/libomnizip.so 2>&1",
+             b && *b ? b : "build", b && *b ? b : "build");
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", out);
+    cr_assert(strstr(out, "vs balanced-50: audio 275 -> 375 (+100)  video 350 -> 276 (-74)"), "%s",
+              out);
+    cr_assert(strstr(out, "anch/mrg") && strstr(out, "delta"), "%s", out);
+}
