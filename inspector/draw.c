@@ -471,10 +471,22 @@ static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_l
 static void key_bar(struct oz_frame *f, const struct oz_model *m, int y)
 {
     const char *label, *text;
+    char rest[64];
+    size_t n = 0;
+    while (oz_key_bar(m->mode, n, &label, &text))
+        n++;
+    /* The last entry (Quit) always shows; others that do not fit before it
+     * are left out whole. */
+    int last = 0;
+    if (n && oz_key_bar(m->mode, n - 1, &label, &text))
+        last = width(label) + 1 + width(text);
     int x = 0;
-    for (size_t i = 0; oz_key_bar(m->mode, i, &label, &text); i++) {
+    for (size_t i = 0; i < n && oz_key_bar(m->mode, i, &label, &text); i++) {
+        snprintf(rest, sizeof rest, " %s  ", text);
+        if (i + 1 < n && x + width(label) + width(rest) + last > f->w)
+            continue;
         x = oz_frame_put(f, y, x, OZ_R_KEY, label);
-        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %s  ", text);
+        x = oz_frame_put(f, y, x, OZ_R_NORMAL, rest);
     }
 }
 
