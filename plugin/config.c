@@ -454,6 +454,18 @@ omnizip_status oz_config_check_blame(const struct omnizip_config *c, const unsig
             *bad = (size_t)(rank && rank[hi] > rank[lo] ? hi : lo);
         return OMNIZIP_E_PROFILE;
     }
+    /* A baseline's budget is OmniZip's over the whole clip: it has no causal
+     * (streaming) form. */
+    if (full.strategy != OMNIZIP_STRATEGY_OMNIZIP && full.mode == OMNIZIP_MODE_STREAMING) {
+        int st = oz_config_key_index("strategy"), mo = oz_config_key_index("mode");
+        char name[40];
+        keys[st].format(&keys[st], &full, name, sizeof name);
+        ozc_err(err, err_size, "strategy %s keeps OmniZip's whole-clip budget: it needs mode "
+                "reference, not streaming", name);
+        if (bad)
+            *bad = (size_t)(rank && rank[mo] > rank[st] ? mo : st);
+        return OMNIZIP_E_PROFILE;
+    }
     return OMNIZIP_OK;
 }
 

@@ -105,6 +105,12 @@ Test(baseline, config_keys)
     cr_assert_eq(oz_config_set(&old, "strategy", "random", err, sizeof err), OMNIZIP_E_PROFILE);
     cr_assert_eq(old.strategy, OMNIZIP_STRATEGY_OMNIZIP);
     cr_assert_eq(oz_config_check(&old, err, sizeof err), OMNIZIP_OK, "%s", err);
+    /* Baselines are planned over the whole clip: no streaming form. */
+    struct omnizip_config st = defaults();
+    st.strategy = OMNIZIP_STRATEGY_RANDOM;
+    st.mode = OMNIZIP_MODE_STREAMING;
+    cr_assert_eq(oz_config_check(&st, err, sizeof err), OMNIZIP_E_PROFILE);
+    cr_assert(strstr(err, "needs mode reference"), "%s", err);
 }
 
 /* Two windows of 10 audio and 8 video tokens (2 frames of 4). Every
