@@ -48,7 +48,7 @@ static int check(const struct omnizip_plugin *p, const struct oz_cli *cli, const
 
 struct row {
     char key[64];
-    char value[128];
+    char value[512];
     char source[512];
 };
 
