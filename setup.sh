@@ -24,14 +24,21 @@ pkgs_test="libcriterion-dev tmux python3 python3-numpy abigail-tools cmake"
 # (Debian's CPU build of torch), and `make python`'s virtual environment.
 pkgs_python="python3-pytest python3-torch python3-venv"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes (make test's
-# corpus replay needs neither).
-pkgs_fuzz="clang libclang-rt-14-dev"
+# corpus replay needs neither). The runtimes come apart from clang and carry
+# its major version (libclang-rt-14-dev on Debian 12, libclang-rt-18-dev on
+# Ubuntu 24.04), so they are named once clang is there (clang_rt below).
+pkgs_fuzz="clang"
 packages="$pkgs_build $pkgs_test $pkgs_python $pkgs_fuzz"
 
 say() { printf 'setup: %s\n' "$*"; }
 
+clang_rt() {
+    v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+    [ -z "$v" ] || printf 'libclang-rt-%s-dev' "$v"
+}
+
 missing_packages() {
-    for p in $packages; do
+    for p in $packages $(clang_rt); do
         # Status "install ok installed": anything else (absent, half-removed) is missing.
         s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
         [ "$s" = "install ok installed" ] || printf '%s ' "$p"
@@ -56,11 +63,16 @@ install_deps() {
         say "not root and no sudo: run as root:  apt-get install $missing"
         exit 1
     fi
-    say "installing missing Debian packages: $missing"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    # shellcheck disable=SC2086
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
-    left=$(missing_packages)
+    # Twice at most: clang's runtime package is known only once clang is in.
+    for round in 1 2; do
+        [ -n "$missing" ] || break
+        say "installing missing Debian packages: $missing"
+        # shellcheck disable=SC2086
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+        missing=$(missing_packages)
+    done
+    left=$missing
     if [ -n "$left" ]; then
         say "still missing after apt-get: $left"
         exit 1
@@ -68,7 +80,7 @@ install_deps() {
 }
 
 case "${1:-}" in
-    --list) echo $packages; exit 0 ;;
+    --list) echo $packages $(clang_rt); exit 0 ;;
     --deps) install_deps; exit 0 ;;
     "") ;;
     *) echo "usage: $0 [--deps | --list]" >&2; exit 2 ;;
