@@ -271,6 +271,7 @@ static void impl_free(struct oz_dump_impl *d)
     free(d->mask64);
     free(d->grids64);
     free(d->extras);
+    free(d->extra_tensors);
     oz_st_close(d->st);
     free(d->path);
     free(d);
