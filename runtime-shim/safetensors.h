@@ -106,12 +106,13 @@ omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_
 /* Adds a __metadata__ entry (both strings copied). */
 omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *value);
 
-/* Writes everything to path atomically: a mkstemp file beside path, the
- * header padded with spaces so the data block starts 8-byte aligned, tensors
- * laid out by element size (largest first, then name) so each is aligned,
- * fsync, rename. On any failure the temp file is removed and path is left as
- * it was. Returns OMNIZIP_E_IO, OMNIZIP_E_INVALID or OMNIZIP_E_NOMEM with
- * "PATH: problem" in err. */
+/* Writes everything to path through outfile.h (a regular target replaced by a
+ * complete temp file beside it, fsync, rename; a FIFO or character device
+ * written in place): the header padded with spaces so the data block starts
+ * 8-byte aligned, tensors laid out by element size (largest first, then
+ * name) so each is aligned. On any failure the temp file is removed and path
+ * is left as it was. Returns OMNIZIP_E_IO, OMNIZIP_E_INVALID or
+ * OMNIZIP_E_NOMEM with "PATH: problem" in err. */
 omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err,
                                  size_t err_size);
 
