@@ -23,7 +23,7 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-int oz_crt_locale_utf8(void)
+int ozi_crt_locale_utf8(void)
 {
     const char *cs = nl_langinfo(CODESET);
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
@@ -63,7 +63,7 @@ static void colour_roles(void)
     role_attr[OZ_R_KEY] = COLOR_PAIR(4);
 }
 
-int oz_crt_start(int mono, char *err, size_t err_size)
+int ozi_crt_start(int mono, char *err, size_t err_size)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -95,7 +95,7 @@ int oz_crt_start(int mono, char *err, size_t err_size)
     return 0;
 }
 
-void oz_crt_stop(void)
+void ozi_crt_stop(void)
 {
     if (!started)
         return;
@@ -105,13 +105,13 @@ void oz_crt_stop(void)
     fflush(stdout);
 }
 
-void oz_crt_size(int *w, int *h)
+void ozi_crt_size(int *w, int *h)
 {
     *w = COLS;
     *h = LINES;
 }
 
-void oz_crt_paint(const struct oz_frame *f)
+void ozi_crt_paint(const struct ozi_frame *f)
 {
     wchar_t run[1024];
     erase();
@@ -134,7 +134,7 @@ void oz_crt_paint(const struct oz_frame *f)
     doupdate();
 }
 
-int oz_crt_key(int timeout_ms)
+int ozi_crt_key(int timeout_ms)
 {
     if (stop_signal)
         return -1;
@@ -143,17 +143,17 @@ int oz_crt_key(int timeout_ms)
     return k == ERR ? -1 : k;
 }
 
-int oz_crt_signal(void)
+int ozi_crt_signal(void)
 {
     return stop_signal;
 }
 
-int oz_crt_is_resize(int key)
+int ozi_crt_is_resize(int key)
 {
     return key == KEY_RESIZE;
 }
 
-int oz_crt_mouse(int key, int *y, int *wheel)
+int ozi_crt_mouse(int key, int *y, int *wheel)
 {
     MEVENT ev;
     if (key != KEY_MOUSE || getmouse(&ev) != OK)

@@ -10,7 +10,7 @@
 
 #include "keys.h"
 
-const struct oz_glyphs oz_glyphs_utf8 = {
+const struct ozi_glyphs ozi_glyphs_utf8 = {
     "\u2588",
     {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
     "\u2588", "\u2503", "\u00b7",
@@ -19,7 +19,7 @@ const struct oz_glyphs oz_glyphs_utf8 = {
     "\u25c6",
 };
 
-const struct oz_glyphs oz_glyphs_ascii = {
+const struct ozi_glyphs ozi_glyphs_ascii = {
     "#",
     {"", "", "", "", "", "", "", ""},
     "=", "|", ".",
@@ -39,11 +39,11 @@ static int width(const char *s)
 
 /* Puts text at x only when all of it fits: a field is dropped whole, never
  * cut. Returns the column after it (x when dropped). */
-static int field(struct oz_frame *f, int y, int x, enum oz_role role, const char *text)
+static int field(struct ozi_frame *f, int y, int x, enum ozi_role role, const char *text)
 {
     if (x + width(text) > f->w)
         return x;
-    return oz_frame_put(f, y, x, role, text);
+    return ozi_frame_put(f, y, x, role, text);
 }
 
 static void human(double v, const char *unit, char *buf, size_t n)
@@ -67,7 +67,7 @@ static void mib(double bytes, char *buf, size_t n)
 
 /* What the view is doing: paused, following or browsing; a live session
  * that ended and a replay at its end say so. */
-static const char *state_of(const struct oz_model *m)
+static const char *state_of(const struct ozi_model *m)
 {
     if (m->mode == OZ_MODE_LIVE && m->ended)
         return "ENDED";
@@ -78,7 +78,7 @@ static const char *state_of(const struct oz_model *m)
     return m->follow ? "following" : "browsing";
 }
 
-static void title(struct oz_frame *f, const struct oz_model *m)
+static void title(struct ozi_frame *f, const struct ozi_model *m)
 {
     static const char *what[] = {"", "replay", "live", "", "tune"};
     char fields[7][600];
@@ -102,13 +102,13 @@ static void title(struct oz_frame *f, const struct oz_model *m)
         snprintf(d, sizeof d, "  dropped %llu", (unsigned long long)m->dropped);
         x = field(f, 0, x, OZ_R_WARN, d);
     }
-    oz_frame_role(f, 0, x, f->w, OZ_R_TITLE);
+    ozi_frame_role(f, 0, x, f->w, OZ_R_TITLE);
 }
 
 /* Tune mode: "vs LABEL: audio A -> B (+d)  video C -> D (+d)", each field
  * only when it fits whole. */
-static int versus(struct oz_frame *f, const struct oz_model *m, int y, int x,
-                  const struct oz_draw_extra *e)
+static int versus(struct ozi_frame *f, const struct ozi_model *m, int y, int x,
+                  const struct ozi_draw_extra *e)
 {
     int64_t a0 = 0, a1 = 0, v0 = 0, v1 = 0;
     for (size_t i = 0; i < e->n_base; i++) {
@@ -127,18 +127,18 @@ static int versus(struct oz_frame *f, const struct oz_model *m, int y, int x,
              (long long)v1, (long long)(v1 - v0));
     if (x + (int)(strlen(field[0]) + strlen(field[1])) > f->w)
         return x;
-    x = oz_frame_put(f, y, x, OZ_R_HEAD, field[0]);
-    x = oz_frame_put(f, y, x, a0 != a1 ? OZ_R_WARN : OZ_R_NORMAL, field[1]);
+    x = ozi_frame_put(f, y, x, OZ_R_HEAD, field[0]);
+    x = ozi_frame_put(f, y, x, a0 != a1 ? OZ_R_WARN : OZ_R_NORMAL, field[1]);
     if (x + (int)strlen(field[2]) <= f->w)
-        x = oz_frame_put(f, y, x, v0 != v1 ? OZ_R_WARN : OZ_R_NORMAL, field[2]);
+        x = ozi_frame_put(f, y, x, v0 != v1 ? OZ_R_WARN : OZ_R_NORMAL, field[2]);
     return x;
 }
 
-static void totals(struct oz_frame *f, const struct oz_model *m, int y,
-                   const struct oz_draw_extra *e)
+static void totals(struct ozi_frame *f, const struct ozi_model *m, int y,
+                   const struct ozi_draw_extra *e)
 {
-    struct oz_totals t;
-    oz_model_totals(m, &t);
+    struct ozi_totals t;
+    ozi_model_totals(m, &t);
     char a[32], b[32], text[160];
     snprintf(text, sizeof text, "kept: audio %lld/%lld  video %lld/%lld",
              (long long)t.audio_kept, (long long)t.audio_in, (long long)t.video_kept,
@@ -165,8 +165,8 @@ static void totals(struct oz_frame *f, const struct oz_model *m, int y,
     field(f, y, x, OZ_R_NORMAL, text);
 }
 
-static void config(struct oz_frame *f, const struct oz_model *m, int y,
-                   const struct oz_draw_extra *e)
+static void config(struct ozi_frame *f, const struct ozi_model *m, int y,
+                   const struct ozi_draw_extra *e)
 {
     if (e && e->n_params) {
         char fields[16][128];
@@ -180,9 +180,9 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
             total += width(fields[i]);
         while (from < e->param_sel && total > f->w)
             total -= width(fields[from++]);
-        int x = oz_frame_put(f, y, 0, OZ_R_HEAD, e->dirty ? "tune*" : "tune:");
+        int x = ozi_frame_put(f, y, 0, OZ_R_HEAD, e->dirty ? "tune*" : "tune:");
         if (from > 0)
-            x = oz_frame_put(f, y, x, OZ_R_DIM, "<");
+            x = ozi_frame_put(f, y, x, OZ_R_DIM, "<");
         for (size_t i = from; i < n; i++) {
             int changed = e->param_base && strcmp(e->param_values[i], e->param_base[i]) != 0;
             int nx = field(f, y, x, i == e->param_sel ? OZ_R_SEL
@@ -196,7 +196,7 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
         return;
     }
     if (!m->have_config) {
-        oz_frame_put(f, y, 0, OZ_R_DIM, "config unknown");
+        ozi_frame_put(f, y, 0, OZ_R_DIM, "config unknown");
         return;
     }
     char fields[6][64];
@@ -211,8 +211,8 @@ static void config(struct oz_frame *f, const struct oz_model *m, int y,
         x = field(f, y, x, OZ_R_NORMAL, fields[i]);
 }
 
-static void history(struct oz_frame *f, const struct oz_model *m, int y,
-                    const struct oz_glyphs *g)
+static void history(struct ozi_frame *f, const struct ozi_model *m, int y,
+                    const struct ozi_glyphs *g)
 {
     static const char *const legend[2] = {"  audio kept per window, %s0 .. %s1",
                                           "  video prune rate, %s0 .. %s1"};
@@ -223,18 +223,18 @@ static void history(struct oz_frame *f, const struct oz_model *m, int y,
     size_t from = n > (size_t)room ? n - (size_t)room : 0;
     if (m->sel < from && n > (size_t)room)
         from = m->sel;
-    oz_frame_put(f, y, 0, OZ_R_HEAD, "S_a");
-    oz_frame_put(f, y + 1, 0, OZ_R_HEAD, "rate");
+    ozi_frame_put(f, y, 0, OZ_R_HEAD, "S_a");
+    ozi_frame_put(f, y + 1, 0, OZ_R_HEAD, "rate");
     int x = 6;
     for (size_t i = from; i < n && x < 6 + room; i++, x++) {
         const struct omnizip_window_info *r = &m->rec[i];
         /* The selected window's column is marked (reverse) on both lines. */
         int sel = i == m->sel;
         if (r->guided)
-            oz_frame_put(f, y, x, sel ? OZ_R_SEL : OZ_R_AUDIO, g->spark[oz_spark_level(r->s_a)]);
+            ozi_frame_put(f, y, x, sel ? OZ_R_SEL : OZ_R_AUDIO, g->spark[ozi_spark_level(r->s_a)]);
         else if (sel)
-            oz_frame_put(f, y, x, OZ_R_SEL, " ");
-        oz_frame_put(f, y + 1, x, sel ? OZ_R_SEL : OZ_R_VIDEO, g->spark[oz_spark_level(r->rate)]);
+            ozi_frame_put(f, y, x, OZ_R_SEL, " ");
+        ozi_frame_put(f, y + 1, x, sel ? OZ_R_SEL : OZ_R_VIDEO, g->spark[ozi_spark_level(r->rate)]);
     }
     for (int k = 0; k < 2; k++) {
         char text[96];
@@ -243,36 +243,36 @@ static void history(struct oz_frame *f, const struct oz_model *m, int y,
     }
 }
 
-static void bar(struct oz_frame *f, int y, int x, int w, double v, const struct oz_glyphs *g,
-                enum oz_role role)
+static void bar(struct ozi_frame *f, int y, int x, int w, double v, const struct ozi_glyphs *g,
+                enum ozi_role role)
 {
-    int e = g->partial[1][0] ? oz_bar_eighths(v, w) : oz_bar_cells(v, w) * 8;
+    int e = g->partial[1][0] ? ozi_bar_eighths(v, w) : ozi_bar_cells(v, w) * 8;
     for (int i = 0; i < w; i++, e -= 8) {
         if (e >= 8)
-            oz_frame_put(f, y, x + i, role, g->full);
+            ozi_frame_put(f, y, x + i, role, g->full);
         else if (e > 0)
-            oz_frame_put(f, y, x + i, role, g->partial[e]);
+            ozi_frame_put(f, y, x + i, role, g->partial[e]);
     }
 }
 
-static void rate_bar(struct oz_frame *f, int y, int x, int w, const struct oz_model *m,
-                     double rate, const struct oz_glyphs *g)
+static void rate_bar(struct ozi_frame *f, int y, int x, int w, const struct ozi_model *m,
+                     double rate, const struct ozi_glyphs *g)
 {
-    int fill = oz_bar_cells(rate, w);
-    int lo = oz_bar_mark(m->rho_min, w), hi = oz_bar_mark(m->rho_max, w);
+    int fill = ozi_bar_cells(rate, w);
+    int lo = ozi_bar_mark(m->rho_min, w), hi = ozi_bar_mark(m->rho_max, w);
     for (int i = 0; i < w; i++) {
         /* Below rho_min every guided window is pruned alike: that part is dimmed. */
         if (m->have_config && (i == lo || i == hi))
-            oz_frame_put(f, y, x + i, OZ_R_BAND, g->mark);
+            ozi_frame_put(f, y, x + i, OZ_R_BAND, g->mark);
         else if (i < fill)
-            oz_frame_put(f, y, x + i, m->have_config && i < lo ? OZ_R_DIM : OZ_R_VIDEO,
+            ozi_frame_put(f, y, x + i, m->have_config && i < lo ? OZ_R_DIM : OZ_R_VIDEO,
                          g->rate_fill);
         else if (m->have_config && i > lo && i < hi)
-            oz_frame_put(f, y, x + i, OZ_R_DIM, g->band);
+            ozi_frame_put(f, y, x + i, OZ_R_DIM, g->band);
     }
 }
 
-static void head(struct oz_frame *f, const struct oz_layout *l, int y)
+static void head(struct ozi_frame *f, const struct ozi_layout *l, int y)
 {
     int sa = l->sa_w + 2 + (l->values ? 5 : 0), rate = l->rate_w + 2 + (l->values ? 5 : 0);
     static const char *const sa_labels[] = {"S_a (audio kept)", "S_a", ""};
@@ -283,71 +283,71 @@ static void head(struct oz_frame *f, const struct oz_layout *l, int y)
         i++;
     while ((int)strlen(rate_labels[j]) > rate)
         j++;
-    int x = oz_frame_printf(f, y, 0, OZ_R_HEAD, "  win %*s ", 2 * l->audio_w + 1, "audio");
-    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*s ", sa, sa_labels[i]);
-    x = oz_frame_printf(f, y, x, OZ_R_HEAD, "%-*s", rate, rate_labels[j]);
+    int x = ozi_frame_printf(f, y, 0, OZ_R_HEAD, "  win %*s ", 2 * l->audio_w + 1, "audio");
+    x = ozi_frame_printf(f, y, x, OZ_R_HEAD, "%-*s ", sa, sa_labels[i]);
+    x = ozi_frame_printf(f, y, x, OZ_R_HEAD, "%-*s", rate, rate_labels[j]);
     if (l->video_col)
-        x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %*s", 2 * l->video_w + 1, "video");
+        x = ozi_frame_printf(f, y, x, OZ_R_HEAD, " %*s", 2 * l->video_w + 1, "video");
     if (l->tune_cols)
-        x = oz_frame_printf(f, y, x, OZ_R_HEAD, " %8s %6s", "anch/mrg", "delta");
-    oz_frame_role(f, y, x, f->w, OZ_R_HEAD);
+        x = ozi_frame_printf(f, y, x, OZ_R_HEAD, " %8s %6s", "anch/mrg", "delta");
+    ozi_frame_role(f, y, x, f->w, OZ_R_HEAD);
 }
 
 /* Tune mode: anchors/merged, and the kept tokens' change against the
  * "before" side; a changed row's index is highlighted. */
-static int tune_cols(struct oz_frame *f, const struct omnizip_window_info *r, int y, int x,
-                     const struct oz_draw_extra *e, size_t i)
+static int tune_cols(struct ozi_frame *f, const struct omnizip_window_info *r, int y, int x,
+                     const struct ozi_draw_extra *e, size_t i)
 {
     char am[32];
     snprintf(am, sizeof(am), "%lld/%lld", (long long)r->audio_anchors,
              (long long)r->audio_merged);
-    x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %8s", am);
+    x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %8s", am);
     if (!e || i >= e->n_base)
-        return oz_frame_printf(f, y, x, OZ_R_DIM, " %6s", "-");
+        return ozi_frame_printf(f, y, x, OZ_R_DIM, " %6s", "-");
     const struct omnizip_window_info *b = &e->base[i];
     long long d = (long long)(r->audio_kept + r->video_kept - b->audio_kept - b->video_kept);
     int changed = r->audio_kept != b->audio_kept || r->video_kept != b->video_kept;
     if (changed)
-        oz_frame_role(f, y, 1, 5, OZ_R_WARN);
-    return oz_frame_printf(f, y, x, changed ? OZ_R_WARN : OZ_R_DIM, " %+6lld", d);
+        ozi_frame_role(f, y, 1, 5, OZ_R_WARN);
+    return ozi_frame_printf(f, y, x, changed ? OZ_R_WARN : OZ_R_DIM, " %+6lld", d);
 }
 
-static void row(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
-                size_t i, int y, const struct oz_glyphs *g, const struct oz_draw_extra *e)
+static void row(struct ozi_frame *f, const struct ozi_model *m, const struct ozi_layout *l,
+                size_t i, int y, const struct ozi_glyphs *g, const struct ozi_draw_extra *e)
 {
     const struct omnizip_window_info *r = &m->rec[i];
     int sel = i == m->sel;
-    int x = oz_frame_printf(f, y, 0, OZ_R_NORMAL, "%c%4u %*lld/%-*lld ", sel ? '>' : ' ',
+    int x = ozi_frame_printf(f, y, 0, OZ_R_NORMAL, "%c%4u %*lld/%-*lld ", sel ? '>' : ' ',
                             r->index, l->audio_w, (long long)r->audio_kept, l->audio_w,
                             (long long)r->audio_in);
-    oz_frame_put(f, y, x, OZ_R_NORMAL, "[");
+    ozi_frame_put(f, y, x, OZ_R_NORMAL, "[");
     if (r->guided)
         bar(f, y, x + 1, l->sa_w, r->s_a, g, OZ_R_AUDIO);
-    x = oz_frame_put(f, y, x + 1 + l->sa_w, OZ_R_NORMAL, "]");
+    x = ozi_frame_put(f, y, x + 1 + l->sa_w, OZ_R_NORMAL, "]");
     if (l->values)
-        x = r->guided ? oz_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->s_a)
-                      : oz_frame_put(f, y, x, OZ_R_DIM, "    -");
-    x = oz_frame_put(f, y, x, OZ_R_NORMAL, " [");
+        x = r->guided ? ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->s_a)
+                      : ozi_frame_put(f, y, x, OZ_R_DIM, "    -");
+    x = ozi_frame_put(f, y, x, OZ_R_NORMAL, " [");
     rate_bar(f, y, x, l->rate_w, m, r->rate, g);
-    x = oz_frame_put(f, y, x + l->rate_w, OZ_R_NORMAL, "]");
+    x = ozi_frame_put(f, y, x + l->rate_w, OZ_R_NORMAL, "]");
     if (l->values)
-        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->rate);
+        x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->rate);
     if (l->video_col)
-        x = oz_frame_printf(f, y, x, OZ_R_NORMAL, " %*lld/%-*lld", l->video_w,
+        x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %*lld/%-*lld", l->video_w,
                             (long long)r->video_kept, l->video_w, (long long)r->video_in);
     if (l->tune_cols)
         x = tune_cols(f, r, y, x, e, i);
     if (sel)
-        oz_frame_role(f, y, 0, 5, OZ_R_SEL);
+        ozi_frame_role(f, y, 0, 5, OZ_R_SEL);
     (void)x;
 }
 
 /* One run of cells standing for n tokens, scaled by per tokens a cell. */
-static int cells(struct oz_frame *f, int y, int x, int64_t n, int64_t per, const char *glyph,
-                 enum oz_role role)
+static int cells(struct ozi_frame *f, int y, int x, int64_t n, int64_t per, const char *glyph,
+                 enum ozi_role role)
 {
     for (int64_t c = (n + per - 1) / per; c > 0 && x < f->w; c--)
-        x = oz_frame_put(f, y, x, role, glyph);
+        x = ozi_frame_put(f, y, x, role, glyph);
     return x;
 }
 
@@ -364,37 +364,37 @@ static int audio_cell(const uint8_t *s, size_t n)
 
 /* Tune mode: the window's tokens where they are, audio in order, video
  * frame by frame (raster order, frames apart); per tokens a cell. */
-static void positions(struct oz_frame *f, int y, const struct oz_draw_extra *e,
-                      const struct oz_glyphs *g, size_t per)
+static void positions(struct ozi_frame *f, int y, const struct ozi_draw_extra *e,
+                      const struct ozi_glyphs *g, size_t per)
 {
-    int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "audio ");
+    int x = ozi_frame_put(f, y, 0, OZ_R_HEAD, "audio ");
     for (size_t i = 0; i < e->n_detail_audio && x < f->w; i += per) {
         size_t n = e->n_detail_audio - i < per ? e->n_detail_audio - i : per;
         int c = audio_cell(e->detail_audio + i, n);
-        x = oz_frame_put(f, y, x, c == OMNIZIP_AUDIO_PRUNED ? OZ_R_DIM : OZ_R_AUDIO,
+        x = ozi_frame_put(f, y, x, c == OMNIZIP_AUDIO_PRUNED ? OZ_R_DIM : OZ_R_AUDIO,
                          c == OMNIZIP_AUDIO_KEPT     ? g->kept
                          : c == OMNIZIP_AUDIO_ANCHOR ? g->anchor
                          : c == OMNIZIP_AUDIO_MERGED ? g->merged
                                                      : g->pruned);
     }
-    x = oz_frame_put(f, y + 1, 0, OZ_R_HEAD, "video ");
+    x = ozi_frame_put(f, y + 1, 0, OZ_R_HEAD, "video ");
     size_t tpf = e->tpf > 0 ? (size_t)e->tpf : e->n_detail_video + 1;
     for (size_t i = 0; i < e->n_detail_video && x < f->w; i += per) {
         if (i > 0 && i % tpf < per)
-            x = oz_frame_put(f, y + 1, x, OZ_R_NORMAL, " ");
+            x = ozi_frame_put(f, y + 1, x, OZ_R_NORMAL, " ");
         size_t n = e->n_detail_video - i < per ? e->n_detail_video - i : per, any = 0;
         for (size_t k = 0; k < n; k++)
             any |= e->detail_video[i + k];
-        x = oz_frame_put(f, y + 1, x, any ? OZ_R_VIDEO : OZ_R_DIM, any ? g->kept : g->pruned);
+        x = ozi_frame_put(f, y + 1, x, any ? OZ_R_VIDEO : OZ_R_DIM, any ? g->kept : g->pruned);
     }
 }
 
-static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l,
-                   const struct oz_glyphs *g, const struct oz_draw_extra *e)
+static void detail(struct ozi_frame *f, const struct ozi_model *m, const struct ozi_layout *l,
+                   const struct ozi_glyphs *g, const struct ozi_draw_extra *e)
 {
     int y = l->detail_y;
     for (int x = 0; x < f->w; x++)
-        oz_frame_put(f, y, x, OZ_R_HEAD, "-");
+        ozi_frame_put(f, y, x, OZ_R_HEAD, "-");
     if (m->n_shown == 0)
         return;
     const struct omnizip_window_info *r = &m->rec[m->sel];
@@ -402,7 +402,7 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
     int64_t pruned = r->audio_in - r->audio_kept - r->audio_merged;
     if (pruned < 0)
         pruned = 0;
-    oz_frame_printf(f, y, 2, OZ_R_HEAD, " window %u (%s) ", r->index,
+    ozi_frame_printf(f, y, 2, OZ_R_HEAD, " window %u (%s) ", r->index,
                     r->guided ? "guided" : "unguided");
     char text[3][160];
     snprintf(text[0], sizeof text[0], "audio %lld in: %lld kept (%lld anchors), %lld merged, "
@@ -423,12 +423,12 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
         positions(f, y + 2, e, g, (size_t)per);
     } else {
         /* A replay or live record holds counts only: grouped, not placed. */
-        int x = oz_frame_put(f, y + 2, 0, OZ_R_HEAD, "audio ");
+        int x = ozi_frame_put(f, y + 2, 0, OZ_R_HEAD, "audio ");
         x = cells(f, y + 2, x + 2, dominant, per, g->kept, OZ_R_AUDIO);
         x = cells(f, y + 2, x, r->audio_anchors, per, g->anchor, OZ_R_AUDIO);
         x = cells(f, y + 2, x, r->audio_merged, per, g->merged, OZ_R_NORMAL);
         cells(f, y + 2, x, pruned, per, g->pruned, OZ_R_DIM);
-        x = oz_frame_put(f, y + 3, 0, OZ_R_HEAD, "video ");
+        x = ozi_frame_put(f, y + 3, 0, OZ_R_HEAD, "video ");
         x = cells(f, y + 3, x + 2, r->video_kept, per, g->kept, OZ_R_VIDEO);
         cells(f, y + 3, x, r->video_in - r->video_kept, per, g->pruned, OZ_R_DIM);
     }
@@ -444,17 +444,17 @@ static void detail(struct oz_frame *f, const struct oz_model *m, const struct oz
         x = field(f, y + 4, x, OZ_R_DIM, legend[k]);
 }
 
-static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_layout *l)
+static void help(struct ozi_frame *f, const struct ozi_model *m, const struct ozi_layout *l)
 {
     int top = l->config_y + 1, bottom = l->status_y;
     for (int y = top; y < bottom; y++)
         for (int x = 0; x < f->w; x++)
-            oz_frame_cell(f, y, x, OZ_R_NORMAL, ' ');
-    oz_frame_put(f, top, 2, OZ_R_HEAD, "Help: keys (any key closes this)");
+            ozi_frame_cell(f, y, x, OZ_R_NORMAL, ' ');
+    ozi_frame_put(f, top, 2, OZ_R_HEAD, "Help: keys (any key closes this)");
     const char *keys, *text;
     size_t i = 0;
     int col = 0, y = top + 1, colw = f->w >= 100 ? f->w / 2 : f->w;
-    while (oz_key_help(m->mode, i++, &keys, &text)) {
+    while (ozi_key_help(m->mode, i++, &keys, &text)) {
         if (y >= bottom) {
             if (colw == f->w)
                 break;
@@ -463,72 +463,72 @@ static void help(struct oz_frame *f, const struct oz_model *m, const struct oz_l
             if (col >= f->w)
                 break;
         }
-        oz_frame_printf(f, y, col + 2, OZ_R_KEY, "%-10s", keys);
-        oz_frame_put(f, y++, col + 13, OZ_R_NORMAL, text);
+        ozi_frame_printf(f, y, col + 2, OZ_R_KEY, "%-10s", keys);
+        ozi_frame_put(f, y++, col + 13, OZ_R_NORMAL, text);
     }
 }
 
-static void key_bar(struct oz_frame *f, const struct oz_model *m, int y)
+static void key_bar(struct ozi_frame *f, const struct ozi_model *m, int y)
 {
     const char *label, *text;
     char rest[64];
     size_t n = 0;
-    while (oz_key_bar(m->mode, n, &label, &text))
+    while (ozi_key_bar(m->mode, n, &label, &text))
         n++;
     /* The last entry (Quit) always shows; others that do not fit before it
      * are left out whole. */
     int last = 0;
-    if (n && oz_key_bar(m->mode, n - 1, &label, &text))
+    if (n && ozi_key_bar(m->mode, n - 1, &label, &text))
         last = width(label) + 1 + width(text);
     int x = 0;
-    for (size_t i = 0; i < n && oz_key_bar(m->mode, i, &label, &text); i++) {
+    for (size_t i = 0; i < n && ozi_key_bar(m->mode, i, &label, &text); i++) {
         snprintf(rest, sizeof rest, " %s  ", text);
         if (i + 1 < n && x + width(label) + width(rest) + last > f->w)
             continue;
-        x = oz_frame_put(f, y, x, OZ_R_KEY, label);
-        x = oz_frame_put(f, y, x, OZ_R_NORMAL, rest);
+        x = ozi_frame_put(f, y, x, OZ_R_KEY, label);
+        x = ozi_frame_put(f, y, x, OZ_R_NORMAL, rest);
     }
 }
 
-static void status(struct oz_frame *f, const struct oz_model *m, int y,
-                   const struct oz_draw_extra *e)
+static void status(struct ozi_frame *f, const struct ozi_model *m, int y,
+                   const struct ozi_draw_extra *e)
 {
     if (e && e->prompt) {
-        oz_frame_printf(f, y, 0, OZ_R_HEAD, "%s: %s_",
+        ozi_frame_printf(f, y, 0, OZ_R_HEAD, "%s: %s_",
                         e->prompt_label ? e->prompt_label : "jump to window", e->prompt);
         return;
     }
-    const char *msg = oz_model_last_message(m);
+    const char *msg = ozi_model_last_message(m);
     if (msg[0]) {
-        int x = oz_frame_put(f, y, 0, OZ_R_WARN, msg);
+        int x = ozi_frame_put(f, y, 0, OZ_R_WARN, msg);
         if (m->n_messages > 1)
-            oz_frame_printf(f, y, x, OZ_R_DIM, " (+%zu more)", m->n_messages - 1);
+            ozi_frame_printf(f, y, x, OZ_R_DIM, " (+%zu more)", m->n_messages - 1);
     } else if (m->n_shown == 0) {
-        oz_frame_put(f, y, 0, OZ_R_DIM, "no windows yet");
+        ozi_frame_put(f, y, 0, OZ_R_DIM, "no windows yet");
     }
 }
 
 /* One cumulative fraction on a bar with its target marked. */
-static int budget_bar(struct oz_frame *f, int y, int x, int w, const char *what, double v,
-                      double target, enum oz_role role, const struct oz_glyphs *g)
+static int budget_bar(struct ozi_frame *f, int y, int x, int w, const char *what, double v,
+                      double target, enum ozi_role role, const struct ozi_glyphs *g)
 {
-    x = oz_frame_printf(f, y, x, OZ_R_NORMAL, "%s %5.1f%% [", what, 100.0 * v);
+    x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, "%s %5.1f%% [", what, 100.0 * v);
     bar(f, y, x, w, v, g, role);
-    oz_frame_put(f, y, x + oz_bar_mark(target, w), OZ_R_WARN, "|");
-    return oz_frame_printf(f, y, x + w, OZ_R_NORMAL, "] target %.1f%%  ", 100.0 * target);
+    ozi_frame_put(f, y, x + ozi_bar_mark(target, w), OZ_R_WARN, "|");
+    return ozi_frame_printf(f, y, x + w, OZ_R_NORMAL, "] target %.1f%%  ", 100.0 * target);
 }
 
 /* Streaming: the budget controller at work, kept so far against target. */
-static void budget(struct oz_frame *f, const struct oz_model *m, int y,
-                   const struct oz_glyphs *g)
+static void budget(struct ozi_frame *f, const struct ozi_model *m, int y,
+                   const struct ozi_glyphs *g)
 {
-    struct oz_totals t;
-    oz_model_totals(m, &t);
+    struct ozi_totals t;
+    ozi_model_totals(m, &t);
     double audio = t.audio_in ? (double)t.audio_kept / (double)t.audio_in : 0.0;
     double video = t.video_in ? (double)t.video_kept / (double)t.video_in : 0.0;
-    int x = oz_frame_put(f, y, 0, OZ_R_HEAD, "budget ");
+    int x = ozi_frame_put(f, y, 0, OZ_R_HEAD, "budget ");
     if (f->w < 68 + 2 * 8) { /* no room for the bars (68: the text around them): figures only */
-        oz_frame_printf(f, y, x, OZ_R_NORMAL, "audio %.1f/%.1f%%  video %.1f/%.1f%%",
+        ozi_frame_printf(f, y, x, OZ_R_NORMAL, "audio %.1f/%.1f%%  video %.1f/%.1f%%",
                         100.0 * audio, 100.0 * m->audio_target, 100.0 * video,
                         100.0 * m->video_target);
         return;
@@ -538,27 +538,27 @@ static void budget(struct oz_frame *f, const struct oz_model *m, int y,
     budget_bar(f, y, x, w, "video", video, m->video_target, OZ_R_VIDEO, g);
 }
 
-static void too_small(struct oz_frame *f)
+static void too_small(struct ozi_frame *f)
 {
     char need[32];
     snprintf(need, sizeof(need), "(need %dx%d)", OZ_MIN_WIDTH, OZ_MIN_HEIGHT);
     if (f->w >= 19 + (int)strlen(need)) {
-        oz_frame_printf(f, 0, 0, OZ_R_WARN, "terminal too small %s", need);
+        ozi_frame_printf(f, 0, 0, OZ_R_WARN, "terminal too small %s", need);
     } else {
-        oz_frame_put(f, 0, 0, OZ_R_WARN, "terminal too small");
-        oz_frame_put(f, 1, 0, OZ_R_WARN, need);
+        ozi_frame_put(f, 0, 0, OZ_R_WARN, "terminal too small");
+        ozi_frame_put(f, 1, 0, OZ_R_WARN, need);
     }
 }
 
-void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
-             const struct oz_glyphs *g, const struct oz_draw_extra *extra)
+void ozi_draw(struct ozi_frame *f, struct ozi_model *m, const struct ozi_layout *l,
+             const struct ozi_glyphs *g, const struct ozi_draw_extra *extra)
 {
-    oz_frame_clear(f);
+    ozi_frame_clear(f);
     if (!l->ok) {
         too_small(f);
         return;
     }
-    oz_view_fit(m, l->table_rows);
+    ozi_view_fit(m, l->table_rows);
     title(f, m);
     totals(f, m, l->totals_y, extra);
     config(f, m, l->config_y, extra);

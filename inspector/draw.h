@@ -13,7 +13,7 @@
 #include "model.h"
 
 /* Glyph sets: Unicode blocks when the locale is UTF-8, ASCII otherwise. */
-struct oz_glyphs {
+struct ozi_glyphs {
     const char *full;       /* a full bar cell */
     const char *partial[8]; /* 0..7 eighths ("" for 0) */
     const char *rate_fill;  /* rate bar cell */
@@ -24,11 +24,11 @@ struct oz_glyphs {
     const char *anchor; /* a kept audio anchor (merge target) */
 };
 
-extern const struct oz_glyphs oz_glyphs_utf8;
-extern const struct oz_glyphs oz_glyphs_ascii;
+extern const struct ozi_glyphs ozi_glyphs_utf8;
+extern const struct ozi_glyphs ozi_glyphs_ascii;
 
 /* What only the app knows: the jump prompt, the tune parameters. */
-struct oz_draw_extra {
+struct ozi_draw_extra {
     const char *prompt;          /* NULL or the text being typed */
     const char *prompt_label;    /* what it is for: "jump to window", "rho_audio" */
     size_t n_params;             /* tune mode: parameters shown on line 3 */
@@ -51,7 +51,7 @@ struct oz_draw_extra {
 
 /* Draws the whole screen (or the too-small message) into f, which must be
  * l->w x l->h. Fits m's view to the layout first. */
-void oz_draw(struct oz_frame *f, struct oz_model *m, const struct oz_layout *l,
-             const struct oz_glyphs *g, const struct oz_draw_extra *extra);
+void ozi_draw(struct ozi_frame *f, struct ozi_model *m, const struct ozi_layout *l,
+             const struct ozi_glyphs *g, const struct ozi_draw_extra *extra);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int oz_frame_resize(struct oz_frame *f, int w, int h)
+int ozi_frame_resize(struct ozi_frame *f, int w, int h)
 {
     if (w < 1)
         w = 1;
@@ -24,11 +24,11 @@ int oz_frame_resize(struct oz_frame *f, int w, int h)
     f->role = role;
     f->w = w;
     f->h = h;
-    oz_frame_clear(f);
+    ozi_frame_clear(f);
     return 0;
 }
 
-void oz_frame_free(struct oz_frame *f)
+void ozi_frame_free(struct ozi_frame *f)
 {
     free(f->ch);
     free(f->role);
@@ -37,7 +37,7 @@ void oz_frame_free(struct oz_frame *f)
     f->w = f->h = 0;
 }
 
-void oz_frame_clear(struct oz_frame *f)
+void ozi_frame_clear(struct ozi_frame *f)
 {
     size_t n = (size_t)f->w * (size_t)f->h;
     for (size_t i = 0; i < n; i++)
@@ -45,7 +45,7 @@ void oz_frame_clear(struct oz_frame *f)
     memset(f->role, OZ_R_NORMAL, n);
 }
 
-void oz_frame_cell(struct oz_frame *f, int y, int x, enum oz_role role, uint32_t ch)
+void ozi_frame_cell(struct ozi_frame *f, int y, int x, enum ozi_role role, uint32_t ch)
 {
     if (y < 0 || y >= f->h || x < 0 || x >= f->w)
         return;
@@ -54,7 +54,7 @@ void oz_frame_cell(struct oz_frame *f, int y, int x, enum oz_role role, uint32_t
     f->role[i] = (unsigned char)role;
 }
 
-void oz_frame_role(struct oz_frame *f, int y, int x0, int x1, enum oz_role role)
+void ozi_frame_role(struct ozi_frame *f, int y, int x0, int x1, enum ozi_role role)
 {
     if (y < 0 || y >= f->h)
         return;
@@ -87,28 +87,28 @@ static int decode(const unsigned char *s, uint32_t *cp)
     return n;
 }
 
-int oz_frame_put(struct oz_frame *f, int y, int x, enum oz_role role, const char *utf8)
+int ozi_frame_put(struct ozi_frame *f, int y, int x, enum ozi_role role, const char *utf8)
 {
     const unsigned char *s = (const unsigned char *)utf8;
     while (*s) {
         uint32_t cp;
         s += decode(s, &cp);
-        oz_frame_cell(f, y, x++, role, cp);
+        ozi_frame_cell(f, y, x++, role, cp);
     }
     return x;
 }
 
-int oz_frame_printf(struct oz_frame *f, int y, int x, enum oz_role role, const char *fmt, ...)
+int ozi_frame_printf(struct ozi_frame *f, int y, int x, enum ozi_role role, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    return oz_frame_put(f, y, x, role, buf);
+    return ozi_frame_put(f, y, x, role, buf);
 }
 
-int oz_utf8_encode(uint32_t cp, char *buf)
+int ozi_utf8_encode(uint32_t cp, char *buf)
 {
     if (cp < 0x80) {
         buf[0] = (char)cp;
@@ -132,7 +132,7 @@ int oz_utf8_encode(uint32_t cp, char *buf)
     return 4;
 }
 
-int oz_frame_write(const struct oz_frame *f, FILE *out)
+int ozi_frame_write(const struct ozi_frame *f, FILE *out)
 {
     for (int y = 0; y < f->h; y++) {
         const uint32_t *row = f->ch + (size_t)y * (size_t)f->w;
@@ -141,7 +141,7 @@ int oz_frame_write(const struct oz_frame *f, FILE *out)
             end--;
         for (int x = 0; x < end; x++) {
             char buf[5];
-            fwrite(buf, 1, (size_t)oz_utf8_encode(row[x], buf), out);
+            fwrite(buf, 1, (size_t)ozi_utf8_encode(row[x], buf), out);
         }
         fputc('\n', out);
     }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 /* What a cell means; crt.c maps each role to colour or bold/reverse. */
-enum oz_role {
+enum ozi_role {
     OZ_R_NORMAL,
     OZ_R_TITLE,
     OZ_R_HEAD,
@@ -24,29 +24,29 @@ enum oz_role {
     OZ_R_COUNT
 };
 
-struct oz_frame {
+struct ozi_frame {
     int w, h;
     uint32_t *ch;
     unsigned char *role;
 };
 
 /* (Re)allocates for w x h cells and clears; returns 0 or -1 (no memory). */
-int oz_frame_resize(struct oz_frame *f, int w, int h);
-void oz_frame_free(struct oz_frame *f);
+int ozi_frame_resize(struct ozi_frame *f, int w, int h);
+void ozi_frame_free(struct ozi_frame *f);
 /* Every cell a blank of role NORMAL. */
-void oz_frame_clear(struct oz_frame *f);
+void ozi_frame_clear(struct ozi_frame *f);
 /* Writes UTF-8 text at (y, x), clipped to the row; invalid bytes and
  * control characters become '?'. Returns the column after the text. */
-int oz_frame_put(struct oz_frame *f, int y, int x, enum oz_role role, const char *utf8);
-int oz_frame_printf(struct oz_frame *f, int y, int x, enum oz_role role, const char *fmt, ...)
+int ozi_frame_put(struct ozi_frame *f, int y, int x, enum ozi_role role, const char *utf8);
+int ozi_frame_printf(struct ozi_frame *f, int y, int x, enum ozi_role role, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* One cell. */
-void oz_frame_cell(struct oz_frame *f, int y, int x, enum oz_role role, uint32_t ch);
+void ozi_frame_cell(struct ozi_frame *f, int y, int x, enum ozi_role role, uint32_t ch);
 /* Sets the role of cells [x0, x1) of row y. */
-void oz_frame_role(struct oz_frame *f, int y, int x0, int x1, enum oz_role role);
+void ozi_frame_role(struct ozi_frame *f, int y, int x0, int x1, enum ozi_role role);
 /* Prints the frame as UTF-8 text, trailing blanks of each row dropped. */
-int oz_frame_write(const struct oz_frame *f, FILE *out);
+int ozi_frame_write(const struct ozi_frame *f, FILE *out);
 /* Encodes one code point as UTF-8 into buf (>= 5 bytes); returns bytes. */
-int oz_utf8_encode(uint32_t cp, char *buf);
+int ozi_utf8_encode(uint32_t cp, char *buf);
 
 #endif

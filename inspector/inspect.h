@@ -13,7 +13,7 @@
 int omnizip_inspect_main(int argc, char **argv);
 
 
-struct oz_options {
+struct ozi_options {
     const char *replay;  /* --replay FILE */
     int attach;          /* --attach [PID] */
     long attach_pid;     /* 0: newest live session */
@@ -36,9 +36,9 @@ struct oz_options {
 };
 
 /* Parses argv into o; returns 0, or -1 with the problem in err. */
-int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, size_t err_size);
+int ozi_options_parse(struct ozi_options *o, int argc, char **argv, char *err, size_t err_size);
 
 /* The usage text. */
-const char *oz_usage(void);
+const char *ozi_usage(void);
 
 #endif

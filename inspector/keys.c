@@ -14,7 +14,7 @@
 struct binding {
     int codes[5]; /* 0-terminated */
     unsigned modes;
-    enum oz_action action;
+    enum ozi_action action;
     const char *help_keys;
     const char *help;
     const char *bar_label; /* NULL: not on the bar */
@@ -61,7 +61,7 @@ static const struct binding table[] = {
 
 #define N_BINDINGS (sizeof(table) / sizeof(table[0]))
 
-enum oz_action oz_key_action(int code, enum oz_mode mode)
+enum ozi_action ozi_key_action(int code, enum ozi_mode mode)
 {
     for (size_t i = 0; i < N_BINDINGS; i++) {
         if (!(table[i].modes & (unsigned)mode))
@@ -73,7 +73,7 @@ enum oz_action oz_key_action(int code, enum oz_mode mode)
     return OZ_ACT_NONE;
 }
 
-int oz_key_help(enum oz_mode mode, size_t i, const char **keys, const char **text)
+int ozi_key_help(enum ozi_mode mode, size_t i, const char **keys, const char **text)
 {
     for (size_t k = 0; k < N_BINDINGS; k++) {
         if (!(table[k].modes & (unsigned)mode))
@@ -87,7 +87,7 @@ int oz_key_help(enum oz_mode mode, size_t i, const char **keys, const char **tex
     return 0;
 }
 
-int oz_key_bar(enum oz_mode mode, size_t i, const char **label, const char **text)
+int ozi_key_bar(enum ozi_mode mode, size_t i, const char **label, const char **text)
 {
     for (size_t k = 0; k < N_BINDINGS; k++) {
         if (!(table[k].modes & (unsigned)mode) || !table[k].bar_label)
@@ -101,12 +101,12 @@ int oz_key_bar(enum oz_mode mode, size_t i, const char **label, const char **tex
     return 0;
 }
 
-int oz_key_is_enter(int code)
+int ozi_key_is_enter(int code)
 {
     return code == '\n' || code == '\r' || code == KEY_ENTER;
 }
 
-int oz_key_is_backspace(int code)
+int ozi_key_is_backspace(int code)
 {
     return code == KEY_BACKSPACE || code == 127 || code == 8;
 }

@@ -9,7 +9,7 @@
 
 #include "model.h"
 
-enum oz_action {
+enum ozi_action {
     OZ_ACT_NONE,
     OZ_ACT_QUIT,
     OZ_ACT_HELP,
@@ -39,18 +39,18 @@ enum oz_action {
 };
 
 /* The action of key code (a curses key code or a character) in mode. */
-enum oz_action oz_key_action(int code, enum oz_mode mode);
+enum ozi_action ozi_key_action(int code, enum ozi_mode mode);
 
 /* The i-th help line of mode: its keys ("q F10") and what they do. Returns
  * 0 past the last line. */
-int oz_key_help(enum oz_mode mode, size_t i, const char **keys, const char **text);
+int ozi_key_help(enum ozi_mode mode, size_t i, const char **keys, const char **text);
 
 /* The i-th function-bar entry of mode ("F1", "Help"). Returns 0 past the
  * last entry. */
-int oz_key_bar(enum oz_mode mode, size_t i, const char **label, const char **text);
+int ozi_key_bar(enum ozi_mode mode, size_t i, const char **label, const char **text);
 
 /* Line-editing keys of the jump prompt. */
-int oz_key_is_enter(int code);
-int oz_key_is_backspace(int code);
+int ozi_key_is_enter(int code);
+int ozi_key_is_backspace(int code);
 
 #endif

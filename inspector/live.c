@@ -10,13 +10,13 @@
 
 #define BATCH 256
 
-size_t oz_live_list(FILE *out)
+size_t ozi_live_list(FILE *out)
 {
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
     for (size_t i = 0; i < n; i++) {
         char line[300];
-        oz_session_describe(&s[i], line, sizeof(line));
+        ozi_session_describe(&s[i], line, sizeof(line));
         fprintf(out, "%s\n", line);
     }
     if (n == 0)
@@ -25,9 +25,9 @@ size_t oz_live_list(FILE *out)
     return n;
 }
 
-static void header_config(struct oz_live *l, struct oz_model *m)
+static void header_config(struct ozi_live *l, struct ozi_model *m)
 {
-    const struct omnizip_telemetry_header *h = oz_ring_header(l->ring);
+    const struct omnizip_telemetry_header *h = ozi_ring_header(l->ring);
     m->have_config = 1;
     m->rho_audio = h->rho_audio;
     m->rho_video = h->rho_video;
@@ -40,16 +40,16 @@ static void header_config(struct oz_live *l, struct oz_model *m)
     m->audio_target = h->audio_target;
     m->video_target = 1.0 - h->rho_video;
     l->pid = h->writer_pid;
-    snprintf(m->source, sizeof(m->source), "%s", oz_ring_name(l->ring));
+    snprintf(m->source, sizeof(m->source), "%s", ozi_ring_name(l->ring));
     snprintf(m->origin, sizeof(m->origin), "pid %d", (int)l->pid);
 }
 
-int oz_live_open(struct oz_live *l, long pid, struct oz_model *m, char *err, size_t err_size)
+int ozi_live_open(struct ozi_live *l, long pid, struct ozi_model *m, char *err, size_t err_size)
 {
     memset(l, 0, sizeof(*l));
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
-    const struct oz_session_info *pick = NULL;
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
+    const struct ozi_session_info *pick = NULL;
     for (size_t i = 0; i < n && !pick; i++)
         if (s[i].state == OZ_SESSION_LIVE && (pid == 0 || s[i].pid == pid))
             pick = &s[i];
@@ -63,25 +63,25 @@ int oz_live_open(struct oz_live *l, long pid, struct oz_model *m, char *err, siz
     else if (!pick)
         snprintf(err, err_size, "no live omnizip session (see --list)");
     else
-        rc = oz_ring_attach(&l->ring, pick->name, err, err_size);
+        rc = ozi_ring_attach(&l->ring, pick->name, err, err_size);
     free(s);
     if (rc == 0)
         header_config(l, m);
     return rc;
 }
 
-static void check_end(struct oz_live *l, struct oz_model *m)
+static void check_end(struct ozi_live *l, struct ozi_model *m)
 {
     if (l->ended)
         return;
-    if (oz_ring_broken(l->ring)) {
-        oz_model_message(m, "session %d: segment %s truncated, stopped reading", (int)l->pid,
-                         oz_ring_name(l->ring));
-    } else if (oz_ring_closed(l->ring)) {
-        oz_model_message(m, "session %d ended", (int)l->pid);
-    } else if (!oz_ring_writer_alive(l->ring)) {
-        oz_model_message(m, "session %d ended: stale segment %s (pid %d gone)", (int)l->pid,
-                         oz_ring_name(l->ring), (int)l->pid);
+    if (ozi_ring_broken(l->ring)) {
+        ozi_model_message(m, "session %d: segment %s truncated, stopped reading", (int)l->pid,
+                         ozi_ring_name(l->ring));
+    } else if (ozi_ring_closed(l->ring)) {
+        ozi_model_message(m, "session %d ended", (int)l->pid);
+    } else if (!ozi_ring_writer_alive(l->ring)) {
+        ozi_model_message(m, "session %d ended: stale segment %s (pid %d gone)", (int)l->pid,
+                         ozi_ring_name(l->ring), (int)l->pid);
     } else {
         return;
     }
@@ -89,36 +89,36 @@ static void check_end(struct oz_live *l, struct oz_model *m)
     m->ended = 1;
 }
 
-int oz_live_poll(struct oz_live *l, struct oz_model *m)
+int ozi_live_poll(struct ozi_live *l, struct ozi_model *m)
 {
-    struct oz_ring_record buf[BATCH];
+    struct ozi_ring_record buf[BATCH];
     uint64_t dropped = m->dropped;
     size_t before = m->n_shown, got, total = 0;
     int changed = 0;
     /* One ring's worth at most per poll so a flood cannot starve the keys. */
     while (total < OMNIZIP_TELEMETRY_CAPACITY &&
-           (got = oz_ring_read(l->ring, buf, BATCH, &m->dropped)) > 0) {
+           (got = ozi_ring_read(l->ring, buf, BATCH, &m->dropped)) > 0) {
         total += got;
         for (size_t i = 0; i < got; i++) {
             if (buf[i].clip != l->clip) {
-                oz_model_clear(m);
+                ozi_model_clear(m);
                 l->clip = buf[i].clip;
                 changed = 1;
             }
             char why[120];
-            if (oz_record_check(&buf[i].info, why, sizeof(why)) != 0) {
-                oz_model_message(m, "record %llu refused: %s",
+            if (ozi_record_check(&buf[i].info, why, sizeof(why)) != 0) {
+                ozi_model_message(m, "record %llu refused: %s",
                                  (unsigned long long)buf[i].info.index, why);
                 changed = 1;
                 continue;
             }
-            if (oz_model_add(m, &buf[i].info) != 0) {
-                oz_model_message(m, "out of memory: records dropped");
+            if (ozi_model_add(m, &buf[i].info) != 0) {
+                ozi_model_message(m, "out of memory: records dropped");
                 break;
             }
         }
     }
-    m->n_planned = oz_ring_n_windows(l->ring);
+    m->n_planned = ozi_ring_n_windows(l->ring);
     if (!m->paused)
         m->n_shown = m->n_rec;
     int was_ended = l->ended;
@@ -126,8 +126,8 @@ int oz_live_poll(struct oz_live *l, struct oz_model *m)
     return changed || m->n_shown != before || m->dropped != dropped || was_ended != l->ended;
 }
 
-void oz_live_close(struct oz_live *l)
+void ozi_live_close(struct ozi_live *l)
 {
-    oz_ring_detach(l->ring);
+    ozi_ring_detach(l->ring);
     l->ring = NULL;
 }

@@ -10,8 +10,8 @@
 #include "model.h"
 #include "ring.h"
 
-struct oz_live {
-    struct oz_ring *ring;
+struct ozi_live {
+    struct ozi_ring *ring;
     uint64_t clip;
     int32_t pid;
     int ended;
@@ -19,15 +19,15 @@ struct oz_live {
 
 /* Prints every segment (live, ended, stale, refused) to out; returns the
  * number listed. */
-size_t oz_live_list(FILE *out);
+size_t ozi_live_list(FILE *out);
 
 /* Attaches to the newest live session of pid (0: of any process) and sets
  * up m's title and config. Returns 0, or -1 with err. */
-int oz_live_open(struct oz_live *l, long pid, struct oz_model *m, char *err, size_t err_size);
+int ozi_live_open(struct ozi_live *l, long pid, struct ozi_model *m, char *err, size_t err_size);
 
 /* Reads what the ring has; returns 1 when m changed. */
-int oz_live_poll(struct oz_live *l, struct oz_model *m);
+int ozi_live_poll(struct ozi_live *l, struct ozi_model *m);
 
-void oz_live_close(struct oz_live *l);
+void ozi_live_close(struct ozi_live *l);
 
 #endif

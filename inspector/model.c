@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void oz_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size)
+void ozi_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size)
 {
     const struct omnizip_model_preset *p;
     size_t at = 0;
@@ -22,7 +22,7 @@ void oz_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size
     }
 }
 
-void oz_model_init(struct oz_model *m, enum oz_mode mode)
+void ozi_model_init(struct ozi_model *m, enum ozi_mode mode)
 {
     memset(m, 0, sizeof(*m));
     m->mode = mode;
@@ -31,20 +31,20 @@ void oz_model_init(struct oz_model *m, enum oz_mode mode)
     snprintf(m->preset, sizeof(m->preset), "%s", OMNIZIP_COST_DEFAULT_MODEL);
 }
 
-void oz_model_free(struct oz_model *m)
+void ozi_model_free(struct ozi_model *m)
 {
     free(m->rec);
     m->rec = NULL;
     m->n_rec = m->cap_rec = m->n_shown = 0;
 }
 
-void oz_model_clear(struct oz_model *m)
+void ozi_model_clear(struct ozi_model *m)
 {
     m->n_rec = m->n_shown = 0;
     m->sel = m->top = 0;
 }
 
-int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec)
+int ozi_model_add(struct ozi_model *m, const struct omnizip_window_info *rec)
 {
     if (m->n_rec == m->cap_rec) {
         size_t cap = m->cap_rec ? 2 * m->cap_rec : 64;
@@ -68,7 +68,7 @@ static int unit_ok(double v)
     return v >= 0 && v <= 1;
 }
 
-int oz_record_check(const struct omnizip_window_info *w, char *why, size_t why_size)
+int ozi_record_check(const struct omnizip_window_info *w, char *why, size_t why_size)
 {
     const char *bad = NULL;
     if (!count_ok(w->audio_in) || !count_ok(w->audio_kept) || !count_ok(w->audio_anchors) ||
@@ -89,7 +89,7 @@ int oz_record_check(const struct omnizip_window_info *w, char *why, size_t why_s
     return bad ? -1 : 0;
 }
 
-void oz_model_message(struct oz_model *m, const char *fmt, ...)
+void ozi_model_message(struct ozi_model *m, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -98,12 +98,12 @@ void oz_model_message(struct oz_model *m, const char *fmt, ...)
     m->n_messages++;
 }
 
-const char *oz_model_last_message(const struct oz_model *m)
+const char *ozi_model_last_message(const struct ozi_model *m)
 {
     return m->n_messages ? m->messages[(m->n_messages - 1) % OZ_MAX_MESSAGES] : "";
 }
 
-static int flops_of(const struct oz_model *m, const struct omnizip_model_preset *p, int64_t n,
+static int flops_of(const struct ozi_model *m, const struct omnizip_model_preset *p, int64_t n,
                     double *out)
 {
     return p && m->cost->flops(p, n, OMNIZIP_COST_DECODE_TOKENS, out) == OMNIZIP_OK ? 0 : -1;
@@ -116,7 +116,7 @@ static int64_t sat_add(int64_t a, int64_t b)
     return __builtin_add_overflow(a, b, &r) ? (b < 0 ? INT64_MIN : INT64_MAX) : r;
 }
 
-void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
+void ozi_model_totals(const struct ozi_model *m, struct ozi_totals *t)
 {
     memset(t, 0, sizeof(*t));
     for (size_t i = 0; i < m->n_shown && i < m->n_rec; i++) {
@@ -137,7 +137,7 @@ void oz_model_totals(const struct oz_model *m, struct oz_totals *t)
         t->kv_before = 0;
 }
 
-void oz_view_fit(struct oz_model *m, int rows)
+void ozi_view_fit(struct ozi_model *m, int rows)
 {
     size_t n = m->n_shown;
     if (n == 0) {
@@ -159,7 +159,7 @@ void oz_view_fit(struct oz_model *m, int rows)
         m->top = n > r ? n - r : 0;
 }
 
-void oz_view_move(struct oz_model *m, long delta)
+void ozi_view_move(struct ozi_model *m, long delta)
 {
     m->follow = 0;
     if (m->n_shown == 0)
@@ -168,7 +168,7 @@ void oz_view_move(struct oz_model *m, long delta)
     m->sel = (size_t)(s < 0 ? 0 : s > last ? last : s);
 }
 
-int oz_view_click(struct oz_model *m, const struct oz_layout *l, int y)
+int ozi_view_click(struct ozi_model *m, const struct ozi_layout *l, int y)
 {
     if (!l->ok || y < l->table_y || y >= l->table_y + l->table_rows)
         return 0;
@@ -185,23 +185,23 @@ static double unit(double v)
     return isnan(v) || v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-int oz_bar_cells(double v, int width)
+int ozi_bar_cells(double v, int width)
 {
     return width <= 0 ? 0 : (int)floor(unit(v) * width + 0.5);
 }
 
-int oz_bar_eighths(double v, int width)
+int ozi_bar_eighths(double v, int width)
 {
     return width <= 0 ? 0 : (int)floor(unit(v) * width * 8 + 0.5);
 }
 
-int oz_bar_mark(double v, int width)
+int ozi_bar_mark(double v, int width)
 {
     int c = (int)floor(unit(v) * width);
     return c >= width ? width - 1 : c;
 }
 
-int oz_spark_level(double v)
+int ozi_spark_level(double v)
 {
     int l = (int)(unit(v) * 8);
     return l > 7 ? 7 : l;
@@ -217,7 +217,7 @@ static int digits(int64_t v)
     return d;
 }
 
-static int row_fixed(const struct oz_layout *l)
+static int row_fixed(const struct ozi_layout *l)
 {
     /* marker, index, audio kept/in, two bracketed bars */
     int w = 1 + 4 + 1 + (2 * l->audio_w + 1) + 1 + 2 + 1 + 2;
@@ -230,7 +230,7 @@ static int row_fixed(const struct oz_layout *l)
     return w;
 }
 
-static void columns(struct oz_layout *l, const struct oz_model *m)
+static void columns(struct ozi_layout *l, const struct ozi_model *m)
 {
     int64_t amax = 0, vmax = 0;
     for (size_t i = 0; i < m->n_rec; i++) {
@@ -259,7 +259,7 @@ static void columns(struct oz_layout *l, const struct oz_model *m)
     l->rate_w = rem - l->sa_w;
 }
 
-void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h)
+void ozi_layout_compute(struct ozi_layout *l, const struct ozi_model *m, int w, int h)
 {
     memset(l, 0, sizeof(*l));
     l->w = w;

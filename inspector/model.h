@@ -17,12 +17,12 @@
 #define OZ_MESSAGE_LEN 200
 /* The preset names of cost (the plugin's omnizip.cost/1, may be NULL),
  * comma-separated, into buf, for messages. */
-void oz_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size);
+void ozi_preset_names(const struct omnizip_cost_ext *cost, char *buf, size_t size);
 
 /* Where records come from; decides the title and which keys apply. */
-enum oz_mode { OZ_MODE_REPLAY = 1, OZ_MODE_LIVE = 2, OZ_MODE_TUNE = 4 };
+enum ozi_mode { OZ_MODE_REPLAY = 1, OZ_MODE_LIVE = 2, OZ_MODE_TUNE = 4 };
 
-struct oz_totals {
+struct ozi_totals {
     int64_t audio_in, audio_kept, video_in, video_kept;
     double kept_pct;     /* kept audio+video tokens / all, in percent */
     double flops_before, flops_after;
@@ -31,8 +31,8 @@ struct oz_totals {
     double kv_before;    /* bytes of every media token, for the saved share */
 };
 
-struct oz_model {
-    enum oz_mode mode;
+struct ozi_model {
+    enum ozi_mode mode;
     char source[512];    /* trace path, shm name or dump path */
     char origin[256];    /* the trace's "source", the live pid... */
     char preset[64];     /* model preset name (the trace's, --model, or the first) */
@@ -61,12 +61,12 @@ struct oz_model {
     const struct omnizip_cost_ext *cost;
 };
 
-void oz_model_init(struct oz_model *m, enum oz_mode mode);
-void oz_model_free(struct oz_model *m);
+void ozi_model_init(struct ozi_model *m, enum ozi_mode mode);
+void ozi_model_free(struct ozi_model *m);
 /* Drops every record (a new clip). */
-void oz_model_clear(struct oz_model *m);
+void ozi_model_clear(struct ozi_model *m);
 /* Appends a copy of rec; returns 0, or -1 when out of memory. */
-int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec);
+int ozi_model_add(struct ozi_model *m, const struct omnizip_window_info *rec);
 /* The largest token count a record may carry (2^50, far above any clip):
  * keeps every sum and cell count of the model far from overflowing. */
 #define OZ_COUNT_MAX ((int64_t)1 << 50)
@@ -74,34 +74,34 @@ int oz_model_add(struct oz_model *m, const struct omnizip_window_info *rec);
  * and consistent (kept <= in, anchors <= kept, merged <= in - kept), rates in
  * [0,1], micros and flops finite and >= 0, guided 0 or 1. Returns 0, or -1
  * with the problem in why. */
-int oz_record_check(const struct omnizip_window_info *w, char *why, size_t why_size);
+int ozi_record_check(const struct omnizip_window_info *w, char *why, size_t why_size);
 /* Adds a status message (printf format). */
-void oz_model_message(struct oz_model *m, const char *fmt, ...)
+void ozi_model_message(struct ozi_model *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The newest message, "" if none. */
-const char *oz_model_last_message(const struct oz_model *m);
+const char *ozi_model_last_message(const struct ozi_model *m);
 
 /* Totals over the shown records. */
-void oz_model_totals(const struct oz_model *m, struct oz_totals *t);
+void ozi_model_totals(const struct ozi_model *m, struct ozi_totals *t);
 
 /* Keeps sel and top consistent for `rows` visible table rows: sel within the
  * shown records, follow pins sel to the newest, top scrolls sel into view. */
-void oz_view_fit(struct oz_model *m, int rows);
+void ozi_view_fit(struct ozi_model *m, int rows);
 /* Moves the selection by delta rows (clamped); leaves follow mode unless it
  * lands on the newest record. */
-void oz_view_move(struct oz_model *m, long delta);
+void ozi_view_move(struct ozi_model *m, long delta);
 
 /* Cells filled for a value in [0,1] on a bar of width cells (rounded). */
-int oz_bar_cells(double v, int width);
+int ozi_bar_cells(double v, int width);
 /* The same in eighths of a cell, for Unicode partial blocks. */
-int oz_bar_eighths(double v, int width);
+int ozi_bar_eighths(double v, int width);
 /* The cell at which a mark for value v sits on a bar of width cells. */
-int oz_bar_mark(double v, int width);
+int ozi_bar_mark(double v, int width);
 /* Sparkline level 0..7 of a value in [0,1]. */
-int oz_spark_level(double v);
+int ozi_spark_level(double v);
 
 /* Screen layout for a w x h terminal. */
-struct oz_layout {
+struct ozi_layout {
     int ok;              /* 0: too small, draw only the message */
     int w, h;
     int totals_y, config_y;
@@ -121,10 +121,10 @@ struct oz_layout {
 /* Width of tune mode's extra columns: " anchors/merged" (9) and " delta" (7). */
 #define OZ_TUNE_COLS_W 16
 
-void oz_layout_compute(struct oz_layout *l, const struct oz_model *m, int w, int h);
+void ozi_layout_compute(struct ozi_layout *l, const struct ozi_model *m, int w, int h);
 
 /* A mouse click on screen line y: selects the window drawn there (stops
  * following). Returns 1 when y is a window row, else 0. */
-int oz_view_click(struct oz_model *m, const struct oz_layout *l, int y);
+int ozi_view_click(struct ozi_model *m, const struct ozi_layout *l, int y);
 
 #endif

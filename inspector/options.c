@@ -29,7 +29,7 @@ static const char usage[] =
     "  --speed R           replay R windows per second (default 10)\n"
     "  --plugin PATH       libomnizip.so to use for FLOPs and tuning\n";
 
-const char *oz_usage(void)
+const char *ozi_usage(void)
 {
     return usage;
 }
@@ -60,15 +60,15 @@ static const struct string_opt {
     const char *name;
     size_t offset;
 } string_opts[] = {
-    {"--replay", offsetof(struct oz_options, replay)},
-    {"--tune", offsetof(struct oz_options, tune)},
-    {"--profile", offsetof(struct oz_options, profile)},
-    {"--task", offsetof(struct oz_options, task)},
-    {"--out", offsetof(struct oz_options, out)},
-    {"--compare", offsetof(struct oz_options, compare)},
-    {"--svg", offsetof(struct oz_options, svg)},
-    {"--model", offsetof(struct oz_options, model)},
-    {"--plugin", offsetof(struct oz_options, plugin)},
+    {"--replay", offsetof(struct ozi_options, replay)},
+    {"--tune", offsetof(struct ozi_options, tune)},
+    {"--profile", offsetof(struct ozi_options, profile)},
+    {"--task", offsetof(struct ozi_options, task)},
+    {"--out", offsetof(struct ozi_options, out)},
+    {"--compare", offsetof(struct ozi_options, compare)},
+    {"--svg", offsetof(struct ozi_options, svg)},
+    {"--model", offsetof(struct ozi_options, model)},
+    {"--plugin", offsetof(struct ozi_options, plugin)},
 };
 
 static const struct string_opt *string_option(const char *arg)
@@ -89,7 +89,7 @@ static const char *value(int argc, char **argv, int *i, char *err, size_t err_si
     return argv[++*i];
 }
 
-int oz_options_parse(struct oz_options *o, int argc, char **argv, char *err, size_t err_size)
+int ozi_options_parse(struct ozi_options *o, int argc, char **argv, char *err, size_t err_size)
 {
     memset(o, 0, sizeof(*o));
     o->width = 120;

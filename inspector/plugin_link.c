@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void oz_link_open(struct oz_link *e, const char *path)
+void ozi_link_open(struct ozi_link *e, const char *path)
 {
     memset(e, 0, sizeof(*e));
     if (omnizip_shim_open(path, NULL, &e->shim) != OMNIZIP_OK) {
@@ -19,14 +19,14 @@ void oz_link_open(struct oz_link *e, const char *path)
         snprintf(e->why, sizeof(e->why), "%s", omnizip_shim_reason(e->shim));
 }
 
-void oz_link_close(struct oz_link *e)
+void ozi_link_close(struct ozi_link *e)
 {
     omnizip_shim_close(e->shim);
     e->shim = NULL;
     e->plugin = NULL;
 }
 
-const struct omnizip_cost_ext *oz_link_cost(const struct oz_link *e)
+const struct omnizip_cost_ext *ozi_link_cost(const struct ozi_link *e)
 {
     const struct omnizip_cost_ext *x =
         e->plugin ? e->plugin->get_extension(OMNIZIP_EXT_COST) : NULL;

@@ -11,7 +11,7 @@
 #include <omnizip/cost.h>
 #include <omnizip/shim.h>
 
-struct oz_link {
+struct ozi_link {
     omnizip_shim *shim;
     const struct omnizip_plugin *plugin; /* NULL: not loadable (see why) */
     char why[512];
@@ -19,11 +19,11 @@ struct oz_link {
 
 /* Loads the plugin at path (NULL: the shim's search). Never fails hard: a
  * missing plugin leaves e->plugin NULL with the reason in e->why. */
-void oz_link_open(struct oz_link *e, const char *path);
-void oz_link_close(struct oz_link *e);
+void ozi_link_open(struct ozi_link *e, const char *path);
+void ozi_link_close(struct ozi_link *e);
 
 /* The plugin's model presets and Eq. 9 (omnizip.cost/1), NULL when no
  * plugin is loaded or it does not serve them. */
-const struct omnizip_cost_ext *oz_link_cost(const struct oz_link *e);
+const struct omnizip_cost_ext *ozi_link_cost(const struct ozi_link *e);
 
 #endif

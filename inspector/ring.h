@@ -22,21 +22,21 @@
 
 /* A record as read from the ring, with the clip (plan) it belongs to. The
  * record is as the writer left it: callers validate it before use. */
-struct oz_ring_record {
+struct ozi_ring_record {
     uint64_t clip;
     struct omnizip_window_info info;
 };
 
-enum oz_session_state {
+enum ozi_session_state {
     OZ_SESSION_LIVE,   /* writer running */
     OZ_SESSION_ENDED,  /* writer closed the ring */
     OZ_SESSION_STALE,  /* this user's segment whose writer process is gone */
     OZ_SESSION_BAD     /* refused: see problem */
 };
 
-struct oz_session_info {
+struct ozi_session_info {
     char name[80]; /* shm name, "/omnizip-123-89abcdef01234567" */
-    enum oz_session_state state;
+    enum ozi_session_state state;
     int32_t pid;
     uint64_t session;
     uint64_t started_ns;
@@ -49,49 +49,49 @@ struct oz_session_info {
  * first min(size, sizeof(struct omnizip_telemetry_header)) bytes (untrusted);
  * size is the whole segment's size. Returns 0 if usable, else -1 with the
  * problem in err. Pure: no I/O. */
-int oz_ring_check(const void *base, size_t size, char *err, size_t err_size);
+int ozi_ring_check(const void *base, size_t size, char *err, size_t err_size);
 
-struct oz_ring;
+struct ozi_ring;
 
 /* Opens the segment named name (shm name, with or without the leading
  * slash; no other slash) with O_NOFOLLOW|O_NONBLOCK, checks the file (regular,
  * this user's, no group/other bits, size) and its header, then maps it
  * read-only. Returns 0, or -1 with "NAME: problem" in err. */
-int oz_ring_attach(struct oz_ring **out, const char *name, char *err, size_t err_size);
+int ozi_ring_attach(struct ozi_ring **out, const char *name, char *err, size_t err_size);
 
-void oz_ring_detach(struct oz_ring *r);
+void ozi_ring_detach(struct ozi_ring *r);
 
 /* The header as copied and checked at attach (its changing fields are a
  * snapshot; use the accessors for their current values). */
-const struct omnizip_telemetry_header *oz_ring_header(const struct oz_ring *r);
-const char *oz_ring_name(const struct oz_ring *r);
+const struct omnizip_telemetry_header *ozi_ring_header(const struct ozi_ring *r);
+const char *ozi_ring_name(const struct ozi_ring *r);
 /* 1 once the writer closed the ring, or the segment was truncated. */
-int oz_ring_closed(struct oz_ring *r);
+int ozi_ring_closed(struct ozi_ring *r);
 /* 1 once the segment shrank below its layout: nothing more is read. */
-int oz_ring_broken(const struct oz_ring *r);
-uint32_t oz_ring_n_windows(struct oz_ring *r);
-uint64_t oz_ring_clip(struct oz_ring *r);
+int ozi_ring_broken(const struct ozi_ring *r);
+uint32_t ozi_ring_n_windows(struct ozi_ring *r);
+uint64_t ozi_ring_clip(struct ozi_ring *r);
 /* 1 while the writer process exists. */
-int oz_ring_writer_alive(const struct oz_ring *r);
+int ozi_ring_writer_alive(const struct ozi_ring *r);
 
 /* Copies up to max records published since the last call into out and
  * returns how many. Records the writer overwrote before they could be read
  * are added to *lost (saturating); every record is either returned or
  * counted once. */
-size_t oz_ring_read(struct oz_ring *r, struct oz_ring_record *out, size_t max, uint64_t *lost);
+size_t ozi_ring_read(struct ozi_ring *r, struct ozi_ring_record *out, size_t max, uint64_t *lost);
 
 /* Lists every omnizip segment (/dev/shm/omnizip-*) into a new array in *out
  * (free() it), live ones first, then newest first; returns how many (0 with
  * *out NULL when there are none or memory ran out). */
-size_t oz_ring_list(struct oz_session_info **out);
+size_t ozi_ring_list(struct ozi_session_info **out);
 
 /* One line describing s ("stale segment /omnizip-123-... (pid 123 gone)"). */
-void oz_session_describe(const struct oz_session_info *s, char *buf, size_t size);
+void ozi_session_describe(const struct ozi_session_info *s, char *buf, size_t size);
 
 /* Removes this user's stale segments (writer process gone), never another
  * user's, a live writer's or anything that is not a regular file; only
  * those of process pid unless pid is 0. Writes one line per removal (and per
  * failure) into report (may be NULL). Returns the number removed. */
-size_t oz_ring_clean(FILE *report, int32_t pid);
+size_t ozi_ring_clean(FILE *report, int32_t pid);
 
 #endif

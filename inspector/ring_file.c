@@ -72,7 +72,7 @@ static int check_magic(int fd, char *why, size_t n)
     return 0;
 }
 
-int oz_ring_file_open(const char *shm_name, uint64_t *size, char *why, size_t why_size)
+int ozi_ring_file_open(const char *shm_name, uint64_t *size, char *why, size_t why_size)
 {
     char path[128];
     snprintf(path, sizeof(path), "%s%s", OZ_SHM_DIR, shm_name);
@@ -88,7 +88,7 @@ int oz_ring_file_open(const char *shm_name, uint64_t *size, char *why, size_t wh
     return fd;
 }
 
-int oz_ring_pid_alive(int32_t pid)
+int ozi_ring_pid_alive(int32_t pid)
 {
     if (pid <= 0)
         return 0;

@@ -16,9 +16,9 @@
  * this user with no group or other permission bits, of a size a valid layout
  * can have, starting with the telemetry magic. Returns the descriptor with
  * the size in *size, or -1 with the problem in why. */
-int oz_ring_file_open(const char *shm_name, uint64_t *size, char *why, size_t why_size);
+int ozi_ring_file_open(const char *shm_name, uint64_t *size, char *why, size_t why_size);
 
 /* 1 while process pid exists (also when it belongs to another user). */
-int oz_ring_pid_alive(int32_t pid);
+int ozi_ring_pid_alive(int32_t pid);
 
 #endif

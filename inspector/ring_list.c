@@ -35,19 +35,19 @@ static int parse_name(const char *entry, int32_t *pid, uint64_t *session)
     return 0;
 }
 
-static void describe_ring(struct oz_ring *r, struct oz_session_info *s)
+static void describe_ring(struct ozi_ring *r, struct ozi_session_info *s)
 {
-    const struct omnizip_telemetry_header *h = oz_ring_header(r);
+    const struct omnizip_telemetry_header *h = ozi_ring_header(r);
     s->started_ns = h->started_ns;
-    s->n_windows = oz_ring_n_windows(r);
+    s->n_windows = ozi_ring_n_windows(r);
     s->head = h->head; /* as of the attach just made */
     if (h->writer_pid != s->pid) {
         s->state = OZ_SESSION_BAD;
         snprintf(s->problem, sizeof(s->problem), "header names pid %d", (int)h->writer_pid);
-    } else if (!oz_ring_writer_alive(r)) {
+    } else if (!ozi_ring_writer_alive(r)) {
         s->state = OZ_SESSION_STALE; /* closed or not, nobody will unlink it */
     } else {
-        s->state = oz_ring_closed(r) ? OZ_SESSION_ENDED : OZ_SESSION_LIVE;
+        s->state = ozi_ring_closed(r) ? OZ_SESSION_ENDED : OZ_SESSION_LIVE;
     }
 }
 
@@ -60,7 +60,7 @@ static int own_file(const char *entry)
     return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid();
 }
 
-static void inspect_entry(const char *entry, struct oz_session_info *s)
+static void inspect_entry(const char *entry, struct ozi_session_info *s)
 {
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "/%.*s", (int)sizeof(s->name) - 2, entry);
@@ -69,29 +69,29 @@ static void inspect_entry(const char *entry, struct oz_session_info *s)
         snprintf(s->problem, sizeof(s->problem), "name is not omnizip-PID-HEX");
         return;
     }
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[200];
-    if (oz_ring_attach(&r, entry, err, sizeof(err)) == 0) {
+    if (ozi_ring_attach(&r, entry, err, sizeof(err)) == 0) {
         describe_ring(r, s);
-        oz_ring_detach(r);
+        ozi_ring_detach(r);
         return;
     }
     const char *why = strstr(err, ": ");
     why = why ? why + 2 : err;
     /* Only this user's files can be stale (and cleaned); anything else that
      * fails the checks is refused whatever its pid. */
-    s->state = own_file(entry) && !oz_ring_pid_alive(s->pid) ? OZ_SESSION_STALE : OZ_SESSION_BAD;
+    s->state = own_file(entry) && !ozi_ring_pid_alive(s->pid) ? OZ_SESSION_STALE : OZ_SESSION_BAD;
     snprintf(s->problem, sizeof(s->problem), "%.*s", (int)sizeof(s->problem) - 1, why);
 }
 
-static int rank(const struct oz_session_info *s)
+static int rank(const struct ozi_session_info *s)
 {
     return s->state == OZ_SESSION_LIVE ? 0 : s->state == OZ_SESSION_BAD ? 2 : 1;
 }
 
 static int live_then_newest(const void *a, const void *b)
 {
-    const struct oz_session_info *x = a, *y = b;
+    const struct ozi_session_info *x = a, *y = b;
     if (rank(x) != rank(y))
         return rank(x) - rank(y);
     if (x->started_ns != y->started_ns)
@@ -99,13 +99,13 @@ static int live_then_newest(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-size_t oz_ring_list(struct oz_session_info **out)
+size_t ozi_ring_list(struct ozi_session_info **out)
 {
     *out = NULL;
     DIR *d = opendir(OZ_SHM_DIR);
     if (!d)
         return 0;
-    struct oz_session_info *all = NULL;
+    struct ozi_session_info *all = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -130,7 +130,7 @@ size_t oz_ring_list(struct oz_session_info **out)
     return n;
 }
 
-void oz_session_describe(const struct oz_session_info *s, char *buf, size_t size)
+void ozi_session_describe(const struct ozi_session_info *s, char *buf, size_t size)
 {
     switch (s->state) {
     case OZ_SESSION_LIVE:
@@ -150,10 +150,10 @@ void oz_session_describe(const struct oz_session_info *s, char *buf, size_t size
     }
 }
 
-size_t oz_ring_clean(FILE *report, int32_t pid)
+size_t ozi_ring_clean(FILE *report, int32_t pid)
 {
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s), removed = 0;
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s), removed = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i].state != OZ_SESSION_STALE || (pid && s[i].pid != pid))
             continue;

@@ -25,7 +25,7 @@
 #define RECORD_WORDS (sizeof(struct omnizip_window_info) / sizeof(uint64_t))
 #define SLOT_PREFIX 16u /* seq + clip before the record */
 
-struct oz_ring {
+struct ozi_ring {
     char name[80];
     int fd;
     const unsigned char *base;
@@ -35,7 +35,7 @@ struct oz_ring {
     int broken;                          /* the segment shrank: read nothing more */
 };
 
-int oz_ring_check(const void *base, size_t size, char *err, size_t err_size)
+int ozi_ring_check(const void *base, size_t size, char *err, size_t err_size)
 {
     struct omnizip_telemetry_header h;
     if (size < sizeof(h)) {
@@ -113,7 +113,7 @@ static void install_guard(void)
 
 /* Runs fn(r, arg) with the mapping guarded; -1 (and r->broken) when the
  * segment was truncated under it. */
-static int guarded(struct oz_ring *r, void (*fn)(struct oz_ring *, void *), void *arg)
+static int guarded(struct ozi_ring *r, void (*fn)(struct ozi_ring *, void *), void *arg)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_guard);
@@ -136,12 +136,12 @@ static int guarded(struct oz_ring *r, void (*fn)(struct oz_ring *, void *), void
     return 0;
 }
 
-static void copy_header(struct oz_ring *r, void *arg)
+static void copy_header(struct ozi_ring *r, void *arg)
 {
     memcpy(arg, r->base, sizeof(r->hdr));
 }
 
-static int map_segment(struct oz_ring *r, char *why, size_t n)
+static int map_segment(struct ozi_ring *r, char *why, size_t n)
 {
     void *map = mmap(NULL, r->size, PROT_READ, MAP_SHARED, r->fd, 0);
     if (map == MAP_FAILED) {
@@ -156,7 +156,7 @@ static int map_segment(struct oz_ring *r, char *why, size_t n)
         snprintf(why, n, "truncated while attaching");
         return -1;
     }
-    if (oz_ring_check(&h, r->size, why, n) != 0)
+    if (ozi_ring_check(&h, r->size, why, n) != 0)
         return -1;
     r->hdr = h;
     return 0;
@@ -167,7 +167,7 @@ static const char *bare(const char *name)
     return name[0] == '/' ? name + 1 : name;
 }
 
-int oz_ring_attach(struct oz_ring **out, const char *name, char *err, size_t err_size)
+int ozi_ring_attach(struct ozi_ring **out, const char *name, char *err, size_t err_size)
 {
     char shm_name[80], why[200];
     if (strlen(bare(name)) + 2 > sizeof(shm_name) || strchr(bare(name), '/') || !*bare(name)) {
@@ -175,14 +175,14 @@ int oz_ring_attach(struct oz_ring **out, const char *name, char *err, size_t err
         return -1;
     }
     snprintf(shm_name, sizeof(shm_name), "/%s", bare(name));
-    struct oz_ring *r = calloc(1, sizeof(*r));
+    struct ozi_ring *r = calloc(1, sizeof(*r));
     if (!r) {
         snprintf(err, err_size, "%s: out of memory", shm_name);
         return -1;
     }
     snprintf(r->name, sizeof(r->name), "%s", shm_name);
     uint64_t size = 0;
-    r->fd = oz_ring_file_open(shm_name, &size, why, sizeof(why));
+    r->fd = ozi_ring_file_open(shm_name, &size, why, sizeof(why));
     if (r->fd >= 0) {
         r->size = (size_t)size;
         if (map_segment(r, why, sizeof(why)) == 0) {
@@ -191,11 +191,11 @@ int oz_ring_attach(struct oz_ring **out, const char *name, char *err, size_t err
         }
     }
     snprintf(err, err_size, "%s: %s", shm_name, why);
-    oz_ring_detach(r);
+    ozi_ring_detach(r);
     return -1;
 }
 
-void oz_ring_detach(struct oz_ring *r)
+void ozi_ring_detach(struct ozi_ring *r)
 {
     if (!r)
         return;
@@ -206,17 +206,17 @@ void oz_ring_detach(struct oz_ring *r)
     free(r);
 }
 
-const struct omnizip_telemetry_header *oz_ring_header(const struct oz_ring *r)
+const struct omnizip_telemetry_header *ozi_ring_header(const struct ozi_ring *r)
 {
     return &r->hdr;
 }
 
-const char *oz_ring_name(const struct oz_ring *r)
+const char *ozi_ring_name(const struct ozi_ring *r)
 {
     return r->name;
 }
 
-int oz_ring_broken(const struct oz_ring *r)
+int ozi_ring_broken(const struct ozi_ring *r)
 {
     return r->broken;
 }
@@ -227,7 +227,7 @@ struct live_fields {
     uint32_t closed, n_windows;
 };
 
-static void load_live(struct oz_ring *r, void *arg)
+static void load_live(struct ozi_ring *r, void *arg)
 {
     const struct omnizip_telemetry_header *h = (const void *)r->base;
     struct live_fields *f = arg;
@@ -237,44 +237,44 @@ static void load_live(struct oz_ring *r, void *arg)
     f->head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
 }
 
-static int live(struct oz_ring *r, struct live_fields *f)
+static int live(struct ozi_ring *r, struct live_fields *f)
 {
     memset(f, 0, sizeof(*f));
     return guarded(r, load_live, f);
 }
 
-int oz_ring_closed(struct oz_ring *r)
+int ozi_ring_closed(struct ozi_ring *r)
 {
     struct live_fields f;
     return live(r, &f) != 0 || f.closed != 0;
 }
 
-uint32_t oz_ring_n_windows(struct oz_ring *r)
+uint32_t ozi_ring_n_windows(struct ozi_ring *r)
 {
     struct live_fields f;
     live(r, &f);
     return f.n_windows;
 }
 
-uint64_t oz_ring_clip(struct oz_ring *r)
+uint64_t ozi_ring_clip(struct ozi_ring *r)
 {
     struct live_fields f;
     live(r, &f);
     return f.clip;
 }
 
-int oz_ring_writer_alive(const struct oz_ring *r)
+int ozi_ring_writer_alive(const struct ozi_ring *r)
 {
-    return oz_ring_pid_alive(r->hdr.writer_pid);
+    return ozi_ring_pid_alive(r->hdr.writer_pid);
 }
 
 struct slot_read {
     uint64_t pos;
-    struct oz_ring_record *rec;
+    struct ozi_ring_record *rec;
     int got; /* 1: copied; 0: not published yet; -1: overwritten (lost) */
 };
 
-static void read_slot(struct oz_ring *r, void *arg)
+static void read_slot(struct ozi_ring *r, void *arg)
 {
     struct slot_read *s = arg;
     const unsigned char *slot = r->base + r->hdr.header_size +
@@ -303,7 +303,7 @@ static void add_lost(uint64_t *lost, uint64_t n)
     *lost = *lost > UINT64_MAX - n ? UINT64_MAX : *lost + n;
 }
 
-size_t oz_ring_read(struct oz_ring *r, struct oz_ring_record *out, size_t max, uint64_t *lost)
+size_t ozi_ring_read(struct ozi_ring *r, struct ozi_ring_record *out, size_t max, uint64_t *lost)
 {
     size_t n = 0;
     struct live_fields f;

@@ -50,7 +50,7 @@ static void axes(FILE *f, int top, const char *label, size_t n)
                 xpos(i, n), top + PANEL_H + 14, i);
 }
 
-static void band(FILE *f, const struct oz_model *m, int top)
+static void band(FILE *f, const struct ozi_model *m, int top)
 {
     double y1 = ypos(m->rho_max, top), y0 = ypos(m->rho_min, top);
     fprintf(f, "<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='url(#hatch)'/>\n", LEFT, y1,
@@ -65,7 +65,7 @@ static void band(FILE *f, const struct oz_model *m, int top)
             W - RIGHT - 4, y1 - 4, m->rho_max);
 }
 
-static void series(FILE *f, const struct oz_model *m, int top, int audio)
+static void series(FILE *f, const struct ozi_model *m, int top, int audio)
 {
     size_t n = m->n_shown;
     fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5'%s points='",
@@ -86,7 +86,7 @@ static void series(FILE *f, const struct oz_model *m, int top, int audio)
     }
 }
 
-static int emit(FILE *f, const struct oz_model *m)
+static int emit(FILE *f, const struct ozi_model *m)
 {
     int top2 = TOP + PANEL_H + GAP, h = top2 + PANEL_H + 50;
     fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
@@ -97,8 +97,8 @@ static int emit(FILE *f, const struct oz_model *m)
             "patternTransform='rotate(45)'><line x1='0' y1='0' x2='0' y2='6' stroke='#999' "
             "stroke-width='1.5'/></pattern></defs>\n"
             "<rect width='100%%' height='100%%' fill='#fff'/>\n");
-    struct oz_totals t;
-    oz_model_totals(m, &t);
+    struct ozi_totals t;
+    ozi_model_totals(m, &t);
     fprintf(f, "<text x='%d' y='24' font-size='14'>%s: %zu windows, media kept %.1f%% "
             "(circles: S_a, squares: video pruning rate, hatched: [rho_min, rho_max])</text>\n",
             LEFT, "omnizip", m->n_shown, t.kept_pct);
@@ -114,7 +114,7 @@ static int emit(FILE *f, const struct oz_model *m)
     return ferror(f) ? -1 : 0;
 }
 
-int oz_svg_write(const struct oz_model *m, const char *path, char *err, size_t err_size)
+int ozi_svg_write(const struct ozi_model *m, const char *path, char *err, size_t err_size)
 {
     size_t len = strlen(path);
     char *tmp = malloc(len + 16);

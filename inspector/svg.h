@@ -11,6 +11,6 @@
 
 /* Writes the shown records of m to path atomically (temp file in the same
  * directory, fsync, rename). Returns 0, or -1 with "PATH: problem" in err. */
-int oz_svg_write(const struct oz_model *m, const char *path, char *err, size_t err_size);
+int ozi_svg_write(const struct ozi_model *m, const char *path, char *err, size_t err_size);
 
 #endif

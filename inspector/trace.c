@@ -100,7 +100,7 @@ static int get_fields(json_t *o, const struct ozc_trace_field *f, size_t n, void
     return 0;
 }
 
-static int window_line(struct oz_model *m, json_t *o, char *why, size_t n)
+static int window_line(struct ozi_model *m, json_t *o, char *why, size_t n)
 {
     struct omnizip_window_info w;
     memset(&w, 0, sizeof(w));
@@ -109,16 +109,16 @@ static int window_line(struct oz_model *m, json_t *o, char *why, size_t n)
         return -1;
     if (w.guided < 0)
         w.guided = w.audio_in > 0 && w.video_in > 0;
-    if (oz_record_check(&w, why, n) != 0)
+    if (ozi_record_check(&w, why, n) != 0)
         return -1;
-    if (oz_model_add(m, &w) != 0) {
+    if (ozi_model_add(m, &w) != 0) {
         snprintf(why, n, "out of memory");
         return -1;
     }
     return 0;
 }
 
-static void header_line(struct oz_model *m, json_t *o)
+static void header_line(struct ozi_model *m, json_t *o)
 {
     const char *s = json_string_value(json_object_get(o, "source"));
     if (s)
@@ -149,7 +149,7 @@ static void header_line(struct oz_model *m, json_t *o)
         snprintf(m->strategy, sizeof(m->strategy), "%s", s);
 }
 
-int oz_trace_line(struct oz_model *m, const char *line, size_t len, char *why, size_t why_size)
+int ozi_trace_line(struct ozi_model *m, const char *line, size_t len, char *why, size_t why_size)
 {
     json_error_t jerr;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -212,7 +212,7 @@ static int read_line(FILE *f, char *buf, size_t *len, int *too_long)
     return any;
 }
 
-int oz_trace_load(struct oz_model *m, const char *path, char *err, size_t err_size)
+int ozi_trace_load(struct ozi_model *m, const char *path, char *err, size_t err_size)
 {
     FILE *f = open_regular(path, err, err_size);
     if (!f)
@@ -235,8 +235,8 @@ int oz_trace_load(struct oz_model *m, const char *path, char *err, size_t err_si
         char why[160];
         if (too_long)
             snprintf(why, sizeof(why), "line longer than %d bytes", MAX_LINE);
-        if (too_long || oz_trace_line(m, line, len, why, sizeof(why)) != 0)
-            oz_model_message(m, "line %zu: bad record: %s", lineno, why);
+        if (too_long || ozi_trace_line(m, line, len, why, sizeof(why)) != 0)
+            ozi_model_message(m, "line %zu: bad record: %s", lineno, why);
         else
             m->lines_used++;
     }

@@ -13,11 +13,11 @@
 
 /* Applies one line (len bytes, no newline needed) to m. Returns 0 when the
  * line was used or ignored as unknown, -1 when it is bad (why says how). */
-int oz_trace_line(struct oz_model *m, const char *line, size_t len, char *why, size_t why_size);
+int ozi_trace_line(struct ozi_model *m, const char *line, size_t len, char *why, size_t why_size);
 
 /* Reads the whole file at path into m (records are not yet shown: the
  * caller reveals them by setting m->n_shown). Returns 0, or -1 with
  * "PATH: problem" in err when the file cannot be read at all. */
-int oz_trace_load(struct oz_model *m, const char *path, char *err, size_t err_size);
+int ozi_trace_load(struct ozi_model *m, const char *path, char *err, size_t err_size);
 
 #endif

@@ -20,7 +20,7 @@ static const char *const normalize_choices[] = {"reference", "exact", NULL};
 static const char *const strategy_choices[] = {"omnizip", "random", "uniform", "dycoke", NULL};
 static const char *const scope_choices[] = {"global", "window", NULL};
 
-const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS] = {
+const struct ozi_tune_param ozi_tune_table[OZ_TUNE_PARAMS] = {
     {"rho_audio", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
     {"rho_video", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
     {"g", OZ_TUNE_INT, 1, 0, 64, NULL},
@@ -34,26 +34,26 @@ const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS] = {
 };
 
 /* The plugin's text for key in c ("?" if it cannot say). */
-static void text_of(const struct oz_tune *t, const struct omnizip_config *c, const char *key,
+static void text_of(const struct ozi_tune *t, const struct omnizip_config *c, const char *key,
                     char *buf, size_t size)
 {
     if (t->p->config_get(c, key, buf, size) != OMNIZIP_OK)
         snprintf(buf, size, "?");
 }
 
-static void sync_text(struct oz_tune *t)
+static void sync_text(struct ozi_tune *t)
 {
     for (size_t i = 0; i < OZ_TUNE_PARAMS; i++) {
-        text_of(t, &t->now.cfg, oz_tune_table[i].key, t->text[i], sizeof t->text[i]);
-        text_of(t, &t->base.cfg, oz_tune_table[i].key, t->base_text[i], sizeof t->base_text[i]);
+        text_of(t, &t->now.cfg, ozi_tune_table[i].key, t->text[i], sizeof t->text[i]);
+        text_of(t, &t->base.cfg, ozi_tune_table[i].key, t->base_text[i], sizeof t->base_text[i]);
     }
 }
 
-static void to_model(struct oz_tune *t, struct oz_model *m)
+static void to_model(struct ozi_tune *t, struct ozi_model *m)
 {
-    oz_model_clear(m);
+    ozi_model_clear(m);
     for (uint32_t i = 0; i < t->now.n; i++)
-        oz_model_add(m, &t->now.win[i]);
+        ozi_model_add(m, &t->now.win[i]);
     m->n_shown = m->n_rec;
     m->n_planned = t->now.n;
     m->have_config = 1;
@@ -69,7 +69,7 @@ static void to_model(struct oz_tune *t, struct oz_model *m)
 
 /* Window i's audio (k = 0) and video (k = 1) runs: maximal runs of
  * consecutive positions of the token id, in sequence order. */
-static int find_runs(struct oz_tune *t)
+static int find_runs(struct ozi_tune *t)
 {
     const struct omnizip_sequence *q = &t->dump.seq;
     for (int k = 0; k < 2; k++) {
@@ -92,7 +92,7 @@ static int find_runs(struct oz_tune *t)
     return 0;
 }
 
-void oz_tune_detail(const struct oz_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
+void ozi_tune_detail(const struct ozi_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
                     const uint8_t **video, size_t *n_video, int64_t *tpf)
 {
     const struct omnizip_sequence *q = &t->dump.seq;
@@ -106,7 +106,7 @@ void oz_tune_detail(const struct oz_tune *t, uint32_t w, const uint8_t **audio, 
 
 /* Runs the dump through the plugin with s->cfg; 0 or -1 with err. The
  * current side also keeps its per-position decisions. */
-static int compute(struct oz_tune *t, struct oz_tune_side *s, char *err, size_t err_size)
+static int compute(struct ozi_tune *t, struct ozi_tune_side *s, char *err, size_t err_size)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         struct omnizip_sequence seq = t->dump.seq;
@@ -142,7 +142,7 @@ static int compute(struct oz_tune *t, struct oz_tune_side *s, char *err, size_t 
 static void on_key(void *user, const char *key, const char *value, const char *file,
                    int32_t line)
 {
-    struct oz_tune *t = user;
+    struct ozi_tune *t = user;
     (void)line;
     if (!file)
         return;
@@ -156,7 +156,7 @@ static void on_key(void *user, const char *key, const char *value, const char *f
 }
 
 /* A profile file as given, or a task name on the search path. */
-static int resolve(struct oz_tune *t, const char *what, const char *arg, int name_only,
+static int resolve(struct ozi_tune *t, const char *what, const char *arg, int name_only,
                    char **path, char *err, size_t err_size)
 {
     if (!name_only && access(arg, R_OK) == 0)
@@ -177,7 +177,7 @@ static int resolve(struct oz_tune *t, const char *what, const char *arg, int nam
     return OZ_EXIT_PROFILE;
 }
 
-static int load(struct oz_tune *t, const char *path, struct omnizip_config *c, int remember,
+static int load(struct ozi_tune *t, const char *path, struct omnizip_config *c, int remember,
                 char *err, size_t err_size)
 {
     c->struct_size = sizeof(*c);
@@ -201,7 +201,7 @@ static void stem(const char *path, char *buf, size_t size)
     snprintf(buf, size, "%.*s", (int)n, base);
 }
 
-static int open_profiles(struct oz_tune *t, const struct oz_tune_args *a, char *err,
+static int open_profiles(struct ozi_tune *t, const struct ozi_tune_args *a, char *err,
                          size_t err_size)
 {
     int rc = OZ_EXIT_OK;
@@ -230,8 +230,8 @@ static int open_profiles(struct oz_tune *t, const struct oz_tune_args *a, char *
     return rc;
 }
 
-int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_args *a,
-                 struct oz_model *m, char *err, size_t err_size)
+int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tune_args *a,
+                 struct ozi_model *m, char *err, size_t err_size)
 {
     if (!e->plugin) {
         snprintf(err, err_size, "tune needs the plugin: %s", e->why);
@@ -242,7 +242,7 @@ int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_a
         snprintf(err, err_size, "tune needs a plugin of ABI 1.1 or later (config_get)");
         return OZ_EXIT_PLUGIN;
     }
-    struct oz_tune *t = calloc(1, sizeof(*t));
+    struct ozi_tune *t = calloc(1, sizeof(*t));
     if (!t || !(t->search = omnizip_profile_search_path())) {
         free(t);
         snprintf(err, err_size, "out of memory");
@@ -252,7 +252,7 @@ int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_a
     t->shim = e->shim;
     t->out = a->out;
     for (size_t i = 0; i < OZ_TUNE_PARAMS; i++) {
-        t->names[i] = oz_tune_table[i].key;
+        t->names[i] = ozi_tune_table[i].key;
         t->values[i] = t->text[i];
         t->base_values[i] = t->base_text[i];
     }
@@ -272,7 +272,7 @@ int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_a
                              compute(t, &t->now, err, err_size) != 0))
         rc = OZ_EXIT_FAIL;
     if (rc != OZ_EXIT_OK) {
-        oz_tune_close(t);
+        ozi_tune_close(t);
         return rc;
     }
     snprintf(m->source, sizeof(m->source), "%s", a->dump);
@@ -281,7 +281,7 @@ int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_a
     return OZ_EXIT_OK;
 }
 
-size_t oz_tune_params(const struct oz_tune *t, const char *const **names,
+size_t ozi_tune_params(const struct ozi_tune *t, const char *const **names,
                       const char *const **values, size_t *sel)
 {
     *names = t->names;
@@ -290,12 +290,12 @@ size_t oz_tune_params(const struct oz_tune *t, const char *const **names,
     return OZ_TUNE_PARAMS;
 }
 
-const char *const *oz_tune_base_values(const struct oz_tune *t)
+const char *const *ozi_tune_base_values(const struct ozi_tune *t)
 {
     return t->base_values;
 }
 
-const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *n,
+const struct omnizip_window_info *ozi_tune_base(const struct ozi_tune *t, size_t *n,
                                                const char **label)
 {
     *n = t->base.n;
@@ -303,7 +303,7 @@ const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *
     return t->base.win;
 }
 
-int oz_tune_dirty(const struct oz_tune *t)
+int ozi_tune_dirty(const struct ozi_tune *t)
 {
     char a[OZ_TUNE_TEXT], b[OZ_TUNE_TEXT];
     for (uint32_t i = 0; t->p->config_key(i); i++) {
@@ -317,21 +317,21 @@ int oz_tune_dirty(const struct oz_tune *t)
 
 /* Sets the selected parameter from its text through the plugin's own
  * validation; a refusal keeps the old config and says why. */
-int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m)
+int ozi_tune_set(struct ozi_tune *t, const char *text, struct ozi_model *m)
 {
-    const struct oz_tune_param *p = &oz_tune_table[t->sel];
+    const struct ozi_tune_param *p = &ozi_tune_table[t->sel];
     char err[512];
     struct omnizip_config next = t->now.cfg, prev = t->now.cfg;
     if (t->p->config_set(&next, p->key, text, err, sizeof(err)) != OMNIZIP_OK ||
         t->p->config_check(&next, err, sizeof(err)) != OMNIZIP_OK) {
-        oz_model_message(m, "%s", err);
+        ozi_model_message(m, "%s", err);
         return 1;
     }
     t->now.cfg = next;
     if (compute(t, &t->now, err, sizeof(err)) != 0) {
         t->now.cfg = prev;
         compute(t, &t->now, err, sizeof(err));
-        oz_model_message(m, "recompute failed: %s", err);
+        ozi_model_message(m, "recompute failed: %s", err);
     }
     to_model(t, m);
     return 1;
@@ -339,9 +339,9 @@ int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m)
 
 /* One step up or down: ratios land on the step's grid (0.333 + 0.05 ->
  * 0.35), choices cycle. */
-static int change(struct oz_tune *t, int dir, struct oz_model *m)
+static int change(struct ozi_tune *t, int dir, struct ozi_model *m)
 {
-    const struct oz_tune_param *p = &oz_tune_table[t->sel];
+    const struct ozi_tune_param *p = &ozi_tune_table[t->sel];
     const char *cur = t->text[t->sel];
     char text[OZ_TUNE_TEXT];
     if (p->kind == OZ_TUNE_CHOICE) {
@@ -352,7 +352,7 @@ static int change(struct oz_tune *t, int dir, struct oz_model *m)
             if (strcmp(p->choices[i], cur) == 0)
                 at = i;
         snprintf(text, sizeof text, "%s", p->choices[(at + n + (size_t)(dir + n)) % n]);
-        return oz_tune_set(t, text, m);
+        return ozi_tune_set(t, text, m);
     }
     double v = strtod(cur, NULL), grid = floor(v / p->step + 1e-9);
     if (dir > 0)
@@ -364,15 +364,15 @@ static int change(struct oz_tune *t, int dir, struct oz_model *m)
         snprintf(text, sizeof text, "%.0f", v);
     else
         snprintf(text, sizeof text, "%.10g", v);
-    return oz_tune_set(t, text, m);
+    return ozi_tune_set(t, text, m);
 }
 
-const char *oz_tune_selected(const struct oz_tune *t)
+const char *ozi_tune_selected(const struct ozi_tune *t)
 {
-    return oz_tune_table[t->sel].key;
+    return ozi_tune_table[t->sel].key;
 }
 
-int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m)
+int ozi_tune_action(struct ozi_tune *t, enum ozi_action a, struct ozi_model *m)
 {
     char err[512];
     switch (a) {
@@ -383,14 +383,14 @@ int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m)
     case OZ_ACT_PARAM_RESET:
         t->now.cfg = t->loaded;
         if (compute(t, &t->now, err, sizeof(err)) != 0)
-            oz_model_message(m, "recompute failed: %s", err);
+            ozi_model_message(m, "recompute failed: %s", err);
         to_model(t, m);
         return 1;
     default: return 0;
     }
 }
 
-void oz_tune_close(struct oz_tune *t)
+void ozi_tune_close(struct ozi_tune *t)
 {
     if (!t)
         return;

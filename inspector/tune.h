@@ -13,9 +13,9 @@
 #include "keys.h"
 #include "model.h"
 
-struct oz_tune;
+struct ozi_tune;
 
-struct oz_tune_args {
+struct ozi_tune_args {
     const char *dump;    /* --tune DUMP */
     const char *profile; /* --profile FILE, or NULL */
     const char *task;    /* --task NAME, or NULL */
@@ -25,46 +25,46 @@ struct oz_tune_args {
 
 /* Loads the dump and the profiles and computes once into m. Returns an exit
  * code: 0, OZ_EXIT_INPUT (dump), OZ_EXIT_PROFILE, OZ_EXIT_PLUGIN, with err. */
-int oz_tune_open(struct oz_tune **out, struct oz_link *e, const struct oz_tune_args *args,
-                 struct oz_model *m, char *err, size_t err_size);
+int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tune_args *args,
+                 struct ozi_model *m, char *err, size_t err_size);
 
 /* The parameters for the tune line: names, their values as the plugin
  * formats them (the text a written profile holds), the selected one. */
-size_t oz_tune_params(const struct oz_tune *t, const char *const **names,
+size_t ozi_tune_params(const struct ozi_tune *t, const char *const **names,
                       const char *const **values, size_t *sel);
 /* The parameter values of the "before" side, for marking changed ones. */
-const char *const *oz_tune_base_values(const struct oz_tune *t);
+const char *const *ozi_tune_base_values(const struct ozi_tune *t);
 
 /* The "before" windows (the loaded profile's, or --compare's) and what to
  * call them. */
-const struct omnizip_window_info *oz_tune_base(const struct oz_tune *t, size_t *n,
+const struct omnizip_window_info *ozi_tune_base(const struct ozi_tune *t, size_t *n,
                                                const char **label);
 
 /* Where window w's kept, merged and pruned tokens are: its audio tokens'
  * OMNIZIP_AUDIO_* codes and its video tokens' keep bytes, in sequence order
  * (NULL and 0 for an absent run), and the tokens per frame. */
-void oz_tune_detail(const struct oz_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
+void ozi_tune_detail(const struct ozi_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
                     const uint8_t **video, size_t *n_video, int64_t *tpf);
 
 /* 1 while the values differ from the last written (or loaded) ones. */
-int oz_tune_dirty(const struct oz_tune *t);
+int ozi_tune_dirty(const struct ozi_tune *t);
 
 /* Handles the parameter actions (pick, change, reset); results and
  * refusals go to m's messages. Returns 1 when m changed. */
-int oz_tune_action(struct oz_tune *t, enum oz_action a, struct oz_model *m);
+int ozi_tune_action(struct ozi_tune *t, enum ozi_action a, struct ozi_model *m);
 
 /* Enter in tune mode: the selected parameter's key, and setting it from
  * typed text (validated by the plugin; a refusal is a status message). */
-const char *oz_tune_selected(const struct oz_tune *t);
-int oz_tune_set(struct oz_tune *t, const char *text, struct oz_model *m);
+const char *ozi_tune_selected(const struct ozi_tune *t);
+int ozi_tune_set(struct ozi_tune *t, const char *text, struct ozi_model *m);
 
 /* Where w writes: --out, else NULL and default_path proposes a name. */
-const char *oz_tune_out(const struct oz_tune *t);
-void oz_tune_default_path(const struct oz_tune *t, char *buf, size_t size);
+const char *ozi_tune_out(const struct ozi_tune *t);
+void ozi_tune_default_path(const struct ozi_tune *t, char *buf, size_t size);
 /* Writes the profile to path atomically (temp file + rename); says where
  * (or why not) in m's messages. Returns 0 when written. */
-int oz_tune_write(struct oz_tune *t, const char *path, struct oz_model *m);
+int ozi_tune_write(struct ozi_tune *t, const char *path, struct ozi_model *m);
 
-void oz_tune_close(struct oz_tune *t);
+void ozi_tune_close(struct ozi_tune *t);
 
 #endif

@@ -11,25 +11,25 @@
 #define OZ_TUNE_MAX_KEYS 64
 #define OZ_TUNE_TEXT 64
 
-enum oz_tune_kind { OZ_TUNE_RATIO, OZ_TUNE_INT, OZ_TUNE_CHOICE };
+enum ozi_tune_kind { OZ_TUNE_RATIO, OZ_TUNE_INT, OZ_TUNE_CHOICE };
 
 /* A tunable key: how +/- moves it. */
-struct oz_tune_param {
+struct ozi_tune_param {
     const char *key;
-    enum oz_tune_kind kind;
+    enum ozi_tune_kind kind;
     double step, lo, hi;
     const char *const *choices; /* OZ_TUNE_CHOICE: NULL-terminated */
 };
-extern const struct oz_tune_param oz_tune_table[OZ_TUNE_PARAMS];
+extern const struct ozi_tune_param ozi_tune_table[OZ_TUNE_PARAMS];
 
 /* One side of the comparison: a config and the windows it gives. */
-struct oz_tune_side {
+struct ozi_tune_side {
     struct omnizip_config cfg;
     struct omnizip_window_info *win;
     uint32_t n, cap;
 };
 
-struct oz_tune {
+struct ozi_tune {
     const struct omnizip_plugin *p;
     omnizip_shim *shim;
     struct omnizip_dump dump;
@@ -43,7 +43,7 @@ struct oz_tune {
     char text[OZ_TUNE_PARAMS][OZ_TUNE_TEXT], base_text[OZ_TUNE_PARAMS][OZ_TUNE_TEXT];
     const char *values[OZ_TUNE_PARAMS], *base_values[OZ_TUNE_PARAMS];
     size_t sel;
-    struct oz_tune_side now, base;
+    struct ozi_tune_side now, base;
     char base_label[256];
     /* The current side's decisions per sequence position (keep mask and
      * audio codes), and each window's runs, for the positional detail. */

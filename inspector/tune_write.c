@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *oz_tune_out(const struct oz_tune *t)
+const char *ozi_tune_out(const struct ozi_tune *t)
 {
     return t->out;
 }
 
-void oz_tune_default_path(const struct oz_tune *t, char *buf, size_t size)
+void ozi_tune_default_path(const struct ozi_tune *t, char *buf, size_t size)
 {
     const char *base = t->profile && strrchr(t->profile, '/') ? strrchr(t->profile, '/') + 1
                                                               : t->profile;
@@ -51,7 +51,7 @@ static void quoted(FILE *f, const char *s)
 
 /* extends as the loaded file wrote it: a name stays a name; a relative path
  * is made absolute, since the new file may live elsewhere. */
-static void write_extends(FILE *f, const struct oz_tune *t)
+static void write_extends(FILE *f, const struct ozi_tune *t)
 {
     const char *v = t->extends;
     size_t n = strlen(v);
@@ -73,12 +73,12 @@ static void write_extends(FILE *f, const struct oz_tune *t)
 static int tuned(const char *key)
 {
     for (size_t i = 0; i < OZ_TUNE_PARAMS; i++)
-        if (strcmp(oz_tune_table[i].key, key) == 0)
+        if (strcmp(ozi_tune_table[i].key, key) == 0)
             return 1;
     return 0;
 }
 
-static void totals(const struct oz_tune_side *s, int64_t v[4])
+static void totals(const struct ozi_tune_side *s, int64_t v[4])
 {
     memset(v, 0, 4 * sizeof(*v));
     for (uint32_t i = 0; i < s->n; i++) {
@@ -89,7 +89,7 @@ static void totals(const struct oz_tune_side *s, int64_t v[4])
     }
 }
 
-static void contents(FILE *f, const struct oz_tune *t)
+static void contents(FILE *f, const struct ozi_tune *t)
 {
     int64_t v[4];
     totals(&t->now, v);
@@ -113,17 +113,17 @@ static void contents(FILE *f, const struct oz_tune *t)
     }
 }
 
-int oz_tune_write(struct oz_tune *t, const char *path, struct oz_model *m)
+int ozi_tune_write(struct ozi_tune *t, const char *path, struct ozi_model *m)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
-        oz_model_message(m, "cannot write %s: path too long", path);
+        ozi_model_message(m, "cannot write %s: path too long", path);
         return -1;
     }
     int fd = mkstemp(tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        oz_model_message(m, "cannot write %s: %s", path, strerror(errno));
+        ozi_model_message(m, "cannot write %s: %s", path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(tmp);
@@ -137,12 +137,12 @@ int oz_tune_write(struct oz_tune *t, const char *path, struct oz_model *m)
     int bad = fflush(f) != 0 || fsync(fd) != 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
-        oz_model_message(m, "cannot write %s: %s", path, strerror(errno));
+        ozi_model_message(m, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
     char *real = realpath(path, NULL);
-    oz_model_message(m, "profile written to %s", real ? real : path);
+    ozi_model_message(m, "profile written to %s", real ? real : path);
     free(real);
     t->written = t->now.cfg;
     return 0;

@@ -13,7 +13,7 @@
 
 #include "loader.h"
 
-omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status,
+omnizip_status ozs_adapter_fail(char *err, size_t err_size, omnizip_status status,
                                const char *fmt, ...)
 {
     va_list ap;
@@ -23,7 +23,7 @@ omnizip_status oz_adapter_fail(char *err, size_t err_size, omnizip_status status
     return status;
 }
 
-#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+#define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
 static omnizip_status validate(const struct omnizip_sequence *seq, int need_embeds, char *err,
                                size_t err_size)
@@ -66,7 +66,7 @@ static omnizip_status validate(const struct omnizip_sequence *seq, int need_embe
     return OMNIZIP_OK;
 }
 
-void oz_seqmap_free(struct oz_seqmap *map)
+void ozs_seqmap_free(struct ozs_seqmap *map)
 {
     free(map->audio_pos);
     free(map->video_pos);
@@ -77,7 +77,7 @@ void oz_seqmap_free(struct oz_seqmap *map)
     memset(map, 0, sizeof *map);
 }
 
-int oz_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, int64_t *tpf,
+int ozs_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, int64_t *tpf,
                   char *why, size_t why_size)
 {
     int64_t f, grid;
@@ -135,7 +135,7 @@ static int runs(const int64_t *pos, int64_t n, int64_t **len, int64_t **start, u
     return 0;
 }
 
-static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_seqmap *map,
+static omnizip_status build_map(const struct omnizip_sequence *seq, struct ozs_seqmap *map,
                                 char *err, size_t err_size)
 {
     memset(map, 0, sizeof *map);
@@ -164,21 +164,21 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct oz_se
     int64_t n_audio = map->n_audio, n_video = map->n_video;
     char why[256];
     if (seq->audio_scores && seq->n_audio_scores != n_audio) {
-        oz_seqmap_free(map);
+        ozs_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
                     (long long)seq->n_audio_scores, (long long)n_audio,
                     (long long)seq->audio_token_id);
     }
     /* With several videos each clip's grid is checked by the clips split. */
     int64_t in_grid = seq->video_grids ? 0 : n_video;
-    if (oz_grid_check(seq->grid_t, seq->grid_h, seq->grid_w, seq->merge_size, in_grid, &map->tpf,
+    if (ozs_grid_check(seq->grid_t, seq->grid_h, seq->grid_w, seq->merge_size, in_grid, &map->tpf,
                       why, sizeof why) != 0) {
-        oz_seqmap_free(map);
+        ozs_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %s", why);
     }
     return OMNIZIP_OK;
 nomem:
-    oz_seqmap_free(map);
+    ozs_seqmap_free(map);
     return FAIL(OMNIZIP_E_NOMEM, "sequence of %lld tokens: out of memory", (long long)L);
 }
 
@@ -195,7 +195,7 @@ static omnizip_status create(const omnizip_shim *shim, const struct omnizip_conf
         config = &defaults;
     }
     char why[512] = "";
-    omnizip_status st = p->create(config, oz_shim_host(shim), ctx, why, sizeof why);
+    omnizip_status st = p->create(config, ozs_shim_host(shim), ctx, why, sizeof why);
     if (st != OMNIZIP_OK)
         return FAIL(st, "create: %s", *why ? why : p->status_str(st));
     return OMNIZIP_OK;
@@ -208,7 +208,7 @@ static int streaming(const struct omnizip_config *config)
 
 /* Creates a context and plans the clip: rep->plan, infos[] and ms_plan. */
 static omnizip_status start(const omnizip_shim *shim, const struct omnizip_config *config,
-                            const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                            const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
                             omnizip_ctx **ctx, struct omnizip_window_info *infos,
                             struct omnizip_run_report *rep, char *err, size_t err_size)
 {
@@ -248,7 +248,7 @@ static omnizip_status start(const omnizip_shim *shim, const struct omnizip_confi
 }
 
 /* Pass-through decisions: every audio and video token kept. */
-static omnizip_status keep_all(const struct oz_seqmap *map, struct oz_decisions *d,
+static omnizip_status keep_all(const struct ozs_seqmap *map, struct ozs_decisions *d,
                                struct omnizip_run_report *rep, char *err, size_t err_size)
 {
     memset(d, 0, sizeof *d);
@@ -276,7 +276,7 @@ static omnizip_status keep_all(const struct oz_seqmap *map, struct oz_decisions 
 static void note_passthrough(const omnizip_shim *shim, struct omnizip_run_report *rep)
 {
     rep->passthrough = 1;
-    const struct omnizip_host *host = oz_shim_host(shim);
+    const struct omnizip_host *host = ozs_shim_host(shim);
     if (host && host->log) {
         char msg[1024];
         snprintf(msg, sizeof msg, "pass-through, every token kept: %s", omnizip_shim_reason(shim));
@@ -315,43 +315,43 @@ void omnizip_run_report_release(struct omnizip_run_report *report)
 /* Plans (and with dc, compresses) every clip of cs: infos[] in clip order,
  * numbered across clips; rep summed; dc[c] clip c's decisions. */
 static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config *config,
-                                const struct omnizip_sequence *seq, const struct oz_clipset *cs,
+                                const struct omnizip_sequence *seq, const struct ozs_clipset *cs,
                                 struct omnizip_window_info *infos, omnizip_window_fn on_window,
                                 void *user, struct omnizip_run_report *rep,
-                                struct oz_decisions *dc, char *err, size_t err_size)
+                                struct ozs_decisions *dc, char *err, size_t err_size)
 {
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
     omnizip_status st = OMNIZIP_OK;
     uint32_t off = 0;
     for (uint32_t c = 0; c < cs->n && st == OMNIZIP_OK; c++) {
-        const struct oz_seqmap *m = &cs->maps[c];
+        const struct ozs_seqmap *m = &cs->maps[c];
         struct omnizip_run_report part;
         memset(&part, 0, sizeof part);
         omnizip_ctx *ctx = NULL;
-        struct oz_renumber r = {on_window, user, off};
-        omnizip_window_fn fn = on_window ? oz_renumbered : NULL;
+        struct ozs_renumber r = {on_window, user, off};
+        omnizip_window_fn fn = on_window ? ozs_renumbered : NULL;
         if (m->n_windows == 0) {
             /* nothing to decide */
         } else if (dc && streaming(config)) {
             if ((st = create(shim, config, &ctx, err, err_size)) == OMNIZIP_OK)
-                st = oz_adapter_stream(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
+                st = ozs_adapter_stream(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
                                        err_size);
         } else if ((st = start(shim, config, seq, m, &ctx, infos + off, &part, err,
                                err_size)) == OMNIZIP_OK && dc) {
-            st = oz_adapter_drive(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
+            st = ozs_adapter_drive(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
                                   err_size);
         }
         if (ctx)
             p->destroy(ctx);
         for (uint32_t i = 0; i < part.n_windows; i++)
             infos[off + i].index += off;
-        oz_report_add(rep, &part);
+        ozs_report_add(rep, &part);
         off += part.n_windows;
     }
     return st;
 }
 
-static uint32_t clip_windows(const struct oz_clipset *cs)
+static uint32_t clip_windows(const struct ozs_clipset *cs)
 {
     uint32_t n = 0;
     for (uint32_t c = 0; c < cs->n; c++)
@@ -369,26 +369,26 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
     omnizip_status st = validate(seq, 1, err, err_size);
     if (st != OMNIZIP_OK)
         return st;
-    struct oz_seqmap map;
+    struct ozs_seqmap map;
     if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
         return st;
     if (!seq->audio_scores && map.n_audio > 0) {
-        oz_seqmap_free(&map);
+        ozs_seqmap_free(&map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: no audio scores for %lld audio tokens "
                     "(compress needs them; a plan under normalize: exact does not)",
                     (long long)map.n_audio);
     }
-    if ((st = oz_extras_check(seq, map.n_video, map.n_audio, err, err_size)) != OMNIZIP_OK) {
-        oz_seqmap_free(&map);
+    if ((st = ozs_extras_check(seq, map.n_video, map.n_audio, err, err_size)) != OMNIZIP_OK) {
+        ozs_seqmap_free(&map);
         return st;
     }
 
     struct omnizip_run_report rep;
     memset(&rep, 0, sizeof rep);
-    struct oz_decisions d;
+    struct ozs_decisions d;
     memset(&d, 0, sizeof d);
-    struct oz_decisions *dc = NULL;
-    struct oz_clipset cs;
+    struct ozs_decisions *dc = NULL;
+    struct ozs_clipset cs;
     memset(&cs, 0, sizeof cs);
     struct omnizip_window_info *infos = NULL;
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
@@ -396,27 +396,27 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
         st = keep_all(&map, &d, &rep, err, err_size);
         if (!p)
             note_passthrough(shim, &rep);
-    } else if ((st = oz_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
+    } else if ((st = ozs_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
         /* err says why */
     } else if (!(infos = calloc(clip_windows(&cs) + 1, sizeof *infos)) ||
                !(dc = calloc(cs.n + 1, sizeof *dc))) {
         st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", clip_windows(&cs));
     } else if ((st = run_clips(shim, config, seq, &cs, infos, on_window, user, &rep, dc, err,
                                err_size)) == OMNIZIP_OK) {
-        st = oz_decisions_merge(&map, &cs, dc, seq->hidden, &d, err, err_size);
+        st = ozs_decisions_merge(&map, &cs, dc, seq->hidden, &d, err, err_size);
     }
     for (uint32_t c = 0; dc && c < cs.n; c++)
-        oz_decisions_free(&dc[c]);
+        ozs_decisions_free(&dc[c]);
     free(dc);
-    oz_clipset_free(&cs);
+    ozs_clipset_free(&cs);
     if (st == OMNIZIP_OK)
-        st = oz_adapter_apply(seq, &map, &d, &rep, err, err_size);
+        st = ozs_adapter_apply(seq, &map, &d, &rep, err, err_size);
     else
-        oz_decisions_free(&d);
+        ozs_decisions_free(&d);
     if (st == OMNIZIP_OK)
         hand_over(report, &rep, infos);
     free(infos);
-    oz_seqmap_free(&map);
+    ozs_seqmap_free(&map);
     return st;
 }
 
@@ -432,34 +432,34 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
     if (streaming(config))
         return FAIL(OMNIZIP_E_PROFILE, "mode streaming decides each window as it comes: there is "
                     "no plan ahead (compress runs the stream; normalize: exact plans totals)");
-    struct oz_seqmap map;
+    struct ozs_seqmap map;
     if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)
         return st;
 
     struct omnizip_run_report rep;
     memset(&rep, 0, sizeof rep);
     struct omnizip_window_info *infos = NULL;
-    struct oz_clipset cs;
+    struct ozs_clipset cs;
     memset(&cs, 0, sizeof cs);
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
     if (!p || map.n_windows == 0) {
-        struct oz_decisions d;
+        struct ozs_decisions d;
         st = keep_all(&map, &d, &rep, err, err_size);
         if (st == OMNIZIP_OK)
-            oz_decisions_free(&d);
+            ozs_decisions_free(&d);
         if (!p)
             note_passthrough(shim, &rep);
-    } else if ((st = oz_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
+    } else if ((st = ozs_clipset_build(p, seq, &map, &cs, err, err_size)) != OMNIZIP_OK) {
         /* err says why */
     } else if (!(infos = calloc(clip_windows(&cs) + 1, sizeof *infos))) {
         st = FAIL(OMNIZIP_E_NOMEM, "%u windows: out of memory", clip_windows(&cs));
     } else {
         st = run_clips(shim, config, seq, &cs, infos, NULL, NULL, &rep, NULL, err, err_size);
     }
-    oz_clipset_free(&cs);
+    ozs_clipset_free(&cs);
     if (st == OMNIZIP_OK)
         hand_over(report, &rep, infos);
     free(infos);
-    oz_seqmap_free(&map);
+    ozs_seqmap_free(&map);
     return st;
 }

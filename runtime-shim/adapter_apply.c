@@ -14,9 +14,9 @@
 #include "adapter.h"
 #include "safetensors.h"
 
-#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+#define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
-struct omnizip_matrix oz_adapter_rows(const struct omnizip_sequence *seq, int64_t row0,
+struct omnizip_matrix ozs_adapter_rows(const struct omnizip_sequence *seq, int64_t row0,
                                      int64_t rows)
 {
     struct omnizip_matrix m = {NULL, rows, seq->hidden, seq->row_stride, seq->dtype,
@@ -56,9 +56,9 @@ static omnizip_status check_window(const struct omnizip_window_info *planned,
 
 static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *ctx,
                                   const struct omnizip_sequence *seq,
-                                  const struct oz_seqmap *map,
+                                  const struct ozs_seqmap *map,
                                   struct omnizip_window_info *infos, omnizip_window_fn on_window,
-                                  void *user, struct oz_decisions *d, char *err,
+                                  void *user, struct ozs_decisions *d, char *err,
                                   size_t err_size)
 {
     int64_t D = seq->hidden, a_off = 0, v_off = 0, k_off = 0;
@@ -68,8 +68,8 @@ static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *c
         struct omnizip_window_info planned = infos[i];
         struct omnizip_window_in in = {
             .struct_size = sizeof in,
-            .audio = oz_adapter_rows(seq, na ? map->audio_start[i] : 0, na),
-            .video = oz_adapter_rows(seq, nv ? map->video_start[i] : 0, nv),
+            .audio = ozs_adapter_rows(seq, na ? map->audio_start[i] : 0, na),
+            .video = ozs_adapter_rows(seq, nv ? map->video_start[i] : 0, nv),
         };
         struct omnizip_window_out out = {
             .struct_size = sizeof out,
@@ -96,12 +96,12 @@ static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *c
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx,
+omnizip_status ozs_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx,
                                 const struct omnizip_sequence *seq,
-                                const struct oz_seqmap *map,
+                                const struct ozs_seqmap *map,
                                 struct omnizip_window_info *infos, omnizip_window_fn on_window,
                                 void *user, struct omnizip_run_report *rep,
-                                struct oz_decisions *d, char *err, size_t err_size)
+                                struct ozs_decisions *d, char *err, size_t err_size)
 {
     memset(d, 0, sizeof *d);
     for (uint32_t i = 0; i < map->n_windows; i++)
@@ -117,7 +117,7 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
         goto out;
     }
     /* The whole sequence as both matrices; the layout says where runs start. */
-    struct omnizip_matrix all = oz_adapter_rows(seq, 0, seq->length);
+    struct omnizip_matrix all = ozs_adapter_rows(seq, 0, seq->length);
     double t0 = ozc_now_ms();
     st = p->bind(ctx, &all, &all, NULL);
     rep->ms_bind = ozc_now_ms() - t0;
@@ -144,11 +144,11 @@ omnizip_status oz_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx
         st = FAIL(st, "finish: %s", p->last_error(ctx));
 out:
     if (st != OMNIZIP_OK)
-        oz_decisions_free(d);
+        ozs_decisions_free(d);
     return st;
 }
 
-void oz_decisions_free(struct oz_decisions *d)
+void ozs_decisions_free(struct ozs_decisions *d)
 {
     free(d->audio_state);
     free(d->video_keep);
@@ -205,8 +205,8 @@ static int64_t next_position(const struct omnizip_sequence *seq)
     return max + 1;
 }
 
-omnizip_status oz_adapter_apply(struct omnizip_sequence *seq, const struct oz_seqmap *map,
-                                struct oz_decisions *d, struct omnizip_run_report *rep,
+omnizip_status ozs_adapter_apply(struct omnizip_sequence *seq, const struct ozs_seqmap *map,
+                                struct ozs_decisions *d, struct omnizip_run_report *rep,
                                 char *err, size_t err_size)
 {
     uint8_t *own = seq->keep_mask ? NULL : malloc((size_t)seq->length + 1);
@@ -240,7 +240,7 @@ omnizip_status oz_adapter_apply(struct omnizip_sequence *seq, const struct oz_se
     }
     seq->next_position = next_position(seq);
     if (seq->compact) {
-        oz_extras_compact(seq, mask);
+        ozs_extras_compact(seq, mask);
         seq->length = compact(seq, mask);
     } else {
         rep->n_anchors = d->n_anchors;

@@ -9,12 +9,12 @@
 
 #include "adapter.h"
 
-#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+#define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
-void oz_clipset_free(struct oz_clipset *cs)
+void ozs_clipset_free(struct ozs_clipset *cs)
 {
     for (uint32_t c = 0; cs->maps && c < cs->n; c++) {
-        oz_seqmap_free(&cs->maps[c]);
+        ozs_seqmap_free(&cs->maps[c]);
         free(cs->scores[c]);
     }
     free(cs->maps);
@@ -61,8 +61,8 @@ static int take_runs(const int64_t *start, const int64_t *len, uint32_t first, u
 
 /* One clip's seqmap (positions, runs, grid) and its share of the scores. */
 static int clip_map(const struct omnizip_clip *k, const int64_t *start, const int64_t *len,
-                    const struct omnizip_sequence *seq, const struct oz_seqmap *all,
-                    struct oz_seqmap *m, float **scores)
+                    const struct omnizip_sequence *seq, const struct ozs_seqmap *all,
+                    struct ozs_seqmap *m, float **scores)
 {
     memset(m, 0, sizeof *m);
     if (take_runs(start, len, k->first_run, k->n_video_runs, &m->video_pos, &m->n_video,
@@ -88,15 +88,15 @@ static int clip_map(const struct omnizip_clip *k, const int64_t *start, const in
 
 /* One grid and a plugin without the extension: the whole sequence is the
  * one clip, as the rule says anyway. */
-static omnizip_status whole(const struct omnizip_sequence *seq, const struct oz_seqmap *all,
-                            struct oz_clipset *cs, char *err, size_t err_size)
+static omnizip_status whole(const struct omnizip_sequence *seq, const struct ozs_seqmap *all,
+                            struct ozs_clipset *cs, char *err, size_t err_size)
 {
     cs->n = 1;
     cs->maps = calloc(1, sizeof *cs->maps);
     cs->scores = calloc(1, sizeof *cs->scores);
     if (!cs->maps || !cs->scores)
         return FAIL(OMNIZIP_E_NOMEM, "clips: out of memory");
-    struct oz_seqmap *m = &cs->maps[0];
+    struct ozs_seqmap *m = &cs->maps[0];
     size_t nr = (size_t)all->n_audio_runs + 1, nv = (size_t)all->n_video_runs + 1;
     *m = *all;
     m->audio_pos = malloc(((size_t)all->n_audio + 1) * sizeof(int64_t));
@@ -118,9 +118,9 @@ static omnizip_status whole(const struct omnizip_sequence *seq, const struct oz_
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_clipset_build(const struct omnizip_plugin *p,
-                                const struct omnizip_sequence *seq, const struct oz_seqmap *all,
-                                struct oz_clipset *cs, char *err, size_t err_size)
+omnizip_status ozs_clipset_build(const struct omnizip_plugin *p,
+                                const struct omnizip_sequence *seq, const struct ozs_seqmap *all,
+                                struct ozs_clipset *cs, char *err, size_t err_size)
 {
     memset(cs, 0, sizeof *cs);
     const struct omnizip_clips_ext *x = p->get_extension(OMNIZIP_EXT_CLIPS);
@@ -168,13 +168,13 @@ out:
     free(start);
     free(len);
     if (st != OMNIZIP_OK)
-        oz_clipset_free(cs);
+        ozs_clipset_free(cs);
     return st;
 }
 
-omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_clipset *cs,
-                                  const struct oz_decisions *dc, int64_t hidden,
-                                  struct oz_decisions *out, char *err, size_t err_size)
+omnizip_status ozs_decisions_merge(const struct ozs_seqmap *all, const struct ozs_clipset *cs,
+                                  const struct ozs_decisions *dc, int64_t hidden,
+                                  struct ozs_decisions *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
     for (uint32_t c = 0; c < cs->n; c++)
@@ -187,14 +187,14 @@ omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_c
     if (!out->audio_state || !out->video_keep || !out->anchors || !owner || !cursor) {
         free(owner);
         free(cursor);
-        oz_decisions_free(out);
+        ozs_decisions_free(out);
         return FAIL(OMNIZIP_E_NOMEM, "merging %u clips: out of memory", cs->n);
     }
     /* Tokens in no clip (none, by the rule) stay kept. */
     memset(out->audio_state, OMNIZIP_AUDIO_KEPT, (size_t)all->n_audio);
     memset(out->video_keep, 1, (size_t)all->n_video);
     for (uint32_t c = 0; c < cs->n; c++) {
-        const struct oz_seqmap *m = &cs->maps[c];
+        const struct ozs_seqmap *m = &cs->maps[c];
         for (int64_t j = 0; j < m->n_audio; j++) {
             int64_t g = rank_of(all->audio_pos, all->n_audio, m->audio_pos[j]);
             out->audio_state[g] = dc[c].audio_state[j];
@@ -220,16 +220,16 @@ omnizip_status oz_decisions_merge(const struct oz_seqmap *all, const struct oz_c
 }
 
 /* Window records renumbered across clips, for the caller's callback. */
-void oz_renumbered(void *user, const struct omnizip_window_info *info)
+void ozs_renumbered(void *user, const struct omnizip_window_info *info)
 {
-    const struct oz_renumber *r = user;
+    const struct ozs_renumber *r = user;
     struct omnizip_window_info copy = *info;
     copy.index += r->offset;
     r->fn(r->user, &copy);
 }
 
 /* Adds one clip's report into the sequence's. */
-void oz_report_add(struct omnizip_run_report *to, const struct omnizip_run_report *from)
+void ozs_report_add(struct omnizip_run_report *to, const struct omnizip_run_report *from)
 {
     struct omnizip_plan *a = &to->plan;
     const struct omnizip_plan *b = &from->plan;

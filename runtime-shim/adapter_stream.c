@@ -9,10 +9,10 @@
 
 #include "adapter.h"
 
-#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+#define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
 /* Appends n anchor rows (f32, D each) to d->anchors, growing it by doubling. */
-static int append_anchors(struct oz_decisions *d, int64_t *cap, const float *rows, int64_t n,
+static int append_anchors(struct ozs_decisions *d, int64_t *cap, const float *rows, int64_t n,
                           int64_t D)
 {
     if (n == 0) /* nothing to copy, and memcpy must not see the NULL of an empty array */
@@ -36,9 +36,9 @@ static int append_anchors(struct oz_decisions *d, int64_t *cap, const float *row
 
 static omnizip_status push_all(const struct omnizip_plugin *p,
                                const struct omnizip_streaming_ext *x, omnizip_ctx *ctx,
-                               const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+                               const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
                                struct omnizip_window_info *infos, omnizip_window_fn on_window,
-                               void *user, struct oz_decisions *d, float *scratch, char *err,
+                               void *user, struct ozs_decisions *d, float *scratch, char *err,
                                size_t err_size)
 {
     int64_t D = seq->hidden, a_off = 0, v_off = 0, cap = 0;
@@ -47,8 +47,8 @@ static omnizip_status push_all(const struct omnizip_plugin *p,
         int64_t nv = i < map->n_video_runs ? map->video_run[i] : 0;
         struct omnizip_stream_in in = {
             .struct_size = sizeof in,
-            .audio = oz_adapter_rows(seq, na ? map->audio_start[i] : 0, na),
-            .video = oz_adapter_rows(seq, nv ? map->video_start[i] : 0, nv),
+            .audio = ozs_adapter_rows(seq, na ? map->audio_start[i] : 0, na),
+            .video = ozs_adapter_rows(seq, nv ? map->video_start[i] : 0, nv),
             .audio_scores = na ? seq->audio_scores + a_off : NULL,
         };
         infos[i].struct_size = sizeof infos[i];
@@ -74,11 +74,11 @@ static omnizip_status push_all(const struct omnizip_plugin *p,
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ctx,
-                                 const struct omnizip_sequence *seq, const struct oz_seqmap *map,
+omnizip_status ozs_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ctx,
+                                 const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
                                  struct omnizip_window_info *infos, omnizip_window_fn on_window,
                                  void *user, struct omnizip_run_report *rep,
-                                 struct oz_decisions *d, char *err, size_t err_size)
+                                 struct ozs_decisions *d, char *err, size_t err_size)
 {
     memset(d, 0, sizeof *d);
     const struct omnizip_streaming_ext *x = p->get_extension(OMNIZIP_EXT_STREAMING);
@@ -126,6 +126,6 @@ omnizip_status oz_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ct
 out:
     free(scratch);
     if (st != OMNIZIP_OK)
-        oz_decisions_free(d);
+        ozs_decisions_free(d);
     return st;
 }

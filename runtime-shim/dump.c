@@ -19,9 +19,9 @@
 #include "adapter.h"
 #include "dump_impl.h"
 
-#define FAIL(...) oz_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
+#define FAIL(...) ozs_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
 
-static const char *shape_str(const struct oz_st_tensor *t, char *buf, size_t n)
+static const char *shape_str(const struct ozs_st_tensor *t, char *buf, size_t n)
 {
     size_t k = (size_t)snprintf(buf, n, "[");
     for (int i = 0; i < t->rank && k < n; i++)
@@ -31,7 +31,7 @@ static const char *shape_str(const struct oz_st_tensor *t, char *buf, size_t n)
     return buf;
 }
 
-static int dtype_in(enum oz_st_dtype dt, const enum oz_st_dtype *allowed, size_t n)
+static int dtype_in(enum ozs_st_dtype dt, const enum ozs_st_dtype *allowed, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (allowed[i] == dt)
@@ -40,11 +40,11 @@ static int dtype_in(enum oz_st_dtype dt, const enum oz_st_dtype *allowed, size_t
 }
 
 /* Looks a tensor up and checks its dtype; NULL with err filled when wrong. */
-static const struct oz_st_tensor *get(struct oz_dump_impl *d, const char *name, int required,
-                                      const enum oz_st_dtype *allowed, size_t n_allowed,
+static const struct ozs_st_tensor *get(struct ozs_dump_impl *d, const char *name, int required,
+                                      const enum ozs_st_dtype *allowed, size_t n_allowed,
                                       omnizip_status *st, char *err, size_t es)
 {
-    const struct oz_st_tensor *t = oz_st_find(d->st, name);
+    const struct ozs_st_tensor *t = ozs_st_find(d->st, name);
     if (!t) {
         if (required)
             *st = FAIL("missing tensor '%s'", name);
@@ -54,14 +54,14 @@ static const struct oz_st_tensor *get(struct oz_dump_impl *d, const char *name, 
         char list[64] = "";
         for (size_t i = 0; i < n_allowed; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "/" : "",
-                     oz_st_dtype_name(allowed[i]));
-        *st = FAIL("%s has dtype %s, expected %s", name, oz_st_dtype_name(t->dtype), list);
+                     ozs_st_dtype_name(allowed[i]));
+        *st = FAIL("%s has dtype %s, expected %s", name, ozs_st_dtype_name(t->dtype), list);
         return NULL;
     }
     return t;
 }
 
-static omnizip_status to_i64(const struct oz_st_tensor *t, int64_t **out)
+static omnizip_status to_i64(const struct ozs_st_tensor *t, int64_t **out)
 {
     *out = malloc((size_t)(t->count ? t->count : 1) * sizeof **out);
     if (!*out)
@@ -77,10 +77,10 @@ static omnizip_status to_i64(const struct oz_st_tensor *t, int64_t **out)
     return OMNIZIP_OK;
 }
 
-static omnizip_status meta_int(struct oz_dump_impl *d, const char *key, int required,
+static omnizip_status meta_int(struct ozs_dump_impl *d, const char *key, int required,
                                int64_t fallback, int64_t *out, char *err, size_t es)
 {
-    const char *v = oz_st_meta(d->st, key);
+    const char *v = ozs_st_meta(d->st, key);
     if (!v) {
         if (required)
             return FAIL("missing metadata '%s'", key);
@@ -119,7 +119,7 @@ static int any_nonfinite(const unsigned char *p, uint16_t mask16, int64_t b, int
 }
 
 /* Where the first NaN or Inf sits, or -1. */
-static int64_t first_nonfinite(const struct oz_st_tensor *t)
+static int64_t first_nonfinite(const struct ozs_st_tensor *t)
 {
     uint16_t mask16 = t->dtype == OZ_ST_F32 ? 0 : t->dtype == OZ_ST_F16 ? 0x7c00u : 0x7f80u;
     enum { BLOCK = 4096 };
@@ -134,13 +134,13 @@ static int64_t first_nonfinite(const struct oz_st_tensor *t)
     return -1;
 }
 
-static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *o, char *err,
+static omnizip_status load_tensors(struct ozs_dump_impl *d, struct omnizip_dump *o, char *err,
                                    size_t es)
 {
-    static const enum oz_st_dtype floats[] = {OZ_ST_F32, OZ_ST_F16, OZ_ST_BF16};
-    static const enum oz_st_dtype f32[] = {OZ_ST_F32};
-    static const enum oz_st_dtype ints[] = {OZ_ST_I64, OZ_ST_I32};
-    static const enum oz_st_dtype masks[] = {OZ_ST_I64, OZ_ST_I32, OZ_ST_BOOL};
+    static const enum ozs_st_dtype floats[] = {OZ_ST_F32, OZ_ST_F16, OZ_ST_BF16};
+    static const enum ozs_st_dtype f32[] = {OZ_ST_F32};
+    static const enum ozs_st_dtype ints[] = {OZ_ST_I64, OZ_ST_I32};
+    static const enum ozs_st_dtype masks[] = {OZ_ST_I64, OZ_ST_I32, OZ_ST_BOOL};
     omnizip_status st = OMNIZIP_OK;
     char sh[96];
     d->embeds = get(d, "inputs_embeds", 1, floats, 3, &st, err, es);
@@ -157,7 +157,7 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
     if (st != OMNIZIP_OK)
         return st;
 
-    const struct oz_st_tensor *e = d->embeds;
+    const struct ozs_st_tensor *e = d->embeds;
     o->embeds_rank3 = e->rank == 3;
     if (!((e->rank == 2) || (e->rank == 3 && e->shape[0] == 1)) || e->shape[e->rank - 1] < 1)
         return FAIL("inputs_embeds has shape %s, expected [L, D] or [1, L, D] with D > 0",
@@ -168,7 +168,7 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
         return FAIL("inputs_embeds has %lld columns, more than the %d any model has",
                     (long long)D, OMNIZIP_MAX_HIDDEN);
 
-    const struct oz_st_tensor *t = d->ids;
+    const struct ozs_st_tensor *t = d->ids;
     o->ids_rank2 = t->rank == 2;
     if (!(t->rank == 1 || (t->rank == 2 && t->shape[0] == 1)))
         return FAIL("input_ids has shape %s, expected [L] or [1, L]", shape_str(t, sh, sizeof sh));
@@ -210,7 +210,7 @@ static omnizip_status load_tensors(struct oz_dump_impl *d, struct omnizip_dump *
     return OMNIZIP_OK;
 }
 
-static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump *o, char *err,
+static omnizip_status check_content(struct ozs_dump_impl *d, struct omnizip_dump *o, char *err,
                                     size_t es)
 {
     struct omnizip_sequence *s = &o->seq;
@@ -236,10 +236,10 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
         return FAIL("audio_scores has %lld values but input_ids holds %lld audio tokens",
                     (long long)s->n_audio_scores, (long long)n_audio);
 
-    if ((st = oz_dump_extras(d, s, n_video, n_audio, err, es)) != OMNIZIP_OK)
+    if ((st = ozs_dump_extras(d, s, n_video, n_audio, err, es)) != OMNIZIP_OK)
         return st;
     if (d->grid->count != 3)
-        return oz_dump_grids(d, s, n_video, err, es);
+        return ozs_dump_grids(d, s, n_video, err, es);
     int64_t g[3];
     for (int i = 0; i < 3; i++)
         g[i] = d->grid->dtype == OZ_ST_I64 ? ((const int64_t *)d->grid->data)[i]
@@ -249,7 +249,7 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
     s->grid_w = g[2];
     int64_t tpf;
     char why[256];
-    if (oz_grid_check(g[0], g[1], g[2], s->merge_size, n_video, &tpf, why, sizeof why) != 0)
+    if (ozs_grid_check(g[0], g[1], g[2], s->merge_size, n_video, &tpf, why, sizeof why) != 0)
         return FAIL("video_grid_thw: %s", why + (strncmp(why, "grid ", 5) == 0 ? 5 : 0));
 
     int64_t bad = first_nonfinite(d->embeds);
@@ -262,7 +262,7 @@ static omnizip_status check_content(struct oz_dump_impl *d, struct omnizip_dump 
     return OMNIZIP_OK;
 }
 
-static void impl_free(struct oz_dump_impl *d)
+static void impl_free(struct ozs_dump_impl *d)
 {
     if (!d)
         return;
@@ -272,7 +272,7 @@ static void impl_free(struct oz_dump_impl *d)
     free(d->grids64);
     free(d->extras);
     free(d->extra_tensors);
-    oz_st_close(d->st);
+    ozs_st_close(d->st);
     free(d->path);
     free(d);
 }
@@ -282,21 +282,21 @@ omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, cha
 {
     size_t es = err_size;
     if (!path || !out)
-        return oz_path_fail(err, es, OMNIZIP_E_INVALID, path, "no path or output given");
-    struct oz_dump_impl *d = calloc(1, sizeof *d);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, path, "no path or output given");
+    struct ozs_dump_impl *d = calloc(1, sizeof *d);
     if (!d || !(d->path = strdup(path))) {
         free(d);
-        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
+        return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     }
     struct omnizip_dump o;
     memset(&o, 0, sizeof o);
-    omnizip_status st = oz_st_open(path, &d->st, err, es);
+    omnizip_status st = ozs_st_open(path, &d->st, err, es);
     if (st == OMNIZIP_OK)
         st = load_tensors(d, &o, err, es);
     if (st == OMNIZIP_OK && (to_i64(d->ids, &d->ids64) != OMNIZIP_OK ||
                              (d->positions && to_i64(d->positions, &d->positions64) != OMNIZIP_OK) ||
                              (d->mask && to_i64(d->mask, &d->mask64) != OMNIZIP_OK)))
-        st = oz_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
+        st = ozs_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     if (st == OMNIZIP_OK) {
         o.seq.input_ids = d->ids64;
         o.seq.position_ids = d->positions64;
@@ -320,7 +320,7 @@ const char *omnizip_dump_meta(const struct omnizip_dump *dump, const char *key)
 {
     if (!dump || !dump->impl)
         return NULL;
-    return oz_st_meta(((const struct oz_dump_impl *)dump->impl)->st, key);
+    return ozs_st_meta(((const struct ozs_dump_impl *)dump->impl)->st, key);
 }
 
 void omnizip_dump_free(struct omnizip_dump *dump)

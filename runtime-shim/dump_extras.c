@@ -13,9 +13,9 @@
 #include "adapter.h"
 #include "dump_impl.h"
 
-#define FAIL(...) oz_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
+#define FAIL(...) ozs_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
 
-omnizip_status oz_dump_grids(struct oz_dump_impl *d, struct omnizip_sequence *s, int64_t n_video,
+omnizip_status ozs_dump_grids(struct ozs_dump_impl *d, struct omnizip_sequence *s, int64_t n_video,
                              char *err, size_t es)
 {
     int64_t n = d->grid->count / 3;
@@ -23,7 +23,7 @@ omnizip_status oz_dump_grids(struct oz_dump_impl *d, struct omnizip_sequence *s,
         return FAIL("video_grid_thw has %lld rows", (long long)n);
     d->grids64 = malloc((size_t)(n * 3 + 1) * sizeof *d->grids64);
     if (!d->grids64)
-        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, d->path, "out of memory");
+        return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, d->path, "out of memory");
     for (int64_t i = 0; i < 3 * n; i++)
         d->grids64[i] = d->grid->dtype == OZ_ST_I64 ? ((const int64_t *)d->grid->data)[i]
                                                     : ((const int32_t *)d->grid->data)[i];
@@ -35,7 +35,7 @@ omnizip_status oz_dump_grids(struct oz_dump_impl *d, struct omnizip_sequence *s,
             return FAIL("video_grid_thw row %lld [%lld, %lld, %lld] has a negative entry",
                         (long long)v, (long long)g[0], (long long)g[1], (long long)g[2]);
         /* Bounds only: the clips split matches the grids to the tokens. */
-        if (oz_grid_check(g[0], g[1], g[2], s->merge_size, 0, &tpf, why, sizeof why) != 0)
+        if (ozs_grid_check(g[0], g[1], g[2], s->merge_size, 0, &tpf, why, sizeof why) != 0)
             return FAIL("video_grid_thw row %lld: %s", (long long)v, why);
         if (g[0] > 0 && tpf == 0)
             return FAIL("video_grid_thw row %lld: H=%lld, W=%lld with spatial_merge_size %lld "
@@ -61,25 +61,25 @@ static int group_of(const char *name)
     return -1;
 }
 
-omnizip_status oz_dump_extras(struct oz_dump_impl *d, struct omnizip_sequence *s,
+omnizip_status ozs_dump_extras(struct ozs_dump_impl *d, struct omnizip_sequence *s,
                               int64_t n_video, int64_t n_audio, char *err, size_t es)
 {
-    size_t n = 0, total = oz_st_count(d->st);
+    size_t n = 0, total = ozs_st_count(d->st);
     for (size_t i = 0; i < total; i++)
-        n += group_of(oz_st_at(d->st, i)->name) >= 0;
+        n += group_of(ozs_st_at(d->st, i)->name) >= 0;
     if (n == 0)
         return OMNIZIP_OK;
     d->extras = calloc(n, sizeof *d->extras);
     d->extra_tensors = calloc(n, sizeof *d->extra_tensors);
     if (!d->extras || !d->extra_tensors)
-        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, d->path, "out of memory");
+        return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, d->path, "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < total; i++) {
-        const struct oz_st_tensor *t = oz_st_at(d->st, i);
+        const struct ozs_st_tensor *t = ozs_st_at(d->st, i);
         int g = group_of(t->name);
         if (g < 0)
             continue;
-        int64_t want = oz_extra_rows_expected(kinds[g], s->length, n_video, n_audio);
+        int64_t want = ozs_extra_rows_expected(kinds[g], s->length, n_video, n_audio);
         if (t->rank < 1 || t->shape[0] != want)
             return FAIL("%s has %lld rows, expected %lld (one per %s)", t->name,
                         (long long)(t->rank ? t->shape[0] : 0), (long long)want,
@@ -98,22 +98,22 @@ omnizip_status oz_dump_extras(struct oz_dump_impl *d, struct omnizip_sequence *s
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_dump_add_extras(oz_st_writer *w, const struct oz_dump_impl *d,
+omnizip_status ozs_dump_add_extras(ozs_st_writer *w, const struct ozs_dump_impl *d,
                                   const struct omnizip_sequence *s, const uint8_t *keep,
                                   void **bufs)
 {
     for (uint32_t i = 0; i < s->n_extras; i++) {
         const struct omnizip_extra *x = &s->extras[i];
-        const struct oz_st_tensor *t = d->extra_tensors[i];
+        const struct ozs_st_tensor *t = d->extra_tensors[i];
         bufs[i] = malloc((size_t)x->rows * (size_t)x->row_bytes + 1);
         if (!bufs[i])
             return OMNIZIP_E_NOMEM;
         int64_t id = x->kind == OMNIZIP_EXTRA_VIDEO ? s->video_token_id : s->audio_token_id;
         int64_t shape[OZ_ST_MAX_RANK];
         memcpy(shape, t->shape, sizeof shape);
-        shape[0] = oz_extra_gather(s->input_ids, s->length, id, x->kind, keep, x->data,
+        shape[0] = ozs_extra_gather(s->input_ids, s->length, id, x->kind, keep, x->data,
                                    (size_t)x->row_bytes, bufs[i]);
-        oz_st_writer_add(w, t->name, t->dtype, t->rank, shape, bufs[i]);
+        ozs_st_writer_add(w, t->name, t->dtype, t->rank, shape, bufs[i]);
     }
     return OMNIZIP_OK;
 }

@@ -8,14 +8,14 @@
 
 #include "adapter.h"
 
-#define FAIL(status, ...) oz_adapter_fail(err, err_size, status, __VA_ARGS__)
+#define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
 static const char *kind_name(int32_t kind)
 {
     return kind == OMNIZIP_EXTRA_TOKEN ? "token" : kind == OMNIZIP_EXTRA_VIDEO ? "video" : "audio";
 }
 
-int64_t oz_extra_rows_expected(int32_t kind, int64_t length, int64_t n_video, int64_t n_audio)
+int64_t ozs_extra_rows_expected(int32_t kind, int64_t length, int64_t n_video, int64_t n_audio)
 {
     switch (kind) {
     case OMNIZIP_EXTRA_TOKEN:
@@ -29,7 +29,7 @@ int64_t oz_extra_rows_expected(int32_t kind, int64_t length, int64_t n_video, in
     }
 }
 
-omnizip_status oz_extras_check(const struct omnizip_sequence *seq, int64_t n_video,
+omnizip_status ozs_extras_check(const struct omnizip_sequence *seq, int64_t n_video,
                                int64_t n_audio, char *err, size_t err_size)
 {
     if (seq->n_extras > 0 && !seq->extras)
@@ -37,7 +37,7 @@ omnizip_status oz_extras_check(const struct omnizip_sequence *seq, int64_t n_vid
     for (uint32_t i = 0; i < seq->n_extras; i++) {
         const struct omnizip_extra *x = &seq->extras[i];
         const char *name = x->name ? x->name : "(unnamed)";
-        int64_t want = oz_extra_rows_expected(x->kind, seq->length, n_video, n_audio);
+        int64_t want = ozs_extra_rows_expected(x->kind, seq->length, n_video, n_audio);
         if (want < 0)
             return FAIL(OMNIZIP_E_INVALID, "extra %s: kind %d is not OMNIZIP_EXTRA_TOKEN, "
                         "_VIDEO or _AUDIO", name, (int)x->kind);
@@ -50,7 +50,7 @@ omnizip_status oz_extras_check(const struct omnizip_sequence *seq, int64_t n_vid
     return OMNIZIP_OK;
 }
 
-int64_t oz_extra_gather(const int64_t *ids, int64_t length, int64_t token_id, int32_t kind,
+int64_t ozs_extra_gather(const int64_t *ids, int64_t length, int64_t token_id, int32_t kind,
                         const uint8_t *keep, const void *src, size_t row_bytes, void *dst)
 {
     int64_t r = 0, k = 0;
@@ -68,12 +68,12 @@ int64_t oz_extra_gather(const int64_t *ids, int64_t length, int64_t token_id, in
     return k;
 }
 
-void oz_extras_compact(struct omnizip_sequence *seq, const uint8_t *keep)
+void ozs_extras_compact(struct omnizip_sequence *seq, const uint8_t *keep)
 {
     for (uint32_t i = 0; i < seq->n_extras; i++) {
         struct omnizip_extra *x = &seq->extras[i];
         int64_t id = x->kind == OMNIZIP_EXTRA_VIDEO ? seq->video_token_id : seq->audio_token_id;
-        x->rows = oz_extra_gather(seq->input_ids, seq->length, id, x->kind, keep, x->data,
+        x->rows = ozs_extra_gather(seq->input_ids, seq->length, id, x->kind, keep, x->data,
                                   (size_t)x->row_bytes, x->data);
     }
 }

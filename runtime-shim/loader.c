@@ -86,8 +86,8 @@ static int search(omnizip_shim *shim)
         snprintf(shim->path, sizeof shim->path, "%s", env);
         return 0;
     }
-    struct oz_paths tries;
-    oz_paths_plugin(&tries);
+    struct ozs_paths tries;
+    ozs_paths_plugin(&tries);
     char list[OZ_PATHS_MAX * 160] = "";
     for (int i = 0; i < tries.n; i++) {
         const char *t = tries.path[i];
@@ -236,7 +236,7 @@ const char *omnizip_shim_path(const omnizip_shim *shim)
     return shim ? shim->path : "";
 }
 
-const struct omnizip_host *oz_shim_host(const omnizip_shim *shim)
+const struct omnizip_host *ozs_shim_host(const omnizip_shim *shim)
 {
     return shim && shim->has_host ? &shim->host : NULL;
 }

@@ -6,6 +6,6 @@
 
 /* The host services given to omnizip_shim_open (struct_size set to the size
  * this build knows), or NULL when none were given. Valid until close. */
-const struct omnizip_host *oz_shim_host(const omnizip_shim *shim);
+const struct omnizip_host *ozs_shim_host(const omnizip_shim *shim);
 
 #endif

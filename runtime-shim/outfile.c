@@ -22,7 +22,7 @@
 
 #define TEMP_TRIES 16
 
-int oz_write_all(int fd, const void *buf, size_t n)
+int ozs_write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     while (n > 0) {
@@ -78,39 +78,39 @@ static int create_temp(const char *path, const struct stat *old, char **tmp)
     return -1;
 }
 
-omnizip_status oz_outfile_open(struct oz_outfile *o, const char *path, char *err, size_t es)
+omnizip_status ozs_outfile_open(struct ozs_outfile *o, const char *path, char *err, size_t es)
 {
     memset(o, 0, sizeof(*o));
     o->fd = -1;
     struct stat st;
     int exists = lstat(path, &st) == 0;
     if (!exists && errno != ENOENT)
-        return oz_path_fail(err, es, OMNIZIP_E_IO, path, "cannot stat: %s", strerror(errno));
+        return ozs_path_fail(err, es, OMNIZIP_E_IO, path, "cannot stat: %s", strerror(errno));
     if (exists && S_ISLNK(st.st_mode))
         exists = 0; /* the link itself is replaced, its target never written */
     if (exists && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
-        return oz_path_fail(err, es, OMNIZIP_E_IO, path,
+        return ozs_path_fail(err, es, OMNIZIP_E_IO, path,
                             "not a regular file, FIFO or character device: refused");
     if (!(o->path = strdup(path)))
-        return oz_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
+        return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     if (exists && !S_ISREG(st.st_mode)) {
         o->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (o->fd >= 0)
             return OMNIZIP_OK;
         int e = errno;
         free(o->path);
-        return oz_path_fail(err, es, OMNIZIP_E_IO, path, "cannot open: %s", strerror(e));
+        return ozs_path_fail(err, es, OMNIZIP_E_IO, path, "cannot open: %s", strerror(e));
     }
     o->fd = create_temp(path, exists ? &st : NULL, &o->tmp);
     if (o->fd >= 0)
         return OMNIZIP_OK;
     int e = errno;
     free(o->path);
-    return oz_path_fail(err, es, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
+    return ozs_path_fail(err, es, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
                         strerror(e));
 }
 
-static void release(struct oz_outfile *o)
+static void release(struct ozs_outfile *o)
 {
     free(o->tmp);
     free(o->path);
@@ -118,7 +118,7 @@ static void release(struct oz_outfile *o)
     o->fd = -1;
 }
 
-omnizip_status oz_outfile_commit(struct oz_outfile *o, char *err, size_t es)
+omnizip_status ozs_outfile_commit(struct ozs_outfile *o, char *err, size_t es)
 {
     int bad = 0, e = 0;
     if (o->tmp && fsync(o->fd) != 0)
@@ -131,12 +131,12 @@ omnizip_status oz_outfile_commit(struct oz_outfile *o, char *err, size_t es)
         unlink(o->tmp);
     omnizip_status st = OMNIZIP_OK;
     if (bad)
-        st = oz_path_fail(err, es, OMNIZIP_E_IO, o->path, "cannot write: %s", strerror(e));
+        st = ozs_path_fail(err, es, OMNIZIP_E_IO, o->path, "cannot write: %s", strerror(e));
     release(o);
     return st;
 }
 
-void oz_outfile_abort(struct oz_outfile *o)
+void ozs_outfile_abort(struct ozs_outfile *o)
 {
     if (o->fd >= 0)
         close(o->fd);
@@ -149,16 +149,16 @@ omnizip_status omnizip_write_file(const char *path, const void *data, size_t siz
                                   size_t err_size)
 {
     if (!path || (!data && size))
-        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
+        return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
                             "no path or data given");
-    struct oz_outfile o;
-    omnizip_status st = oz_outfile_open(&o, path, err, err_size);
+    struct ozs_outfile o;
+    omnizip_status st = ozs_outfile_open(&o, path, err, err_size);
     if (st != OMNIZIP_OK)
         return st;
-    if (oz_write_all(o.fd, data, size) != 0) {
+    if (ozs_write_all(o.fd, data, size) != 0) {
         int e = errno;
-        oz_outfile_abort(&o);
-        return oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(e));
+        ozs_outfile_abort(&o);
+        return ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(e));
     }
-    return oz_outfile_commit(&o, err, err_size);
+    return ozs_outfile_commit(&o, err, err_size);
 }

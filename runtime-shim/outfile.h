@@ -13,7 +13,7 @@
 
 #include <omnizip/omnizip.h>
 
-struct oz_outfile {
+struct ozs_outfile {
     int fd;        /* write here */
     char *tmp;     /* the temp file, NULL when writing in place */
     char *path;    /* the target */
@@ -21,17 +21,17 @@ struct oz_outfile {
 
 /* Opens the target for writing. On failure o is unusable, nothing was
  * created and err says "PATH: problem" (OMNIZIP_E_IO or OMNIZIP_E_NOMEM). */
-omnizip_status oz_outfile_open(struct oz_outfile *o, const char *path, char *err, size_t es);
+omnizip_status ozs_outfile_open(struct ozs_outfile *o, const char *path, char *err, size_t es);
 
 /* Makes what was written the target's content: fsync, close and rename (or
  * just close in place). On failure the temp file is removed and the target
  * is as it was. Either way o is released. */
-omnizip_status oz_outfile_commit(struct oz_outfile *o, char *err, size_t es);
+omnizip_status ozs_outfile_commit(struct ozs_outfile *o, char *err, size_t es);
 
 /* Gives up: closes, removes the temp file, leaves the target as it was. */
-void oz_outfile_abort(struct oz_outfile *o);
+void ozs_outfile_abort(struct ozs_outfile *o);
 
 /* Writes all of buf to fd (retrying short writes and EINTR); 0 or -1. */
-int oz_write_all(int fd, const void *buf, size_t n);
+int ozs_write_all(int fd, const void *buf, size_t n);
 
 #endif

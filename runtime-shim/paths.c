@@ -58,7 +58,7 @@ static int lib_dir(char *buf, size_t size)
 {
     Dl_info info;
     char self[PATH_MAX], exe[PATH_MAX];
-    if (!dladdr((void *)oz_paths_plugin, &info) || !info.dli_fname ||
+    if (!dladdr((void *)ozs_paths_plugin, &info) || !info.dli_fname ||
         !realpath(info.dli_fname, self))
         return -1;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -73,7 +73,7 @@ static int lib_dir(char *buf, size_t size)
 }
 
 /* Appends a + b + c; a path too long for the buffer is left out. */
-static void add(struct oz_paths *p, const char *a, const char *b, const char *c)
+static void add(struct ozs_paths *p, const char *a, const char *b, const char *c)
 {
     if (p->n >= OZ_PATHS_MAX)
         return;
@@ -82,7 +82,7 @@ static void add(struct oz_paths *p, const char *a, const char *b, const char *c)
         p->n++;
 }
 
-void oz_paths_plugin(struct oz_paths *p)
+void ozs_paths_plugin(struct ozs_paths *p)
 {
     char dir[PATH_MAX];
     p->n = 0;
@@ -96,7 +96,7 @@ void oz_paths_plugin(struct oz_paths *p)
     add(p, OMNIZIP_LIBDIR, "/libomnizip.so.1", "");
 }
 
-void oz_paths_profiles(struct oz_paths *p)
+void ozs_paths_profiles(struct ozs_paths *p)
 {
     char dir[PATH_MAX];
     p->n = 0;
@@ -110,8 +110,8 @@ void oz_paths_profiles(struct oz_paths *p)
 
 char *omnizip_profile_search_path(void)
 {
-    struct oz_paths p;
-    oz_paths_profiles(&p);
+    struct ozs_paths p;
+    ozs_paths_profiles(&p);
     const char *env = getenv("OMNIZIP_PROFILE_PATH");
     size_t n = (env ? strlen(env) + 1 : 0) + 1;
     for (int i = 0; i < p.n; i++)

@@ -9,7 +9,7 @@
 
 #define OZ_PATHS_MAX 6
 
-struct oz_paths {
+struct ozs_paths {
     int n;
     char path[OZ_PATHS_MAX][PATH_MAX];
 };
@@ -18,10 +18,10 @@ struct oz_paths {
  * (a build tree), the lib directory beside the executable's bin directory,
  * the bare soname (the dynamic loader's own search), the build's LIBDIR. A
  * candidate without '/' is for dlopen's search; the others are files. */
-void oz_paths_plugin(struct oz_paths *p);
+void ozs_paths_plugin(struct ozs_paths *p);
 
 /* Profile directories: beside the shared shim library, beside the
  * executable, the build's DATADIR, ./profiles. */
-void oz_paths_profiles(struct oz_paths *p);
+void ozs_paths_profiles(struct ozs_paths *p);
 
 #endif

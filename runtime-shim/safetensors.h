@@ -17,7 +17,7 @@
 
 #include "ozc_half.h"
 
-enum oz_st_dtype {
+enum ozs_st_dtype {
     OZ_ST_BOOL,
     OZ_ST_U8,
     OZ_ST_I8,
@@ -38,18 +38,18 @@ enum oz_st_dtype {
 #define OZ_ST_MAX_RANK 8
 
 /* Bytes per element, 0 for a value outside the enum. */
-size_t oz_st_dtype_size(enum oz_st_dtype dtype);
+size_t ozs_st_dtype_size(enum ozs_st_dtype dtype);
 /* The header spelling ("F32"), "?" for a value outside the enum. */
-const char *oz_st_dtype_name(enum oz_st_dtype dtype);
+const char *ozs_st_dtype_name(enum ozs_st_dtype dtype);
 /* Parses a header spelling; returns 0 on success, -1 for an unknown one. */
-int oz_st_dtype_parse(const char *name, enum oz_st_dtype *out);
+int ozs_st_dtype_parse(const char *name, enum ozs_st_dtype *out);
 
 /* One tensor of an open file. data is aligned for the dtype: the mapping
  * itself where the file offset allows, else an owned aligned copy. All
- * pointers live until oz_st_close(). */
-struct oz_st_tensor {
+ * pointers live until ozs_st_close(). */
+struct ozs_st_tensor {
     const char *name;
-    enum oz_st_dtype dtype;
+    enum ozs_st_dtype dtype;
     int rank;
     int64_t shape[OZ_ST_MAX_RANK];
     int64_t count;  /* product of shape (1 for rank 0) */
@@ -57,7 +57,7 @@ struct oz_st_tensor {
     const void *data;
 };
 
-typedef struct oz_st_file oz_st_file;
+typedef struct ozs_st_file ozs_st_file;
 
 /* Maps path read-only and validates the whole header: length, JSON object,
  * dtypes, shapes (non-negative, overflow-checked product), offsets (inside
@@ -65,46 +65,46 @@ typedef struct oz_st_file oz_st_file;
  * Returns OMNIZIP_E_IO when the file cannot be read, OMNIZIP_E_INVALID when
  * it is not valid safetensors, OMNIZIP_E_NOMEM; err gets "PATH: problem".
  * *out is set only on success. */
-omnizip_status oz_st_open(const char *path, oz_st_file **out, char *err, size_t err_size);
+omnizip_status ozs_st_open(const char *path, ozs_st_file **out, char *err, size_t err_size);
 
 /* Unmaps and frees everything. NULL is a no-op. */
-void oz_st_close(oz_st_file *file);
+void ozs_st_close(ozs_st_file *file);
 
-size_t oz_st_count(const oz_st_file *file);
+size_t ozs_st_count(const ozs_st_file *file);
 /* Tensor i in header order, NULL when i is out of range. */
-const struct oz_st_tensor *oz_st_at(const oz_st_file *file, size_t i);
+const struct ozs_st_tensor *ozs_st_at(const ozs_st_file *file, size_t i);
 /* The tensor called name, NULL when absent. */
-const struct oz_st_tensor *oz_st_find(const oz_st_file *file, const char *name);
+const struct ozs_st_tensor *ozs_st_find(const ozs_st_file *file, const char *name);
 /* A __metadata__ value, NULL when absent. */
-const char *oz_st_meta(const oz_st_file *file, const char *key);
-const char *oz_st_path(const oz_st_file *file);
+const char *ozs_st_meta(const ozs_st_file *file, const char *key);
+const char *ozs_st_path(const ozs_st_file *file);
 
 /* Writes "PATH: " and the formatted problem into err (truncating safely) and
  * returns st: the one shape of every error message of the shim's files. */
-omnizip_status oz_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
+omnizip_status ozs_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- writer ---- */
-typedef struct oz_st_writer oz_st_writer;
+typedef struct ozs_st_writer ozs_st_writer;
 
 /* NULL when out of memory. */
-oz_st_writer *oz_st_writer_new(void);
+ozs_st_writer *ozs_st_writer_new(void);
 
 /* Adds a tensor. name and shape are copied; data is borrowed until save and
  * holds count * dtype size bytes (may be NULL only when that is 0). Problems
  * (duplicate name, bad rank or dim, missing data) are remembered and
  * reported by save; the return says whether this call was accepted. */
-omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+omnizip_status ozs_st_writer_add(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
                                 int rank, const int64_t *shape, const void *data);
 
 /* Adds a tensor whose data lies in shape[0] pieces of row_bytes each, at
  * rows[i] (all borrowed until save): written by writev, with no copy. */
-omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+omnizip_status ozs_st_writer_add_rows(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
                                      int rank, const int64_t *shape, const void *const *rows,
                                      size_t row_bytes);
 
 /* Adds a __metadata__ entry (both strings copied). */
-omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *value);
+omnizip_status ozs_st_writer_meta(ozs_st_writer *w, const char *key, const char *value);
 
 /* Writes everything to path through outfile.h (a regular target replaced by a
  * complete temp file beside it, fsync, rename; a FIFO or character device
@@ -113,10 +113,10 @@ omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *v
  * name) so each is aligned. On any failure the temp file is removed and path
  * is left as it was. Returns OMNIZIP_E_IO, OMNIZIP_E_INVALID or
  * OMNIZIP_E_NOMEM with "PATH: problem" in err. */
-omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err,
+omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err,
                                  size_t err_size);
 
 /* NULL is a no-op. */
-void oz_st_writer_free(oz_st_writer *w);
+void ozs_st_writer_free(ozs_st_writer *w);
 
 #endif

@@ -25,7 +25,7 @@
 
 struct entry {
     char *name;
-    enum oz_st_dtype dtype;
+    enum ozs_st_dtype dtype;
     int rank;
     int64_t shape[OZ_ST_MAX_RANK];
     size_t nbytes;
@@ -34,17 +34,17 @@ struct entry {
     size_t row_bytes;
 };
 
-struct oz_st_writer {
+struct ozs_st_writer {
     struct entry *entries;
     size_t n, cap;
     json_t *meta;
     char problem[256]; /* the first rejected add, reported by save */
 };
 
-static omnizip_status refuse(oz_st_writer *w, omnizip_status st, const char *fmt, ...)
+static omnizip_status refuse(ozs_st_writer *w, omnizip_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static omnizip_status refuse(oz_st_writer *w, omnizip_status st, const char *fmt, ...)
+static omnizip_status refuse(ozs_st_writer *w, omnizip_status st, const char *fmt, ...)
 {
     if (w->problem[0] == '\0') {
         va_list ap;
@@ -55,9 +55,9 @@ static omnizip_status refuse(oz_st_writer *w, omnizip_status st, const char *fmt
     return st;
 }
 
-oz_st_writer *oz_st_writer_new(void)
+ozs_st_writer *ozs_st_writer_new(void)
 {
-    oz_st_writer *w = calloc(1, sizeof *w);
+    ozs_st_writer *w = calloc(1, sizeof *w);
     if (w && !(w->meta = json_object())) {
         free(w);
         return NULL;
@@ -65,7 +65,7 @@ oz_st_writer *oz_st_writer_new(void)
     return w;
 }
 
-void oz_st_writer_free(oz_st_writer *w)
+void ozs_st_writer_free(ozs_st_writer *w)
 {
     if (!w)
         return;
@@ -76,21 +76,21 @@ void oz_st_writer_free(oz_st_writer *w)
     free(w);
 }
 
-omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+omnizip_status ozs_st_writer_add(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
                                 int rank, const int64_t *shape, const void *data)
 {
     if (!w)
         return OMNIZIP_E_INVALID;
     if (!name || !*name || strcmp(name, "__metadata__") == 0)
         return refuse(w, OMNIZIP_E_INVALID, "invalid tensor name '%s'", name ? name : "(null)");
-    if (oz_st_dtype_size(dtype) == 0)
+    if (ozs_st_dtype_size(dtype) == 0)
         return refuse(w, OMNIZIP_E_INVALID, "tensor '%s': unknown dtype %d", name, (int)dtype);
     if (rank < 0 || rank > OZ_ST_MAX_RANK || (rank > 0 && !shape))
         return refuse(w, OMNIZIP_E_INVALID, "tensor '%s': bad rank %d", name, rank);
     for (size_t i = 0; i < w->n; i++)
         if (strcmp(w->entries[i].name, name) == 0)
             return refuse(w, OMNIZIP_E_INVALID, "tensor '%s' added twice", name);
-    size_t nbytes = oz_st_dtype_size(dtype);
+    size_t nbytes = ozs_st_dtype_size(dtype);
     for (int d = 0; d < rank; d++) {
         if (shape[d] < 0)
             return refuse(w, OMNIZIP_E_INVALID, "tensor '%s': negative shape[%d]", name, d);
@@ -121,11 +121,11 @@ omnizip_status oz_st_writer_add(oz_st_writer *w, const char *name, enum oz_st_dt
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_st_dtype dtype,
+omnizip_status ozs_st_writer_add_rows(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
                                      int rank, const int64_t *shape, const void *const *rows,
                                      size_t row_bytes)
 {
-    omnizip_status st = oz_st_writer_add(w, name, dtype, rank, shape, rows);
+    omnizip_status st = ozs_st_writer_add(w, name, dtype, rank, shape, rows);
     if (st != OMNIZIP_OK)
         return st;
     struct entry *e = &w->entries[w->n - 1];
@@ -141,7 +141,7 @@ omnizip_status oz_st_writer_add_rows(oz_st_writer *w, const char *name, enum oz_
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *value)
+omnizip_status ozs_st_writer_meta(ozs_st_writer *w, const char *key, const char *value)
 {
     if (!w)
         return OMNIZIP_E_INVALID;
@@ -156,14 +156,14 @@ omnizip_status oz_st_writer_meta(oz_st_writer *w, const char *key, const char *v
 /* Largest element size first, then by name: the reference library's order. */
 static int goes_after(const struct entry *x, const struct entry *y)
 {
-    size_t sx = oz_st_dtype_size(x->dtype), sy = oz_st_dtype_size(y->dtype);
+    size_t sx = ozs_st_dtype_size(x->dtype), sy = ozs_st_dtype_size(y->dtype);
     if (sx != sy)
         return sx < sy;
     return strcmp(x->name, y->name) > 0;
 }
 
 /* The header text, padded; *order gets the data order. NULL on no memory. */
-static char *build_header(oz_st_writer *w, size_t *order, size_t *len)
+static char *build_header(ozs_st_writer *w, size_t *order, size_t *len)
 {
     /* Insertion sort: qsort has no context argument and files hold few tensors. */
     for (size_t i = 0; i < w->n; i++) {
@@ -184,7 +184,7 @@ static char *build_header(oz_st_writer *w, size_t *order, size_t *len)
         json_t *shape = json_array();
         for (int d = 0; shape && d < e->rank; d++)
             json_array_append_new(shape, json_integer(e->shape[d]));
-        json_t *t = json_pack("{s:s, s:o, s:[I,I]}", "dtype", oz_st_dtype_name(e->dtype),
+        json_t *t = json_pack("{s:s, s:o, s:[I,I]}", "dtype", ozs_st_dtype_name(e->dtype),
                               "shape", shape, "data_offsets", (json_int_t)off,
                               (json_int_t)(off + e->nbytes));
         bad = !t || json_object_set_new(root, e->name, t) != 0;
@@ -229,53 +229,53 @@ static int write_rows(int fd, const void *const *rows, size_t row_bytes, size_t 
         if (got < 0)
             return -1;
         size_t done = (size_t)got / row_bytes, part = (size_t)got % row_bytes;
-        if (oz_write_all(fd, (const char *)rows[r + done] + part, row_bytes - part) != 0)
+        if (ozs_write_all(fd, (const char *)rows[r + done] + part, row_bytes - part) != 0)
             return -1;
         r += done + 1;
     }
     return 0;
 }
 
-static int write_file(int fd, const oz_st_writer *w, const size_t *order, const char *header,
+static int write_file(int fd, const ozs_st_writer *w, const size_t *order, const char *header,
                       size_t hlen)
 {
     unsigned char lenbuf[8];
     for (int i = 0; i < 8; i++)
         lenbuf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
-    if (oz_write_all(fd, lenbuf, 8) != 0 || oz_write_all(fd, header, hlen) != 0)
+    if (ozs_write_all(fd, lenbuf, 8) != 0 || ozs_write_all(fd, header, hlen) != 0)
         return -1;
     for (size_t k = 0; k < w->n; k++) {
         const struct entry *e = &w->entries[order[k]];
         if (e->nbytes && e->rows && write_rows(fd, e->rows, e->row_bytes, e->nbytes / e->row_bytes))
             return -1;
-        if (e->nbytes && !e->rows && oz_write_all(fd, e->data, e->nbytes) != 0)
+        if (e->nbytes && !e->rows && ozs_write_all(fd, e->data, e->nbytes) != 0)
             return -1;
     }
     return 0;
 }
 
-omnizip_status oz_st_writer_save(oz_st_writer *w, const char *path, char *err, size_t err_size)
+omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err, size_t err_size)
 {
     if (!w || !path)
-        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
+        return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
                     "no writer or path given");
     if (w->problem[0])
-        return oz_path_fail(err, err_size, OMNIZIP_E_INVALID, path, "%s", w->problem);
+        return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path, "%s", w->problem);
     size_t *order = malloc((w->n ? w->n : 1) * sizeof *order);
     size_t hlen = 0;
     char *header = order ? build_header(w, order, &hlen) : NULL;
     if (!header) {
         free(order);
-        return oz_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
+        return ozs_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
     }
-    struct oz_outfile out;
-    omnizip_status st = oz_outfile_open(&out, path, err, err_size);
+    struct ozs_outfile out;
+    omnizip_status st = ozs_outfile_open(&out, path, err, err_size);
     if (st == OMNIZIP_OK && write_file(out.fd, w, order, header, hlen) != 0) {
         int saved = errno;
-        oz_outfile_abort(&out);
-        st = oz_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
+        ozs_outfile_abort(&out);
+        st = ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot write: %s", strerror(saved));
     } else if (st == OMNIZIP_OK) {
-        st = oz_outfile_commit(&out, err, err_size);
+        st = ozs_outfile_commit(&out, err, err_size);
     }
     free(order);
     free(header);

@@ -100,6 +100,16 @@ if [ -f "$B/libomnizip_plugin.a" ] && [ -f "$B/libomnizip_shim.a" ]; then
     if [ -n "$twice" ]; then
         echo "lint: defined in two archives (one owner, one name): $twice"; status=1
     fi
+    # A name says where it lives: each archive's globals carry its prefix.
+    for ap in plugin:oz_ shim:ozs_ inspect:ozi_ run:ozr_; do
+        a="$B/libomnizip_${ap%%:*}.a"; want=${ap#*:}
+        [ -f "$a" ] || continue
+        odd=$(nm -g --defined-only "$a" 2>/dev/null | awk '$2 ~ /^[TDBR]$/ {print $3}' |
+              grep -vE "^(${want}|omnizip_)" | sort -u | tr '\n' ' ')
+        if [ -n "$odd" ]; then
+            echo "lint: $a defines names without its prefix $want: $odd"; status=1
+        fi
+    done
 fi
 # 8
 suites=$(for f in tests/test_*.c; do

@@ -29,7 +29,7 @@ static omnizip_shim *open_plugin(void)
 /* A golden file: the input dump, its expectations and its parameters. */
 struct golden {
     struct omnizip_dump dump;
-    oz_st_file *st;
+    ozs_st_file *st;
     const uint8_t *keep;  /* expected_keep [L] */
     const float *embeds;  /* expected_embeds [L, D] */
     const float *retention; /* expected_audio_retention [guided] */
@@ -38,10 +38,10 @@ struct golden {
     struct omnizip_config cfg;
 };
 
-static const struct oz_st_tensor *need(oz_st_file *st, const char *name)
+static const struct ozs_st_tensor *need(ozs_st_file *st, const char *name)
 {
-    const struct oz_st_tensor *t = oz_st_find(st, name);
-    cr_assert_not_null(t, "%s: no tensor %s", oz_st_path(st), name);
+    const struct ozs_st_tensor *t = ozs_st_find(st, name);
+    cr_assert_not_null(t, "%s: no tensor %s", ozs_st_path(st), name);
     return t;
 }
 
@@ -50,11 +50,11 @@ static void golden_load(struct golden *g, const char *name, const struct omnizip
     char path[256], err[512] = "";
     snprintf(path, sizeof path, "tests/data/%s.safetensors", name);
     cr_assert_eq(omnizip_dump_load(path, &g->dump, err, sizeof err), OMNIZIP_OK, "%s", err);
-    cr_assert_eq(oz_st_open(path, &g->st, err, sizeof err), OMNIZIP_OK, "%s", err);
+    cr_assert_eq(ozs_st_open(path, &g->st, err, sizeof err), OMNIZIP_OK, "%s", err);
     g->keep = need(g->st, "expected_keep")->data;
     g->embeds = need(g->st, "expected_embeds")->data;
-    const struct oz_st_tensor *r = need(g->st, "expected_audio_retention");
-    const struct oz_st_tensor *v = need(g->st, "expected_video_rates");
+    const struct ozs_st_tensor *r = need(g->st, "expected_audio_retention");
+    const struct ozs_st_tensor *v = need(g->st, "expected_video_rates");
     g->retention = r->data;
     g->rates = v->data;
     g->n_retention = r->count;
@@ -74,7 +74,7 @@ static void golden_load(struct golden *g, const char *name, const struct omnizip
 
 static void golden_free(struct golden *g)
 {
-    oz_st_close(g->st);
+    ozs_st_close(g->st);
     omnizip_dump_free(&g->dump);
 }
 

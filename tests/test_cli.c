@@ -111,21 +111,21 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static oz_st_file *st_open(const char *path)
+static ozs_st_file *st_open(const char *path)
 {
     char err[512];
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
     return f;
 }
 
-static const struct oz_st_tensor *tensor(oz_st_file *f, const char *name,
-                                         enum oz_st_dtype dtype)
+static const struct ozs_st_tensor *tensor(ozs_st_file *f, const char *name,
+                                         enum ozs_st_dtype dtype)
 {
-    const struct oz_st_tensor *t = oz_st_find(f, name);
-    cr_assert_not_null(t, "%s: no tensor %s", oz_st_path(f), name);
-    cr_assert_eq(t->dtype, dtype, "%s: %s has dtype %s", oz_st_path(f), name,
-                 oz_st_dtype_name(t->dtype));
+    const struct ozs_st_tensor *t = ozs_st_find(f, name);
+    cr_assert_not_null(t, "%s: no tensor %s", ozs_st_path(f), name);
+    cr_assert_eq(t->dtype, dtype, "%s: %s has dtype %s", ozs_st_path(f), name,
+                 ozs_st_dtype_name(t->dtype));
     return t;
 }
 
@@ -134,10 +134,10 @@ static const char *const param_keys[] = {"rho_audio", "rho_video", "g",     "con
 #define N_PARAMS (sizeof param_keys / sizeof param_keys[0])
 
 /* The file's parameters as "--set k=v" arguments appended to args at *n. */
-static void param_sets(oz_st_file *f, const char **args, int *n, char sets[][96])
+static void param_sets(ozs_st_file *f, const char **args, int *n, char sets[][96])
 {
     for (size_t k = 0; k < N_PARAMS; k++) {
-        const char *v = oz_st_meta(f, param_keys[k]);
+        const char *v = ozs_st_meta(f, param_keys[k]);
         if (!v)
             continue;
         snprintf(sets[k], 96, "%s=%s", param_keys[k], v);
@@ -149,7 +149,7 @@ static void param_sets(oz_st_file *f, const char **args, int *n, char sets[][96]
 static struct result run_case(const char *cmd, const char *in, const char *out,
                               const char *extra)
 {
-    oz_st_file *f = st_open(in);
+    ozs_st_file *f = st_open(in);
     const char *args[40];
     char sets[N_PARAMS][96];
     int n = 0;
@@ -164,7 +164,7 @@ static struct result run_case(const char *cmd, const char *in, const char *out,
         args[n++] = extra;
     args[n] = NULL;
     struct result r = run_args(args);
-    oz_st_close(f);
+    ozs_st_close(f);
     return r;
 }
 
@@ -177,9 +177,9 @@ static void check_golden(const char *name)
     cr_assert_eq(r.code, 0, "%s: exit %d: %s", name, r.code, r.err);
     result_free(&r);
 
-    oz_st_file *want = st_open(in), *got = st_open(out);
-    const struct oz_st_tensor *ek = tensor(want, "expected_keep", OZ_ST_BOOL);
-    const struct oz_st_tensor *gk = tensor(got, "keep_mask", OZ_ST_BOOL);
+    ozs_st_file *want = st_open(in), *got = st_open(out);
+    const struct ozs_st_tensor *ek = tensor(want, "expected_keep", OZ_ST_BOOL);
+    const struct ozs_st_tensor *gk = tensor(got, "keep_mask", OZ_ST_BOOL);
     cr_assert_eq(gk->count, ek->count);
     const uint8_t *ekd = ek->data, *gkd = gk->data;
     int64_t kept = 0;
@@ -188,14 +188,14 @@ static void check_golden(const char *name)
         kept += ekd[i] != 0;
     }
 
-    const struct oz_st_tensor *ee = tensor(want, "expected_embeds", OZ_ST_F32);
-    const struct oz_st_tensor *ge = tensor(got, "inputs_embeds", OZ_ST_F32);
+    const struct ozs_st_tensor *ee = tensor(want, "expected_embeds", OZ_ST_F32);
+    const struct ozs_st_tensor *ge = tensor(got, "inputs_embeds", OZ_ST_F32);
     int64_t D = ee->shape[1];
     cr_assert_eq(ge->count, kept * D, "%s: inputs_embeds holds %lld values", name,
                  (long long)ge->count);
     const float *eed = ee->data, *ged = ge->data;
     const int64_t *ids = tensor(want, "input_ids", OZ_ST_I64)->data;
-    const struct oz_st_tensor *gi = tensor(got, "input_ids", OZ_ST_I64);
+    const struct ozs_st_tensor *gi = tensor(got, "input_ids", OZ_ST_I64);
     const int64_t *gid = gi->data;
     cr_assert_eq(gi->count, kept);
     for (int64_t i = 0, row = 0; i < ek->count; i++) {
@@ -211,21 +211,21 @@ static void check_golden(const char *name)
         row++;
     }
 
-    const struct oz_st_tensor *ea = tensor(want, "expected_audio_retention", OZ_ST_F32);
-    const struct oz_st_tensor *ga = tensor(got, "window_audio_retention", OZ_ST_F32);
+    const struct ozs_st_tensor *ea = tensor(want, "expected_audio_retention", OZ_ST_F32);
+    const struct ozs_st_tensor *ga = tensor(got, "window_audio_retention", OZ_ST_F32);
     cr_assert_eq(ga->count, ea->count, "%s: %lld audio retentions", name, (long long)ga->count);
     for (int64_t i = 0; i < ea->count; i++)
         cr_assert_eq(((const float *)ga->data)[i], ((const float *)ea->data)[i],
                      "%s: audio retention %lld", name, (long long)i);
-    const struct oz_st_tensor *ev = tensor(want, "expected_video_rates", OZ_ST_F64);
-    const struct oz_st_tensor *gv = tensor(got, "window_video_rate", OZ_ST_F64);
+    const struct ozs_st_tensor *ev = tensor(want, "expected_video_rates", OZ_ST_F64);
+    const struct ozs_st_tensor *gv = tensor(got, "window_video_rate", OZ_ST_F64);
     cr_assert_eq(gv->count, ev->count, "%s: %lld video rates", name, (long long)gv->count);
     for (int64_t i = 0; i < ev->count; i++)
         cr_assert_eq(((const double *)gv->data)[i], ((const double *)ev->data)[i],
                      "%s: video rate %lld: %.17g vs %.17g", name, (long long)i,
                      ((const double *)gv->data)[i], ((const double *)ev->data)[i]);
-    oz_st_close(want);
-    oz_st_close(got);
+    ozs_st_close(want);
+    ozs_st_close(got);
 }
 
 #define GOLDEN(name) \
@@ -295,8 +295,8 @@ Test(cli, plan_counts_equal_compress_and_json_matches_output)
     cr_assert_eq(video_kept, jint(jobj(ct, "video"), "kept"));
 
     /* the JSON's totals are the output file's */
-    oz_st_file *f = st_open(out);
-    const struct oz_st_tensor *k = tensor(f, "keep_mask", OZ_ST_BOOL);
+    ozs_st_file *f = st_open(out);
+    const struct ozs_st_tensor *k = tensor(f, "keep_mask", OZ_ST_BOOL);
     json_int_t kept = 0;
     for (int64_t i = 0; i < k->count; i++)
         kept += ((const uint8_t *)k->data)[i] != 0;
@@ -308,7 +308,7 @@ Test(cli, plan_counts_equal_compress_and_json_matches_output)
     cr_assert(json_real_value(jobj(fl, "after")) < json_real_value(jobj(fl, "before")));
     cr_assert_str_eq(json_string_value(jobj(jobj(cj, "config"), "similarity_scope")), "global");
     cr_assert_eq(json_real_value(jobj(jobj(cj, "config"), "rho_video")), 0.6);
-    oz_st_close(f);
+    ozs_st_close(f);
     json_decref(cj);
     json_decref(pj);
     result_free(&c);
@@ -320,14 +320,14 @@ enum breakage { DROP_SCORES, SHORT_SCORES, NAN_EMBED, ZERO_GRID_T, ZERO_GRID_HW 
 
 static void write_broken(const char *dst, enum breakage how)
 {
-    oz_st_file *f = st_open("tests/data/basic.safetensors");
-    oz_st_writer *w = oz_st_writer_new();
+    ozs_st_file *f = st_open("tests/data/basic.safetensors");
+    ozs_st_writer *w = ozs_st_writer_new();
     char err[512];
     float *embeds = NULL;
     int64_t grid[3];
     cr_assert_not_null(w);
-    for (size_t i = 0; i < oz_st_count(f); i++) {
-        const struct oz_st_tensor *t = oz_st_at(f, i);
+    for (size_t i = 0; i < ozs_st_count(f); i++) {
+        const struct ozs_st_tensor *t = ozs_st_at(f, i);
         int64_t shape[OZ_ST_MAX_RANK];
         const void *data = t->data;
         memcpy(shape, t->shape, sizeof shape);
@@ -349,15 +349,15 @@ static void write_broken(const char *dst, enum breakage how)
                 grid[1] = grid[2] = 1; /* H/s = W/s = 0 */
             data = grid;
         }
-        cr_assert_eq(oz_st_writer_add(w, t->name, t->dtype, t->rank, shape, data), OMNIZIP_OK);
+        cr_assert_eq(ozs_st_writer_add(w, t->name, t->dtype, t->rank, shape, data), OMNIZIP_OK);
     }
     const char *meta[] = {"audio_token_id", "video_token_id", "spatial_merge_size"};
     for (int k = 0; k < 3; k++)
-        oz_st_writer_meta(w, meta[k], oz_st_meta(f, meta[k]));
-    cr_assert_eq(oz_st_writer_save(w, dst, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_writer_free(w);
+        ozs_st_writer_meta(w, meta[k], ozs_st_meta(f, meta[k]));
+    cr_assert_eq(ozs_st_writer_save(w, dst, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_writer_free(w);
     free(embeds);
-    oz_st_close(f);
+    ozs_st_close(f);
 }
 
 static void write_bytes(const char *path, const char *text, size_t len)
@@ -612,14 +612,14 @@ Test(cli, streaming_compress_writes_out_trace_and_cumulative_fractions)
                           "--set", "mode=streaming");
     cr_assert_eq(o.code, 0, "%s", o.err);
     json_t *oj = parse_json(o.out);
-    oz_st_file *f = st_open(out);
-    const struct oz_st_tensor *k = tensor(f, "keep_mask", OZ_ST_BOOL);
+    ozs_st_file *f = st_open(out);
+    const struct ozs_st_tensor *k = tensor(f, "keep_mask", OZ_ST_BOOL);
     json_int_t kept = 0;
     for (int64_t i = 0; i < k->count; i++)
         kept += ((const uint8_t *)k->data)[i] != 0;
     cr_assert_eq(kept, jint(jobj(jobj(oj, "tokens"), "total"), "kept"));
     tensor(f, "window_video_rate", OZ_ST_F64);
-    oz_st_close(f);
+    ozs_st_close(f);
     json_decref(oj);
     result_free(&o);
     size_t len;

@@ -42,7 +42,7 @@ static const int64_t base_ids[NL] = {100, V, V, V, V, A, A, A, 101, V, V, A, A, 
 
 /* A synthetic dump; zeroed fields mean "the valid default". */
 struct spec {
-    enum oz_st_dtype edt; /* embeds dtype (default F32) */
+    enum ozs_st_dtype edt; /* embeds dtype (default F32) */
     int erank3, ids_rank2, ids_i32, grid_rank1;
     int64_t rows;        /* embedding rows, default NL */
     int64_t n_scores;    /* default 5 */
@@ -77,7 +77,7 @@ static void write_dump(const char *path, struct spec s)
     int64_t grid[3] = {2, 4, 4};
     if (s.grid[0] || s.grid[1] || s.grid[2])
         memcpy(grid, s.grid, sizeof grid);
-    enum oz_st_dtype edt = s.edt ? s.edt : OZ_ST_F32;
+    enum ozs_st_dtype edt = s.edt ? s.edt : OZ_ST_F32;
     for (int i = 0; i < NL * ND; i++) {
         f32[i] = (float)(i / ND) + (float)(i % ND) / 8.0f;
         f16[i] = edt == OZ_ST_F16 ? ozc_f32_to_f16(f32[i]) : ozc_f32_to_bf16(f32[i]);
@@ -99,36 +99,36 @@ static void write_dump(const char *path, struct spec s)
             pos32[r * NL + i] = 10 * r + i;
         }
     }
-    oz_st_writer *w = oz_st_writer_new();
+    ozs_st_writer *w = ozs_st_writer_new();
     int64_t e3[3] = {1, rows, ND}, i2[2] = {1, NL}, g2[2] = {1, 3}, g1 = 3;
     int64_t p3[3] = {3, 1, plen}, p2[2] = {3, plen}, m2[2] = {1, mlen};
     const char *omit = s.omit ? s.omit : "";
     if (strcmp(omit, "inputs_embeds"))
-        oz_st_writer_add(w, "inputs_embeds", edt, s.erank3 ? 3 : 2, s.erank3 ? e3 : e3 + 1,
-                         oz_st_dtype_size(edt) == 4 ? (const void *)f32 : (const void *)f16);
+        ozs_st_writer_add(w, "inputs_embeds", edt, s.erank3 ? 3 : 2, s.erank3 ? e3 : e3 + 1,
+                         ozs_st_dtype_size(edt) == 4 ? (const void *)f32 : (const void *)f16);
     if (strcmp(omit, "input_ids"))
-        oz_st_writer_add(w, "input_ids", s.ids_i32 ? OZ_ST_I32 : OZ_ST_I64, s.ids_rank2 ? 2 : 1,
+        ozs_st_writer_add(w, "input_ids", s.ids_i32 ? OZ_ST_I32 : OZ_ST_I64, s.ids_rank2 ? 2 : 1,
                          s.ids_rank2 ? i2 : i2 + 1, s.ids_i32 ? (const void *)ids32 : (const void *)ids);
     if (strcmp(omit, "audio_scores"))
-        oz_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &ns, scores);
+        ozs_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &ns, scores);
     if (strcmp(omit, "video_grid_thw"))
-        oz_st_writer_add(w, "video_grid_thw", OZ_ST_I64, s.grid_rank1 ? 1 : 2,
+        ozs_st_writer_add(w, "video_grid_thw", OZ_ST_I64, s.grid_rank1 ? 1 : 2,
                          s.grid_rank1 ? &g1 : g2, grid);
     if (s.positions)
-        oz_st_writer_add(w, "position_ids", s.positions_i32 ? OZ_ST_I32 : OZ_ST_I64,
+        ozs_st_writer_add(w, "position_ids", s.positions_i32 ? OZ_ST_I32 : OZ_ST_I64,
                          s.positions, s.positions == 3 ? p3 : p2,
                          s.positions_i32 ? (const void *)pos32 : (const void *)pos64);
     if (s.mask)
-        oz_st_writer_add(w, "attention_mask", s.mask == 2 ? OZ_ST_BOOL : OZ_ST_I64,
+        ozs_st_writer_add(w, "attention_mask", s.mask == 2 ? OZ_ST_BOOL : OZ_ST_I64,
                          s.mask_rank2 ? 2 : 1, s.mask_rank2 ? m2 : m2 + 1,
                          s.mask == 2 ? (const void *)mask8 : (const void *)mask64);
-    oz_st_writer_meta(w, "audio_token_id", s.audio_id ? s.audio_id : "7");
-    oz_st_writer_meta(w, "video_token_id", s.video_id ? s.video_id : "8");
+    ozs_st_writer_meta(w, "audio_token_id", s.audio_id ? s.audio_id : "7");
+    ozs_st_writer_meta(w, "video_token_id", s.video_id ? s.video_id : "8");
     if (s.merge)
-        oz_st_writer_meta(w, "spatial_merge_size", s.merge);
+        ozs_st_writer_meta(w, "spatial_merge_size", s.merge);
     char err[256];
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_writer_free(w);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_writer_free(w);
 }
 
 static void load_ok(const char *path, struct omnizip_dump *d)
@@ -310,12 +310,12 @@ Test(dump, refuses_each_problem, .init = make_tmpdir, .fini = remove_tmpdir)
     assert_refused(tmpdir, OMNIZIP_E_IO, "not a regular file");
 }
 
-static const struct oz_st_tensor *need(oz_st_file *f, const char *name, enum oz_st_dtype dt,
+static const struct ozs_st_tensor *need(ozs_st_file *f, const char *name, enum ozs_st_dtype dt,
                                        int rank, const int64_t *shape)
 {
-    const struct oz_st_tensor *t = oz_st_find(f, name);
+    const struct ozs_st_tensor *t = ozs_st_find(f, name);
     cr_assert_not_null(t, "output lacks %s", name);
-    cr_assert_eq(t->dtype, dt, "%s dtype %s", name, oz_st_dtype_name(t->dtype));
+    cr_assert_eq(t->dtype, dt, "%s dtype %s", name, ozs_st_dtype_name(t->dtype));
     cr_assert_eq(t->rank, rank, "%s rank %d", name, t->rank);
     for (int i = 0; i < rank; i++)
         cr_assert_eq(t->shape[i], shape[i], "%s shape[%d] = %lld", name, i,
@@ -373,8 +373,8 @@ Test(dump, write_f16_rank3_i32, .init = make_tmpdir, .fini = remove_tmpdir)
     cr_assert_eq(omnizip_dump_write(&d, keep, &r, out, err, sizeof err), OMNIZIP_OK, "%s", err);
     cr_assert_eq(count_entries(), 2, "temp file left behind");
 
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
     const int64_t K = 13;
     int64_t sl[1] = {NL}, se[3] = {1, K, ND}, si[2] = {1, K}, sp[3] = {3, 1, K}, sg[1] = {2},
             sv[1] = {3};
@@ -403,11 +403,11 @@ Test(dump, write_f16_rank3_i32, .init = make_tmpdir, .fini = remove_tmpdir)
     cr_assert(ret[0] == (float)0.6 && ret[1] == (float)0.7);
     const double *rate = need(f, "window_video_rate", OZ_ST_F64, 1, sv)->data;
     cr_assert(rate[0] == 0.25 && rate[1] == 0.5 && rate[2] == 0.75);
-    cr_assert_str_eq(oz_st_meta(f, "audio_token_id"), "7");
-    cr_assert_str_eq(oz_st_meta(f, "video_token_id"), "8");
-    cr_assert_str_eq(oz_st_meta(f, "spatial_merge_size"), "2");
-    cr_assert_null(oz_st_find(f, "audio_scores"));
-    oz_st_close(f);
+    cr_assert_str_eq(ozs_st_meta(f, "audio_token_id"), "7");
+    cr_assert_str_eq(ozs_st_meta(f, "video_token_id"), "8");
+    cr_assert_str_eq(ozs_st_meta(f, "spatial_merge_size"), "2");
+    cr_assert_null(ozs_st_find(f, "audio_scores"));
+    ozs_st_close(f);
     omnizip_dump_free(&d);
 }
 
@@ -427,8 +427,8 @@ Test(dump, write_bf16_rank2_without_optional, .init = make_tmpdir, .fini = remov
     make_report(&r, w, ap, rows);
     make_keep(keep);
     cr_assert_eq(omnizip_dump_write(&d, keep, &r, out, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
     int64_t se[2] = {13, ND}, si[1] = {13};
     const uint16_t *e = need(f, "inputs_embeds", OZ_ST_BF16, 2, se)->data;
     cr_assert_eq(e[4 * ND + 0], 0x3fc0); /* 1.5 */
@@ -436,10 +436,10 @@ Test(dump, write_bf16_rank2_without_optional, .init = make_tmpdir, .fini = remov
     cr_assert_eq(e[9 * ND + 0], 0x42c8); /* 100 */
     cr_assert_eq(e[3 * ND + 1], 0x4084); /* row 4, 4.125, copied unchanged */
     need(f, "input_ids", OZ_ST_I64, 1, si);
-    cr_assert_null(oz_st_find(f, "position_ids"));
-    cr_assert_null(oz_st_find(f, "attention_mask"));
-    cr_assert_str_eq(oz_st_meta(f, "spatial_merge_size"), "2");
-    oz_st_close(f);
+    cr_assert_null(ozs_st_find(f, "position_ids"));
+    cr_assert_null(ozs_st_find(f, "attention_mask"));
+    cr_assert_str_eq(ozs_st_meta(f, "spatial_merge_size"), "2");
+    ozs_st_close(f);
     omnizip_dump_free(&d);
 }
 
@@ -451,17 +451,17 @@ Test(dump, write_golden_pass_through, .init = make_tmpdir, .fini = remove_tmpdir
     snprintf(out, sizeof out, "%s/out.safetensors", tmpdir);
     struct omnizip_dump d;
     load_ok("tests/data/basic.safetensors", &d);
-    oz_st_file *g = NULL;
-    cr_assert_eq(oz_st_open("tests/data/basic.safetensors", &g, err, sizeof err), OMNIZIP_OK);
-    const uint8_t *keep = oz_st_find(g, "expected_keep")->data;
+    ozs_st_file *g = NULL;
+    cr_assert_eq(ozs_st_open("tests/data/basic.safetensors", &g, err, sizeof err), OMNIZIP_OK);
+    const uint8_t *keep = ozs_st_find(g, "expected_keep")->data;
     int64_t K = 0;
     for (int i = 0; i < 508; i++)
         K += keep[i];
     struct omnizip_run_report r;
     memset(&r, 0, sizeof r);
     cr_assert_eq(omnizip_dump_write(&d, keep, &r, out, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
     int64_t se[2] = {K, 48}, sp[2] = {3, K}, s6[1] = {6};
     const float *e = need(f, "inputs_embeds", OZ_ST_F32, 2, se)->data;
     const float *src = d.seq.embeds;
@@ -474,8 +474,8 @@ Test(dump, write_golden_pass_through, .init = make_tmpdir, .fini = remove_tmpdir
     const double *rate = need(f, "window_video_rate", OZ_ST_F64, 1, s6)->data;
     for (int i = 0; i < 6; i++)
         cr_assert(ret[i] == 1.0f && rate[i] == 0.0);
-    oz_st_close(f);
-    oz_st_close(g);
+    ozs_st_close(f);
+    ozs_st_close(g);
     omnizip_dump_free(&d);
 }
 

@@ -43,9 +43,9 @@ static void find_runs(const int64_t *ids, int64_t l, int64_t id, struct runs *r)
     }
 }
 
-static const struct oz_st_tensor *need(oz_st_file *f, const char *name)
+static const struct ozs_st_tensor *need(ozs_st_file *f, const char *name)
 {
-    const struct oz_st_tensor *t = oz_st_find(f, name);
+    const struct ozs_st_tensor *t = ozs_st_find(f, name);
     cr_assert_not_null(t, "%s missing", name);
     return t;
 }
@@ -57,18 +57,18 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     char path[256], err[512];
     const char *dir = getenv("OMNIZIP_TESTDATA") ? getenv("OMNIZIP_TESTDATA") : "tests/data";
     snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
-    oz_st_file *f;
-    cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    const struct oz_st_tensor *emb = need(f, "inputs_embeds"), *ids_t = need(f, "input_ids");
-    const struct oz_st_tensor *sc = need(f, "audio_scores"), *grid = need(f, "video_grid_thw");
-    const struct oz_st_tensor *ek = need(f, "expected_keep"), *ee = need(f, "expected_embeds");
-    const struct oz_st_tensor *er = need(f, "expected_audio_retention");
-    const struct oz_st_tensor *ev = need(f, "expected_video_rates");
+    ozs_st_file *f;
+    cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    const struct ozs_st_tensor *emb = need(f, "inputs_embeds"), *ids_t = need(f, "input_ids");
+    const struct ozs_st_tensor *sc = need(f, "audio_scores"), *grid = need(f, "video_grid_thw");
+    const struct ozs_st_tensor *ek = need(f, "expected_keep"), *ee = need(f, "expected_embeds");
+    const struct ozs_st_tensor *er = need(f, "expected_audio_retention");
+    const struct ozs_st_tensor *ev = need(f, "expected_video_rates");
     int64_t l = ids_t->count, d = emb->shape[emb->rank - 1];
     const int64_t *ids = ids_t->data, *g = grid->data;
     const float *x = emb->data;
-    int64_t aid = atoll(oz_st_meta(f, "audio_token_id")), vid = atoll(oz_st_meta(f, "video_token_id"));
-    int64_t s = atoll(oz_st_meta(f, "spatial_merge_size"));
+    int64_t aid = atoll(ozs_st_meta(f, "audio_token_id")), vid = atoll(ozs_st_meta(f, "video_token_id"));
+    int64_t s = atoll(ozs_st_meta(f, "spatial_merge_size"));
 
     const struct omnizip_plugin *p = omnizip_plugin_entry(1);
     cr_assert_not_null(p);
@@ -76,7 +76,7 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     p->config_default(&cfg);
     const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        cr_assert_eq(p->config_set(&cfg, keys[k], oz_st_meta(f, keys[k]), err, sizeof err), 0, "%s", err);
+        cr_assert_eq(p->config_set(&cfg, keys[k], ozs_st_meta(f, keys[k]), err, sizeof err), 0, "%s", err);
     if (extra_key)
         cr_assert_eq(p->config_set(&cfg, extra_key, extra_value, err, sizeof err), 0, "%s", err);
     omnizip_ctx *ctx;
@@ -176,7 +176,7 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     p->destroy(ctx);
     free(arows), free(vrows), free(keep), free(out);
     free(ar.start), free(ar.len), free(vr.start), free(vr.len);
-    oz_st_close(f);
+    ozs_st_close(f);
 }
 
 ParameterizedTestParameters(golden, reference)

@@ -158,12 +158,12 @@ static int temp_files(void)
 
 static int valid_output(const char *path)
 {
-    oz_st_file *f = NULL;
+    ozs_st_file *f = NULL;
     char err[512];
-    if (oz_st_open(path, &f, err, sizeof err) != OMNIZIP_OK)
+    if (ozs_st_open(path, &f, err, sizeof err) != OMNIZIP_OK)
         return 0;
-    int ok = oz_st_find(f, "keep_mask") != NULL;
-    oz_st_close(f);
+    int ok = ozs_st_find(f, "keep_mask") != NULL;
+    ozs_st_close(f);
     return ok;
 }
 
@@ -425,18 +425,18 @@ Test(hardening, inspector_cleans_only_stale_segments)
 /* A tiny dump whose shapes or grid claim terabytes. */
 static void write_claiming(const char *path, int64_t d, const int64_t grid[3])
 {
-    oz_st_writer *w = oz_st_writer_new();
+    ozs_st_writer *w = ozs_st_writer_new();
     cr_assert_not_null(w);
     int64_t e[2] = {0, d}, z = 0, g[2] = {1, 3};
-    oz_st_writer_add(w, "inputs_embeds", OZ_ST_F32, 2, e, NULL);
-    oz_st_writer_add(w, "input_ids", OZ_ST_I64, 1, &z, NULL);
-    oz_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &z, NULL);
-    oz_st_writer_add(w, "video_grid_thw", OZ_ST_I64, 2, g, grid);
-    oz_st_writer_meta(w, "audio_token_id", "7");
-    oz_st_writer_meta(w, "video_token_id", "8");
+    ozs_st_writer_add(w, "inputs_embeds", OZ_ST_F32, 2, e, NULL);
+    ozs_st_writer_add(w, "input_ids", OZ_ST_I64, 1, &z, NULL);
+    ozs_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &z, NULL);
+    ozs_st_writer_add(w, "video_grid_thw", OZ_ST_I64, 2, g, grid);
+    ozs_st_writer_meta(w, "audio_token_id", "7");
+    ozs_st_writer_meta(w, "video_token_id", "8");
     char err[512];
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_writer_free(w);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_writer_free(w);
 }
 
 Test(hardening, dumps_claiming_terabytes_refused_with_exit_3)

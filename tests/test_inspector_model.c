@@ -31,22 +31,22 @@ static const char *build(void)
 /* The real plugin's omnizip.cost/1, loaded once through the shim. */
 static const struct omnizip_cost_ext *cost(void)
 {
-    static struct oz_link e;
+    static struct ozi_link e;
     if (!e.plugin) {
         char path[512];
         snprintf(path, sizeof(path), "%s/libomnizip.so", build());
-        oz_link_open(&e, path);
+        ozi_link_open(&e, path);
     }
-    cr_assert_not_null(oz_link_cost(&e), "%s", e.why);
-    return oz_link_cost(&e);
+    cr_assert_not_null(ozi_link_cost(&e), "%s", e.why);
+    return ozi_link_cost(&e);
 }
 
-static void load(struct oz_model *m, const char *path)
+static void load(struct ozi_model *m, const char *path)
 {
     char err[512];
-    oz_model_init(m, OZ_MODE_REPLAY);
+    ozi_model_init(m, OZ_MODE_REPLAY);
     m->cost = cost();
-    cr_assert_eq(oz_trace_load(m, path, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ozi_trace_load(m, path, err, sizeof(err)), 0, "%s", err);
     m->n_shown = m->n_rec;
 }
 
@@ -97,7 +97,7 @@ static void summary_of(const char *path, json_int_t out[4])
 
 Test(model, totals_equal_the_trace_summary)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/ten.jsonl");
     cr_expect_eq(m.n_rec, 10u);
     cr_expect_eq(m.n_planned, 10u);
@@ -107,8 +107,8 @@ Test(model, totals_equal_the_trace_summary)
     cr_expect_eq(m.g, 3);
     json_int_t want[4];
     summary_of("tests/traces/ten.jsonl", want);
-    struct oz_totals t;
-    oz_model_totals(&m, &t);
+    struct ozi_totals t;
+    ozi_model_totals(&m, &t);
     cr_expect_eq(t.audio_in, want[0]);
     cr_expect_eq(t.audio_kept, want[1]);
     cr_expect_eq(t.video_in, want[2]);
@@ -121,43 +121,43 @@ Test(model, totals_equal_the_trace_summary)
                        1e-6);
     /* Only the shown records count. */
     m.n_shown = 0;
-    oz_model_totals(&m, &t);
+    ozi_model_totals(&m, &t);
     cr_expect_eq(t.audio_in, 0);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 Test(model, truncated_last_line_reported_rest_shown)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/truncated.jsonl");
     cr_expect_eq(m.n_rec, 8u, "the 8 complete windows are kept");
     cr_expect_eq(m.n_messages, 1u);
-    cr_expect_eq(strncmp(oz_model_last_message(&m), "line 10: bad record", 19), 0, "%s",
-                 oz_model_last_message(&m));
+    cr_expect_eq(strncmp(ozi_model_last_message(&m), "line 10: bad record", 19), 0, "%s",
+                 ozi_model_last_message(&m));
     cr_expect_not(m.ended, "no summary: the run did not complete");
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 Test(model, garbage_lines_each_reported)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/garbage.jsonl");
     cr_expect_eq(m.n_rec, 2u, "two good windows among the garbage");
     cr_expect_eq(m.rec[0].index, 0u);
     cr_expect_eq(m.rec[1].index, 1u);
-    cr_expect_eq(m.n_messages, 9u, "last: %s", oz_model_last_message(&m));
-    cr_expect_eq(strncmp(oz_model_last_message(&m), "line 13: bad record", 19), 0);
-    oz_model_free(&m);
+    cr_expect_eq(m.n_messages, 9u, "last: %s", ozi_model_last_message(&m));
+    cr_expect_eq(strncmp(ozi_model_last_message(&m), "line 13: bad record", 19), 0);
+    ozi_model_free(&m);
 }
 
 Test(model, missing_file_is_an_error)
 {
-    struct oz_model m;
+    struct ozi_model m;
     char err[256];
-    oz_model_init(&m, OZ_MODE_REPLAY);
-    cr_expect_eq(oz_trace_load(&m, "tests/traces/absent.jsonl", err, sizeof(err)), -1);
+    ozi_model_init(&m, OZ_MODE_REPLAY);
+    cr_expect_eq(ozi_trace_load(&m, "tests/traces/absent.jsonl", err, sizeof(err)), -1);
     cr_expect(strstr(err, "tests/traces/absent.jsonl") != NULL, "%s", err);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 Test(model, corpus_never_crashes)
@@ -171,12 +171,12 @@ Test(model, corpus_never_crashes)
             continue;
         char path[512], err[512];
         snprintf(path, sizeof(path), "tests/corpus/trace/%s", e->d_name);
-        struct oz_model m;
-        oz_model_init(&m, OZ_MODE_REPLAY);
-        cr_expect_eq(oz_trace_load(&m, path, err, sizeof(err)), 0, "%s", err);
+        struct ozi_model m;
+        ozi_model_init(&m, OZ_MODE_REPLAY);
+        cr_expect_eq(ozi_trace_load(&m, path, err, sizeof(err)), 0, "%s", err);
         for (size_t i = 0; i < m.n_rec; i++)
             cr_expect(m.rec[i].audio_kept <= m.rec[i].audio_in, "%s", path);
-        oz_model_free(&m);
+        ozi_model_free(&m);
         files++;
     }
     closedir(d);
@@ -185,29 +185,29 @@ Test(model, corpus_never_crashes)
 
 Test(model, bar_lengths)
 {
-    cr_expect_eq(oz_bar_cells(0.5, 10), 5);
-    cr_expect_eq(oz_bar_cells(0.76, 34), 26);
-    cr_expect_eq(oz_bar_cells(1.0, 10), 10);
-    cr_expect_eq(oz_bar_cells(0, 10), 0);
-    cr_expect_eq(oz_bar_cells(-1, 10), 0);
-    cr_expect_eq(oz_bar_cells(7, 10), 10);
-    cr_expect_eq(oz_bar_cells(NAN, 10), 0);
-    cr_expect_eq(oz_bar_cells(0.5, 0), 0);
-    cr_expect_eq(oz_bar_eighths(0.5, 3), 12);
-    cr_expect_eq(oz_bar_eighths(1.0 / 24, 3), 1);
-    cr_expect_eq(oz_bar_mark(0.35, 30), 10);
-    cr_expect_eq(oz_bar_mark(1.0, 30), 29);
-    cr_expect_eq(oz_spark_level(0), 0);
-    cr_expect_eq(oz_spark_level(1), 7);
-    cr_expect_eq(oz_spark_level(0.5), 4);
+    cr_expect_eq(ozi_bar_cells(0.5, 10), 5);
+    cr_expect_eq(ozi_bar_cells(0.76, 34), 26);
+    cr_expect_eq(ozi_bar_cells(1.0, 10), 10);
+    cr_expect_eq(ozi_bar_cells(0, 10), 0);
+    cr_expect_eq(ozi_bar_cells(-1, 10), 0);
+    cr_expect_eq(ozi_bar_cells(7, 10), 10);
+    cr_expect_eq(ozi_bar_cells(NAN, 10), 0);
+    cr_expect_eq(ozi_bar_cells(0.5, 0), 0);
+    cr_expect_eq(ozi_bar_eighths(0.5, 3), 12);
+    cr_expect_eq(ozi_bar_eighths(1.0 / 24, 3), 1);
+    cr_expect_eq(ozi_bar_mark(0.35, 30), 10);
+    cr_expect_eq(ozi_bar_mark(1.0, 30), 29);
+    cr_expect_eq(ozi_spark_level(0), 0);
+    cr_expect_eq(ozi_spark_level(1), 7);
+    cr_expect_eq(ozi_spark_level(0.5), 4);
 }
 
 Test(model, rows_that_fit)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/sixty.jsonl");
-    struct oz_layout l;
-    oz_layout_compute(&l, &m, 120, 40);
+    struct ozi_layout l;
+    ozi_layout_compute(&l, &m, 120, 40);
     cr_expect(l.ok);
     cr_expect_eq(l.history_y, 3, "history strip when there is room");
     cr_expect_eq(l.table_rows, 40 - 6 - 2);
@@ -215,68 +215,68 @@ Test(model, rows_that_fit)
     /* marker, index, space, kept/in, space, [bar], space, [bar], 2 values, video */
     cr_expect_eq(1 + 4 + 1 + (2 * l.audio_w + 1) + 1 + (l.sa_w + 2) + 1 + (l.rate_w + 2) + 10 +
                      (1 + 2 * l.video_w + 1), 120, "the row uses the width exactly");
-    oz_layout_compute(&l, &m, 80, 24);
+    ozi_layout_compute(&l, &m, 80, 24);
     cr_expect_eq(l.table_rows, 24 - 6 - 2);
-    oz_layout_compute(&l, &m, 40, 10);
+    ozi_layout_compute(&l, &m, 40, 10);
     cr_expect(l.ok);
     cr_expect_eq(l.history_y, -1);
     cr_expect_eq(l.table_rows, 10 - 4 - 2);
     cr_expect_gt(l.sa_w, 0);
     m.detail = 1;
-    oz_layout_compute(&l, &m, 120, 40);
+    ozi_layout_compute(&l, &m, 120, 40);
     cr_expect_eq(l.detail_h, 6);
     cr_expect_eq(l.table_rows, 40 - 6 - 2 - 6);
-    oz_layout_compute(&l, &m, 39, 40);
+    ozi_layout_compute(&l, &m, 39, 40);
     cr_expect_not(l.ok);
-    oz_layout_compute(&l, &m, 120, 9);
+    ozi_layout_compute(&l, &m, 120, 9);
     cr_expect_not(l.ok);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 Test(model, selection_and_scroll)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/sixty.jsonl");
     cr_assert_eq(m.n_rec, 60u);
-    oz_view_fit(&m, 10);
+    ozi_view_fit(&m, 10);
     cr_expect_eq(m.sel, 59u, "follow pins the newest");
     cr_expect_eq(m.top, 50u);
-    oz_view_move(&m, -20);
-    oz_view_fit(&m, 10);
+    ozi_view_move(&m, -20);
+    ozi_view_fit(&m, 10);
     cr_expect_not(m.follow);
     cr_expect_eq(m.sel, 39u);
     cr_expect_eq(m.top, 39u);
-    oz_view_move(&m, -1000);
-    oz_view_fit(&m, 10);
+    ozi_view_move(&m, -1000);
+    ozi_view_fit(&m, 10);
     cr_expect_eq(m.sel, 0u);
     cr_expect_eq(m.top, 0u);
-    oz_view_move(&m, 12);
-    oz_view_fit(&m, 10);
+    ozi_view_move(&m, 12);
+    ozi_view_fit(&m, 10);
     cr_expect_eq(m.top, 3u, "scrolls just enough");
     m.n_shown = 5; /* replay stepped back */
-    oz_view_fit(&m, 10);
+    ozi_view_fit(&m, 10);
     cr_expect_eq(m.sel, 4u);
     cr_expect_eq(m.top, 0u);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 /* A click selects the window drawn on that line, only on table lines. */
 Test(model, click_selects_the_row_under_it)
 {
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, "tests/traces/sixty.jsonl");
-    struct oz_layout l;
-    oz_layout_compute(&l, &m, 120, 40);
-    oz_view_fit(&m, l.table_rows);
+    struct ozi_layout l;
+    ozi_layout_compute(&l, &m, 120, 40);
+    ozi_view_fit(&m, l.table_rows);
     cr_assert(l.ok && l.table_rows > 3);
-    cr_expect_eq(oz_view_click(&m, &l, l.table_y + 2), 1);
+    cr_expect_eq(ozi_view_click(&m, &l, l.table_y + 2), 1);
     cr_expect_eq(m.sel, m.top + 2);
     cr_expect_not(m.follow);
     size_t sel = m.sel;
-    cr_expect_eq(oz_view_click(&m, &l, l.table_y - 1), 0, "a header line selects nothing");
-    cr_expect_eq(oz_view_click(&m, &l, l.table_y + l.table_rows), 0);
+    cr_expect_eq(ozi_view_click(&m, &l, l.table_y - 1), 0, "a header line selects nothing");
+    cr_expect_eq(ozi_view_click(&m, &l, l.table_y + l.table_rows), 0);
     cr_expect_eq(m.sel, sel);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 /* Runs the real binary; returns its exit code, stdout into out. */
@@ -424,14 +424,14 @@ Test(model, overlong_line_skipped_not_buffered)
     fputs("\n{\"type\":\"window\",\"index\":0,\"audio_in\":50,\"audio_kept\":38,\"video_in\":72,"
           "\"video_kept\":24,\"s_a\":0.76,\"rate\":0.6}\n", f);
     fclose(f);
-    struct oz_model m;
+    struct ozi_model m;
     load(&m, path);
     unlink(path);
     cr_expect_eq(m.n_rec, 1u);
     cr_expect_eq(m.lines_used, 1u);
     cr_expect(strstr(m.messages[0], "line 1: bad record: line longer than") != NULL, "%s",
               m.messages[0]);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 Test(model, hostile_records_refused_and_totals_saturate)
@@ -442,46 +442,46 @@ Test(model, hostile_records_refused_and_totals_saturate)
     w.audio_in = w.audio_kept = w.video_in = w.video_kept = OZ_COUNT_MAX;
     w.s_a = w.rate = 0.5;
     char why[120];
-    cr_expect_eq(oz_record_check(&w, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(ozi_record_check(&w, why, sizeof(why)), 0, "%s", why);
     struct omnizip_window_info bad = w;
     bad.audio_in = INT64_MAX;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     bad = w;
     bad.video_kept = -1;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     bad = w;
     bad.audio_anchors = 1;
     bad.audio_kept = 0;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     bad = w;
     bad.rate = NAN;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     bad = w;
     bad.flops = -1;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     bad = w;
     bad.guided = 7;
-    cr_expect_eq(oz_record_check(&bad, why, sizeof(why)), -1);
+    cr_expect_eq(ozi_record_check(&bad, why, sizeof(why)), -1);
     /* 2^14 records of 2^50 tokens each: 2^64, past INT64_MAX. */
-    struct oz_model m;
-    oz_model_init(&m, OZ_MODE_LIVE);
+    struct ozi_model m;
+    ozi_model_init(&m, OZ_MODE_LIVE);
     for (int i = 0; i < 1 << 14; i++)
-        cr_assert_eq(oz_model_add(&m, &w), 0);
+        cr_assert_eq(ozi_model_add(&m, &w), 0);
     m.n_shown = m.n_rec;
-    struct oz_totals t;
-    oz_model_totals(&m, &t);
+    struct ozi_totals t;
+    ozi_model_totals(&m, &t);
     cr_expect_eq(t.audio_in, INT64_MAX);
     cr_expect_eq(t.video_kept, INT64_MAX);
     cr_expect(t.kept_pct >= 0 && t.kept_pct <= 100, "%g", t.kept_pct);
-    oz_model_free(&m);
+    ozi_model_free(&m);
 }
 
 /* A streaming session gets a budget line: the cumulative kept fractions of
  * the records so far, each against its controller's target. */
 Test(model, streaming_session_shows_the_budget_line)
 {
-    struct oz_model m;
-    oz_model_init(&m, OZ_MODE_LIVE);
+    struct ozi_model m;
+    ozi_model_init(&m, OZ_MODE_LIVE);
     m.streaming = 1;
     m.audio_target = 0.55;
     m.video_target = 0.4;
@@ -489,15 +489,15 @@ Test(model, streaming_session_shows_the_budget_line)
                                     .video_in = 288, .video_kept = 115, .rate = 0.6, .guided = 1};
     for (int i = 0; i < 3; i++) {
         w.index = (uint32_t)i;
-        cr_assert_eq(oz_model_add(&m, &w), 0);
+        cr_assert_eq(ozi_model_add(&m, &w), 0);
     }
     m.n_shown = m.n_rec;
-    struct oz_layout l;
-    oz_layout_compute(&l, &m, 120, 30);
+    struct ozi_layout l;
+    ozi_layout_compute(&l, &m, 120, 30);
     cr_assert(l.budget_y >= 0 && l.budget_y < l.head_y);
-    struct oz_frame f = {0};
-    cr_assert_eq(oz_frame_resize(&f, 120, 30), 0);
-    oz_draw(&f, &m, &l, &oz_glyphs_ascii, NULL);
+    struct ozi_frame f = {0};
+    cr_assert_eq(ozi_frame_resize(&f, 120, 30), 0);
+    ozi_draw(&f, &m, &l, &ozi_glyphs_ascii, NULL);
     char line[121];
     for (int x = 0; x < 120; x++)
         line[x] = f.ch[l.budget_y * 120 + x] < 128 ? (char)f.ch[l.budget_y * 120 + x] : '?';
@@ -507,16 +507,16 @@ Test(model, streaming_session_shows_the_budget_line)
                   strstr(line, "target 40.0%"),
               "%s", line);
     /* Narrow: the figures alone, whole. */
-    oz_layout_compute(&l, &m, 60, 30);
-    cr_assert_eq(oz_frame_resize(&f, 60, 30), 0);
-    oz_draw(&f, &m, &l, &oz_glyphs_ascii, NULL);
+    ozi_layout_compute(&l, &m, 60, 30);
+    cr_assert_eq(ozi_frame_resize(&f, 60, 30), 0);
+    ozi_draw(&f, &m, &l, &ozi_glyphs_ascii, NULL);
     for (int x = 0; x < 60; x++)
         line[x] = f.ch[l.budget_y * 60 + x] < 128 ? (char)f.ch[l.budget_y * 60 + x] : '?';
     line[60] = 0;
     cr_assert(strstr(line, "budget audio 56.0/55.0%  video 39.9/40.0%"), "%s", line);
     m.streaming = 0;
-    oz_layout_compute(&l, &m, 120, 30);
+    ozi_layout_compute(&l, &m, 120, 30);
     cr_assert_eq(l.budget_y, -1);
-    oz_frame_free(&f);
-    oz_model_free(&m);
+    ozi_frame_free(&f);
+    ozi_model_free(&m);
 }

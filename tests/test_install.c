@@ -106,11 +106,11 @@ static void expected_summary(char *buf, size_t size)
                      build_dir(), GOLDEN, out),
                  0);
     json_t *j = parse(json), *t = json_object_get(j, "tokens");
-    oz_st_file *f;
-    cr_assert_eq(oz_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    const struct oz_st_tensor *e = oz_st_find(f, "inputs_embeds"), *ids = oz_st_find(f, "input_ids");
-    const struct oz_st_tensor *pos = oz_st_find(f, "position_ids");
-    const struct oz_st_tensor *keep = oz_st_find(f, "keep_mask");
+    ozs_st_file *f;
+    cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    const struct ozs_st_tensor *e = ozs_st_find(f, "inputs_embeds"), *ids = ozs_st_find(f, "input_ids");
+    const struct ozs_st_tensor *pos = ozs_st_find(f, "position_ids");
+    const struct ozs_st_tensor *keep = ozs_st_find(f, "keep_mask");
     cr_assert(e && ids && pos && keep && e->dtype == OZ_ST_F32 && ids->dtype == OZ_ST_I64);
     int64_t n = ids->count, max_pos = -1;
     for (int64_t i = 0; i < pos->count; i++)
@@ -124,10 +124,10 @@ static void expected_summary(char *buf, size_t size)
             (long long)kept(j, "audio"),
             (long long)json_integer_value(json_object_get(json_object_get(t, "video"), "in")),
             (long long)kept(j, "video"));
-    oz_example_summary(m, n, e->shape[e->rank - 1], e->data, ids->data, pos->data, n, NULL,
+    ozs_example_summary(m, n, e->shape[e->rank - 1], e->data, ids->data, pos->data, n, NULL,
                        max_pos + 1);
     fclose(m);
-    oz_st_close(f);
+    ozs_st_close(f);
     json_decref(j);
 }
 
@@ -254,12 +254,12 @@ Test(install, o3_native_build_keeps_the_same_tokens, .timeout = 180)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char in[256], sets[1024] = "", err[512];
         snprintf(in, sizeof in, "tests/data/%s.safetensors", cases[c]);
-        oz_st_file *f;
-        cr_assert_eq(oz_st_open(in, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+        ozs_st_file *f;
+        cr_assert_eq(ozs_st_open(in, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             snprintf(sets + strlen(sets), sizeof sets - strlen(sets), " --set %s=%s", keys[k],
-                     oz_st_meta(f, keys[k]));
-        oz_st_close(f);
+                     ozs_st_meta(f, keys[k]));
+        ozs_st_close(f);
         const char *builds[2] = {build_dir(), O3_BUILD};
         char json[2][1 << 16], plan[2][1 << 16];
         unsigned char *mask[2];
@@ -274,12 +274,12 @@ Test(install, o3_native_build_keeps_the_same_tokens, .timeout = 180)
                          0);
             char out[PATH_MAX];
             snprintf(out, sizeof out, "%s/%d.st", tmp, b);
-            cr_assert_eq(oz_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-            const struct oz_st_tensor *t = oz_st_find(f, "keep_mask");
+            cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+            const struct ozs_st_tensor *t = ozs_st_find(f, "keep_mask");
             mask_len[b] = t->count;
             mask[b] = malloc((size_t)t->count + 1);
             memcpy(mask[b], t->data, (size_t)t->count);
-            oz_st_close(f);
+            ozs_st_close(f);
         }
         for (int which = 0; which < 2; which++) {
             json_t *a = parse(which ? plan[0] : json[0]), *o = parse(which ? plan[1] : json[1]);

@@ -58,8 +58,8 @@ static void write_st(const char *path, const char *header, const void *data, siz
 static void assert_refused(const char *path, omnizip_status want, const char *needle)
 {
     char err[512] = "";
-    oz_st_file *f = NULL;
-    omnizip_status st = oz_st_open(path, &f, err, sizeof err);
+    ozs_st_file *f = NULL;
+    omnizip_status st = ozs_st_open(path, &f, err, sizeof err);
     cr_assert_eq(st, want, "%s: status %d, want %d (%s)", path, st, want, err);
     cr_assert_null(f);
     cr_assert_eq(strncmp(err, path, strlen(path)), 0, "message does not start with path: %s", err);
@@ -69,31 +69,31 @@ static void assert_refused(const char *path, omnizip_status want, const char *ne
 Test(safetensors, golden_basic_facts)
 {
     char err[256];
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open("tests/data/basic.safetensors", &f, err, sizeof err), OMNIZIP_OK,
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open("tests/data/basic.safetensors", &f, err, sizeof err), OMNIZIP_OK,
                  "%s", err);
-    cr_assert_eq(oz_st_count(f), 9);
-    const struct oz_st_tensor *e = oz_st_find(f, "inputs_embeds");
+    cr_assert_eq(ozs_st_count(f), 9);
+    const struct ozs_st_tensor *e = ozs_st_find(f, "inputs_embeds");
     cr_assert_not_null(e);
     cr_assert_eq(e->dtype, OZ_ST_F32);
     cr_assert_eq(e->rank, 2);
     cr_assert_eq(e->shape[0], 508);
     cr_assert_eq(e->shape[1], 48);
     cr_assert_eq(e->nbytes, 508u * 48u * 4u);
-    cr_assert_eq(oz_st_find(f, "audio_scores")->count, 300);
-    cr_assert_eq(oz_st_find(f, "expected_keep")->dtype, OZ_ST_BOOL);
-    cr_assert_eq(oz_st_find(f, "expected_video_rates")->dtype, OZ_ST_F64);
-    const struct oz_st_tensor *g = oz_st_find(f, "video_grid_thw");
+    cr_assert_eq(ozs_st_find(f, "audio_scores")->count, 300);
+    cr_assert_eq(ozs_st_find(f, "expected_keep")->dtype, OZ_ST_BOOL);
+    cr_assert_eq(ozs_st_find(f, "expected_video_rates")->dtype, OZ_ST_F64);
+    const struct ozs_st_tensor *g = ozs_st_find(f, "video_grid_thw");
     cr_assert_eq(g->dtype, OZ_ST_I64);
     const int64_t *thw = g->data;
     cr_assert(thw[0] == 12 && thw[1] == 2 && thw[2] == 32);
-    cr_assert_str_eq(oz_st_meta(f, "rho_audio"), "0.3");
-    cr_assert_str_eq(oz_st_meta(f, "audio_token_id"), "151646");
-    cr_assert_null(oz_st_meta(f, "no_such_key"));
-    cr_assert_null(oz_st_find(f, "no_such_tensor"));
-    cr_assert_null(oz_st_at(f, 9));
-    cr_assert_str_eq(oz_st_path(f), "tests/data/basic.safetensors");
-    oz_st_close(f);
+    cr_assert_str_eq(ozs_st_meta(f, "rho_audio"), "0.3");
+    cr_assert_str_eq(ozs_st_meta(f, "audio_token_id"), "151646");
+    cr_assert_null(ozs_st_meta(f, "no_such_key"));
+    cr_assert_null(ozs_st_find(f, "no_such_tensor"));
+    cr_assert_null(ozs_st_at(f, 9));
+    cr_assert_str_eq(ozs_st_path(f), "tests/data/basic.safetensors");
+    ozs_st_close(f);
 }
 
 Test(safetensors, every_golden_file_opens_aligned)
@@ -104,15 +104,15 @@ Test(safetensors, every_golden_file_opens_aligned)
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[128], err[256];
         snprintf(path, sizeof path, "tests/data/%s.safetensors", names[i]);
-        oz_st_file *f = NULL;
-        cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-        cr_assert_eq(oz_st_count(f), 9, "%s", path);
-        for (size_t k = 0; k < oz_st_count(f); k++) {
-            const struct oz_st_tensor *t = oz_st_at(f, k);
-            cr_assert_eq((uintptr_t)t->data % oz_st_dtype_size(t->dtype), 0, "%s %s unaligned",
+        ozs_st_file *f = NULL;
+        cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+        cr_assert_eq(ozs_st_count(f), 9, "%s", path);
+        for (size_t k = 0; k < ozs_st_count(f); k++) {
+            const struct ozs_st_tensor *t = ozs_st_at(f, k);
+            cr_assert_eq((uintptr_t)t->data % ozs_st_dtype_size(t->dtype), 0, "%s %s unaligned",
                          path, t->name);
         }
-        oz_st_close(f);
+        ozs_st_close(f);
     }
 }
 
@@ -137,69 +137,69 @@ Test(safetensors, unaligned_tensor_reads_the_file_bytes)
     fclose(fp);
 
     char err[256];
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    const struct oz_st_tensor *t = oz_st_find(f, "expected_embeds");
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    const struct ozs_st_tensor *t = ozs_st_find(f, "expected_embeds");
     cr_assert_eq(t->shape[0], 555);
     cr_assert_eq((uintptr_t)t->data % 4, 0);
     const float *v = t->data;
     cr_assert_eq(memcmp(&v[48 * 10 + 7], &want, 4), 0);
     /* Value decoded independently with python3's struct at the same offset. */
     cr_assert_float_eq(v[0], 1.1012624502182007f, 0.0f);
-    const double *rates = oz_st_find(f, "expected_video_rates")->data;
+    const double *rates = ozs_st_find(f, "expected_video_rates")->data;
     cr_assert_eq((uintptr_t)rates % 8, 0);
     cr_assert(rates[0] > 0.0 && rates[0] < 1.0);
-    oz_st_close(f);
+    ozs_st_close(f);
 }
 
 Test(safetensors, round_trip_every_dtype, .init = make_tmpdir, .fini = remove_tmpdir)
 {
-    static const enum oz_st_dtype all[] = {OZ_ST_BOOL, OZ_ST_U8,  OZ_ST_I8,   OZ_ST_F8_E4M3,
+    static const enum ozs_st_dtype all[] = {OZ_ST_BOOL, OZ_ST_U8,  OZ_ST_I8,   OZ_ST_F8_E4M3,
                                            OZ_ST_F8_E5M2, OZ_ST_I16, OZ_ST_U16, OZ_ST_F16,
                                            OZ_ST_BF16, OZ_ST_I32, OZ_ST_U32, OZ_ST_F32,
                                            OZ_ST_I64, OZ_ST_U64, OZ_ST_F64};
     enum { N = sizeof all / sizeof *all };
     unsigned char data[N][3 * 5 * 8];
-    oz_st_writer *w = oz_st_writer_new();
+    ozs_st_writer *w = ozs_st_writer_new();
     cr_assert_not_null(w);
     for (int i = 0; i < N; i++) {
         for (size_t b = 0; b < sizeof data[i]; b++)
             data[i][b] = all[i] == OZ_ST_BOOL ? (unsigned char)(b & 1)
                                               : (unsigned char)(b * 7 + (size_t)i);
         char name[32];
-        snprintf(name, sizeof name, "t_%s", oz_st_dtype_name(all[i]));
+        snprintf(name, sizeof name, "t_%s", ozs_st_dtype_name(all[i]));
         int64_t shape[2] = {3, 5};
-        cr_assert_eq(oz_st_writer_add(w, name, all[i], 2, shape, data[i]), OMNIZIP_OK);
+        cr_assert_eq(ozs_st_writer_add(w, name, all[i], 2, shape, data[i]), OMNIZIP_OK);
     }
     double scalar = -3.25;
-    cr_assert_eq(oz_st_writer_add(w, "scalar", OZ_ST_F64, 0, NULL, &scalar), OMNIZIP_OK);
+    cr_assert_eq(ozs_st_writer_add(w, "scalar", OZ_ST_F64, 0, NULL, &scalar), OMNIZIP_OK);
     int64_t zero[2] = {0, 4};
-    cr_assert_eq(oz_st_writer_add(w, "empty", OZ_ST_F32, 2, zero, NULL), OMNIZIP_OK);
-    cr_assert_eq(oz_st_writer_meta(w, "note", "h\xc3\xa9llo \"q\""), OMNIZIP_OK);
+    cr_assert_eq(ozs_st_writer_add(w, "empty", OZ_ST_F32, 2, zero, NULL), OMNIZIP_OK);
+    cr_assert_eq(ozs_st_writer_meta(w, "note", "h\xc3\xa9llo \"q\""), OMNIZIP_OK);
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/all.safetensors", tmpdir);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_writer_free(w);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_writer_free(w);
     cr_assert_eq(count_entries(tmpdir), 1, "temp file left behind");
 
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    cr_assert_eq(oz_st_count(f), N + 2);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    cr_assert_eq(ozs_st_count(f), N + 2);
     for (int i = 0; i < N; i++) {
         char name[32];
-        snprintf(name, sizeof name, "t_%s", oz_st_dtype_name(all[i]));
-        const struct oz_st_tensor *t = oz_st_find(f, name);
+        snprintf(name, sizeof name, "t_%s", ozs_st_dtype_name(all[i]));
+        const struct ozs_st_tensor *t = ozs_st_find(f, name);
         cr_assert_not_null(t, "%s", name);
         cr_assert_eq(t->dtype, all[i]);
         cr_assert(t->rank == 2 && t->shape[0] == 3 && t->shape[1] == 5);
-        cr_assert_eq(t->nbytes, 15 * oz_st_dtype_size(all[i]));
+        cr_assert_eq(t->nbytes, 15 * ozs_st_dtype_size(all[i]));
         cr_assert_eq(memcmp(t->data, data[i], t->nbytes), 0, "%s", name);
     }
-    const struct oz_st_tensor *s = oz_st_find(f, "scalar");
+    const struct ozs_st_tensor *s = ozs_st_find(f, "scalar");
     cr_assert(s->rank == 0 && s->count == 1 && *(const double *)s->data == -3.25);
-    cr_assert_eq(oz_st_find(f, "empty")->count, 0);
-    cr_assert_str_eq(oz_st_meta(f, "note"), "h\xc3\xa9llo \"q\"");
-    oz_st_close(f);
+    cr_assert_eq(ozs_st_find(f, "empty")->count, 0);
+    cr_assert_str_eq(ozs_st_meta(f, "note"), "h\xc3\xa9llo \"q\"");
+    ozs_st_close(f);
 
     /* The reference layout: data block 8-aligned, offsets contiguous, the
      * file exactly as long as header plus data. */
@@ -215,7 +215,7 @@ Test(safetensors, round_trip_every_dtype, .init = make_tmpdir, .fini = remove_tm
     cr_assert_eq((8 + hlen) % 8, 0);
     size_t total = 8;
     for (int i = 0; i < N; i++)
-        total += 15 * oz_st_dtype_size(all[i]);
+        total += 15 * ozs_st_dtype_size(all[i]);
     cr_assert_eq((uint64_t)size, 8 + hlen + total);
     struct stat sb;
     cr_assert_eq(stat(path, &sb), 0);
@@ -230,17 +230,17 @@ Test(safetensors, python_reads_what_we_write, .init = make_tmpdir, .fini = remov
         cr_skip_test("python3 not available");
     char path[128], err[256], cmd[1024];
     snprintf(path, sizeof path, "%s/py.safetensors", tmpdir);
-    oz_st_writer *w = oz_st_writer_new();
+    ozs_st_writer *w = ozs_st_writer_new();
     uint8_t b[3] = {1, 0, 1};
     int32_t i32[4] = {-1, 2, -3, 4};
     double f64[2] = {0.125, -8.5};
     int64_t n3 = 3, s22[2] = {2, 2}, n2 = 2;
-    oz_st_writer_add(w, "b", OZ_ST_BOOL, 1, &n3, b);
-    oz_st_writer_add(w, "i", OZ_ST_I32, 2, s22, i32);
-    oz_st_writer_add(w, "d", OZ_ST_F64, 1, &n2, f64);
-    oz_st_writer_meta(w, "m", "x");
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_writer_free(w);
+    ozs_st_writer_add(w, "b", OZ_ST_BOOL, 1, &n3, b);
+    ozs_st_writer_add(w, "i", OZ_ST_I32, 2, s22, i32);
+    ozs_st_writer_add(w, "d", OZ_ST_F64, 1, &n2, f64);
+    ozs_st_writer_meta(w, "m", "x");
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_writer_free(w);
     snprintf(cmd, sizeof cmd,
              "python3 -c 'import json,struct,sys\n"
              "b=open(sys.argv[1],\"rb\").read(); n=struct.unpack(\"<Q\",b[:8])[0]\n"
@@ -308,45 +308,45 @@ Test(safetensors, writer_leaves_nothing_on_failure, .init = make_tmpdir, .fini =
     int64_t n = 2;
 
     /* Missing data pointer. */
-    oz_st_writer *w = oz_st_writer_new();
-    cr_assert_neq(oz_st_writer_add(w, "x", OZ_ST_F32, 1, &n, NULL), OMNIZIP_OK);
+    ozs_st_writer *w = ozs_st_writer_new();
+    cr_assert_neq(ozs_st_writer_add(w, "x", OZ_ST_F32, 1, &n, NULL), OMNIZIP_OK);
     snprintf(path, sizeof path, "%s/nodata.safetensors", tmpdir);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_INVALID);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_INVALID);
     cr_assert_eq(strncmp(err, path, strlen(path)), 0, "%s", err);
     cr_assert_not_null(strstr(err, "no data"), "%s", err);
-    oz_st_writer_free(w);
+    ozs_st_writer_free(w);
     assert_no_output(path);
 
     /* Duplicate name. */
-    w = oz_st_writer_new();
-    oz_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v);
-    cr_assert_neq(oz_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v), OMNIZIP_OK);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_INVALID);
+    w = ozs_st_writer_new();
+    ozs_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v);
+    cr_assert_neq(ozs_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v), OMNIZIP_OK);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_INVALID);
     cr_assert_not_null(strstr(err, "added twice"), "%s", err);
     assert_no_output(path);
 
     /* Directory that does not exist. */
     snprintf(path, sizeof path, "%s/no/such/dir/out.safetensors", tmpdir);
-    oz_st_writer_free(w);
-    w = oz_st_writer_new();
-    oz_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
+    ozs_st_writer_free(w);
+    w = ozs_st_writer_new();
+    ozs_st_writer_add(w, "x", OZ_ST_F32, 1, &n, v);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
     cr_assert_eq(strncmp(err, path, strlen(path)), 0, "%s", err);
 
     /* The target is a directory: the temp file is written, the rename fails,
      * and the temp file must be gone. */
     snprintf(path, sizeof path, "%s/target", tmpdir);
     cr_assert_eq(mkdir(path, 0700), 0);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
     cr_assert_eq(count_entries(tmpdir), 1, "temp file left behind");
 
     /* An existing file is replaced only by a complete one. */
     snprintf(path, sizeof path, "%s/keep.safetensors", tmpdir);
     write_bytes(path, "old", 3);
-    cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_file *f = NULL;
-    cr_assert_eq(oz_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    oz_st_close(f);
+    cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_file *f = NULL;
+    cr_assert_eq(ozs_st_open(path, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
+    ozs_st_close(f);
 
     /* Read-only directory (root bypasses permissions, so only as a user). */
     if (geteuid() != 0) {
@@ -354,28 +354,28 @@ Test(safetensors, writer_leaves_nothing_on_failure, .init = make_tmpdir, .fini =
         snprintf(ro, sizeof ro, "%s/ro", tmpdir);
         cr_assert_eq(mkdir(ro, 0500), 0);
         snprintf(path, sizeof path, "%s/out.safetensors", ro);
-        cr_assert_eq(oz_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
+        cr_assert_eq(ozs_st_writer_save(w, path, err, sizeof err), OMNIZIP_E_IO);
         cr_assert_eq(count_entries(ro), 0);
     }
-    oz_st_writer_free(w);
+    ozs_st_writer_free(w);
 }
 
 /* expect: 1 must open, 0 must be refused, -1 either (mutations). */
 static void replay_one(const char *path, int expect)
 {
     char err[512] = "";
-    oz_st_file *f = NULL;
-    omnizip_status st = oz_st_open(path, &f, err, sizeof err);
+    ozs_st_file *f = NULL;
+    omnizip_status st = ozs_st_open(path, &f, err, sizeof err);
     if (st == OMNIZIP_OK) {
         cr_assert_neq(expect, 0, "%s accepted", path);
-        for (size_t i = 0; i < oz_st_count(f); i++) {
-            const struct oz_st_tensor *t = oz_st_at(f, i);
+        for (size_t i = 0; i < ozs_st_count(f); i++) {
+            const struct ozs_st_tensor *t = ozs_st_at(f, i);
             volatile unsigned char sink = 0;
             for (size_t b = 0; b < t->nbytes; b++)
                 sink ^= ((const unsigned char *)t->data)[b];
             (void)sink;
         }
-        oz_st_close(f);
+        ozs_st_close(f);
         return;
     }
     cr_assert_neq(expect, 1, "%s refused: %s", path, err);

@@ -88,28 +88,28 @@ Test(telemetry, publish_and_read_back)
         struct omnizip_window_info w = record(k);
         oz_telemetry_publish(t, &w);
     }
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[256];
-    cr_assert_eq(oz_ring_attach(&r, name, err, sizeof(err)), 0, "%s", err);
-    const struct omnizip_telemetry_header *h = oz_ring_header(r);
+    cr_assert_eq(ozi_ring_attach(&r, name, err, sizeof(err)), 0, "%s", err);
+    const struct omnizip_telemetry_header *h = ozi_ring_header(r);
     cr_expect_eq(h->writer_pid, getpid());
     cr_expect_eq(h->rho_video, 0.6);
     cr_expect_eq(h->g, 3);
-    cr_expect_eq(oz_ring_n_windows(r), 3u);
-    struct oz_ring_record got[8];
+    cr_expect_eq(ozi_ring_n_windows(r), 3u);
+    struct ozi_ring_record got[8];
     uint64_t lost = 0;
-    cr_assert_eq(oz_ring_read(r, got, 8, &lost), 3u);
+    cr_assert_eq(ozi_ring_read(r, got, 8, &lost), 3u);
     cr_expect_eq(lost, 0u);
     for (uint64_t k = 0; k < 3; k++) {
         struct omnizip_window_info w = record(k);
         cr_expect_eq(memcmp(&got[k].info, &w, sizeof(w)), 0, "record %llu", (unsigned long long)k);
         cr_expect_eq(got[k].clip, 1u);
     }
-    cr_expect_eq(oz_ring_read(r, got, 8, &lost), 0u);
-    cr_expect_not(oz_ring_closed(r));
+    cr_expect_eq(ozi_ring_read(r, got, 8, &lost), 0u);
+    cr_expect_not(ozi_ring_closed(r));
     oz_telemetry_close(t);
-    cr_expect(oz_ring_closed(r), "the reader sees the writer close");
-    oz_ring_detach(r);
+    cr_expect(ozi_ring_closed(r), "the reader sees the writer close");
+    ozi_ring_detach(r);
     int fd = shm_open(name, O_RDONLY, 0);
     cr_expect(fd < 0 && errno == ENOENT, "close unlinks %s", name);
 }
@@ -131,17 +131,17 @@ Test(telemetry, loss_counted_exactly_when_lapped)
         struct omnizip_window_info w = record(k);
         oz_telemetry_publish(t, &w);
     }
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[256];
-    cr_assert_eq(oz_ring_attach(&r, oz_telemetry_name(t), err, sizeof(err)), 0, "%s", err);
-    static struct oz_ring_record got[OMNIZIP_TELEMETRY_CAPACITY + 8];
+    cr_assert_eq(ozi_ring_attach(&r, oz_telemetry_name(t), err, sizeof(err)), 0, "%s", err);
+    static struct ozi_ring_record got[OMNIZIP_TELEMETRY_CAPACITY + 8];
     uint64_t lost = 0;
-    size_t m = oz_ring_read(r, got, OMNIZIP_TELEMETRY_CAPACITY + 8, &lost);
+    size_t m = ozi_ring_read(r, got, OMNIZIP_TELEMETRY_CAPACITY + 8, &lost);
     cr_expect_eq(m, OMNIZIP_TELEMETRY_CAPACITY);
     cr_expect_eq(lost, n - OMNIZIP_TELEMETRY_CAPACITY);
     cr_expect_eq(got[0].info.audio_in, (int64_t)(n - OMNIZIP_TELEMETRY_CAPACITY));
     cr_expect_eq(got[m - 1].info.audio_in, (int64_t)(n - 1));
-    oz_ring_detach(r);
+    ozi_ring_detach(r);
     oz_telemetry_close(t);
 }
 
@@ -165,17 +165,17 @@ static void *writer(void *arg)
 Test(telemetry, fast_writer_slow_reader_never_tears)
 {
     struct race rc = {open_ring(), 400000, 0};
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[256];
-    cr_assert_eq(oz_ring_attach(&r, oz_telemetry_name(rc.t), err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ozi_ring_attach(&r, oz_telemetry_name(rc.t), err, sizeof(err)), 0, "%s", err);
     pthread_t th;
     pthread_create(&th, NULL, writer, &rc);
     uint64_t lost = 0, delivered = 0, next = 0, gaps = 0;
     int torn = 0, disorder = 0;
-    struct oz_ring_record got[16];
+    struct ozi_ring_record got[16];
     for (;;) {
         int finished = __atomic_load_n(&rc.done, __ATOMIC_ACQUIRE);
-        size_t m = oz_ring_read(r, got, 16, &lost);
+        size_t m = ozi_ring_read(r, got, 16, &lost);
         for (size_t i = 0; i < m; i++) {
             uint64_t k = (uint64_t)got[i].info.audio_in;
             torn += !consistent(&got[i].info);
@@ -197,7 +197,7 @@ Test(telemetry, fast_writer_slow_reader_never_tears)
     cr_expect_eq(gaps, lost, "every skipped record is counted, once");
     cr_expect_gt(lost, 0u, "the slow reader fell behind");
     cr_expect_eq(next, rc.n, "the newest record is read");
-    oz_ring_detach(r);
+    ozi_ring_detach(r);
     oz_telemetry_close(rc.t);
 }
 
@@ -238,10 +238,10 @@ static void expect_refused(void (*spoil)(struct omnizip_telemetry_header *), siz
     char name[80], err[256] = "";
     snprintf(name, sizeof(name), "/omnizip-%d-9%d", (int)getpid(), rand() % 1000);
     make_segment(name, spoil, size);
-    struct oz_ring *r = NULL;
-    int rc = oz_ring_attach(&r, name, err, sizeof(err));
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
+    struct ozi_ring *r = NULL;
+    int rc = ozi_ring_attach(&r, name, err, sizeof(err));
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
     int listed_bad = 0;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, name) == 0)
@@ -253,7 +253,7 @@ static void expect_refused(void (*spoil)(struct omnizip_telemetry_header *), siz
     cr_expect(strstr(err, name) != NULL, "message '%s' names the segment", err);
     cr_expect(listed_bad, "--list shows %s as bad", name);
     if (rc == 0)
-        oz_ring_detach(r);
+        ozi_ring_detach(r);
 }
 
 Test(telemetry, corrupt_segments_refused)
@@ -272,7 +272,7 @@ Test(telemetry, check_rejects_short_buffers)
 {
     unsigned char buf[16] = "OMNIZIPT";
     char err[128];
-    cr_expect_eq(oz_ring_check(buf, sizeof(buf), err, sizeof(err)), -1);
+    cr_expect_eq(ozi_ring_check(buf, sizeof(buf), err, sizeof(err)), -1);
     cr_expect(strstr(err, "truncated") != NULL, "%s", err);
 }
 
@@ -305,16 +305,16 @@ Test(telemetry, stale_segment_detected)
 {
     char name[80] = "";
     pid_t child = stale_child(name, sizeof(name));
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
-    const struct oz_session_info *mine = NULL;
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
+    const struct ozi_session_info *mine = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, name) == 0)
             mine = &s[i];
     char line[256] = "";
     int state = mine ? (int)mine->state : -1;
     if (mine)
-        oz_session_describe(mine, line, sizeof(line));
+        ozi_session_describe(mine, line, sizeof(line));
     free(s);
     shm_unlink(name);
     cr_assert_neq(state, -1, "%s not listed", name);
@@ -327,8 +327,8 @@ Test(telemetry, stale_segment_detected)
 Test(telemetry, own_session_listed_live)
 {
     struct oz_telemetry *t = open_ring();
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
     int live = 0;
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, oz_telemetry_name(t)) == 0)
@@ -340,7 +340,7 @@ Test(telemetry, own_session_listed_live)
 
 /* The hostile /dev/shm: things named like segments that are not ours to
  * trust. Each returns quickly (a blocking open of a FIFO would hang). */
-static const struct oz_session_info *find(struct oz_session_info *s, size_t n, const char *name)
+static const struct ozi_session_info *find(struct ozi_session_info *s, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(s[i].name, name) == 0)
@@ -350,21 +350,21 @@ static const struct oz_session_info *find(struct oz_session_info *s, size_t n, c
 
 static void expect_listed_bad(const char *name, const char *words)
 {
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
-    const struct oz_session_info *e = find(s, n, name);
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
+    const struct ozi_session_info *e = find(s, n, name);
     cr_expect_not_null(e, "%s not listed", name);
     if (e) {
         cr_expect_eq(e->state, OZ_SESSION_BAD, "%s listed as state %d", name, (int)e->state);
         cr_expect(strstr(e->problem, words) != NULL, "problem '%s' lacks '%s'", e->problem, words);
     }
     free(s);
-    struct oz_ring *r = NULL;
+    struct ozi_ring *r = NULL;
     char err[256] = "";
-    cr_expect_eq(oz_ring_attach(&r, name, err, sizeof(err)), -1, "%s attached", name);
+    cr_expect_eq(ozi_ring_attach(&r, name, err, sizeof(err)), -1, "%s attached", name);
     cr_expect(strstr(err, words) != NULL, "attach error '%s' lacks '%s'", err, words);
     if (r)
-        oz_ring_detach(r);
+        ozi_ring_detach(r);
 }
 
 static void shm_path(char *path, size_t size, const char *name)
@@ -419,7 +419,7 @@ Test(telemetry, another_users_segment_never_live_or_attached)
     shm_path(path, sizeof(path), name);
     cr_assert_eq(chown(path, 65534, 65534), 0, "%s", strerror(errno));
     expect_listed_bad(name, "owned by uid 65534");
-    cr_expect_eq(oz_ring_clean(NULL, getpid()), 0u, "another user's segment is never cleaned");
+    cr_expect_eq(ozi_ring_clean(NULL, getpid()), 0u, "another user's segment is never cleaned");
     cr_expect_eq(access(path, F_OK), 0);
     shm_unlink(name);
 }
@@ -441,19 +441,19 @@ Test(telemetry, truncated_while_attached_ends_the_session, .timeout = 20)
     struct oz_telemetry *t = open_ring();
     struct omnizip_window_info w = record(0);
     oz_telemetry_publish(t, &w);
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[256];
-    cr_assert_eq(oz_ring_attach(&r, oz_telemetry_name(t), err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ozi_ring_attach(&r, oz_telemetry_name(t), err, sizeof(err)), 0, "%s", err);
     int fd = shm_open(oz_telemetry_name(t), O_RDWR, 0);
     cr_assert(fd >= 0);
     cr_assert_eq(ftruncate(fd, 64), 0);
-    struct oz_ring_record got[4];
+    struct ozi_ring_record got[4];
     uint64_t lost = 0;
-    cr_expect_eq(oz_ring_read(r, got, 4, &lost), 0u, "nothing read from a truncated ring");
-    cr_expect(oz_ring_broken(r));
-    cr_expect(oz_ring_closed(r), "a truncated ring reads as closed");
+    cr_expect_eq(ozi_ring_read(r, got, 4, &lost), 0u, "nothing read from a truncated ring");
+    cr_expect(ozi_ring_broken(r));
+    cr_expect(ozi_ring_closed(r), "a truncated ring reads as closed");
     close(fd);
-    oz_ring_detach(r);
+    ozi_ring_detach(r);
     oz_telemetry_close(t);
 }
 
@@ -489,30 +489,30 @@ Test(telemetry, truncation_races_never_kill_the_reader, .timeout = 60)
     struct oz_telemetry *t = open_ring();
     struct flipper f = {oz_telemetry_name(t),
                         128 + OMNIZIP_TELEMETRY_CAPACITY * sizeof(struct omnizip_telemetry_slot), 0};
-    struct oz_ring *r;
+    struct ozi_ring *r;
     char err[256];
-    cr_assert_eq(oz_ring_attach(&r, f.name, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ozi_ring_attach(&r, f.name, err, sizeof(err)), 0, "%s", err);
     pthread_t th;
     pthread_create(&th, NULL, flip_size, &f);
     int broken = 0;
     for (long i = 0; i < 5000000 && broken < 40 && r; i++) {
-        struct oz_ring_record got[8];
+        struct ozi_ring_record got[8];
         uint64_t lost = 0;
-        oz_ring_read(r, got, 8, &lost);
-        oz_ring_closed(r);
-        if (oz_ring_broken(r)) {
+        ozi_ring_read(r, got, 8, &lost);
+        ozi_ring_closed(r);
+        if (ozi_ring_broken(r)) {
             broken++;
-            oz_ring_detach(r);
+            ozi_ring_detach(r);
             r = NULL;
             for (int tries = 0; tries < 1000000 && !r; tries++)
-                if (oz_ring_attach(&r, f.name, err, sizeof(err)) != 0)
+                if (ozi_ring_attach(&r, f.name, err, sizeof(err)) != 0)
                     r = NULL;
         }
     }
     __atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     cr_expect_not_null(r, "could not attach again: %s", err);
-    oz_ring_detach(r);
+    ozi_ring_detach(r);
     oz_telemetry_close(t);
     cr_expect_gt(broken, 0, "the truncations were seen");
 }
@@ -528,9 +528,9 @@ Test(telemetry, junk_entries_never_hide_a_live_session)
         close(fd);
     }
     struct oz_telemetry *t = open_ring();
-    struct oz_session_info *s;
-    size_t n = oz_ring_list(&s);
-    const struct oz_session_info *e = find(s, n, oz_telemetry_name(t));
+    struct ozi_session_info *s;
+    size_t n = ozi_ring_list(&s);
+    const struct ozi_session_info *e = find(s, n, oz_telemetry_name(t));
     int live = e && e->state == OZ_SESSION_LIVE;
     int first_bad = n;
     for (size_t i = 0; i < n; i++)
@@ -553,8 +553,8 @@ Test(telemetry, clean_removes_own_stale_segments_only)
     char stale[80], path[100];
     pid_t child = stale_child(stale, sizeof(stale));
     struct oz_telemetry *t = open_ring();
-    cr_expect_eq(oz_ring_clean(NULL, getpid()), 0u, "a live segment is not stale");
-    cr_expect_eq(oz_ring_clean(NULL, child), 1u);
+    cr_expect_eq(ozi_ring_clean(NULL, getpid()), 0u, "a live segment is not stale");
+    cr_expect_eq(ozi_ring_clean(NULL, child), 1u);
     shm_path(path, sizeof(path), stale);
     cr_expect_neq(access(path, F_OK), 0, "%s removed", stale);
     shm_path(path, sizeof(path), oz_telemetry_name(t));
@@ -577,18 +577,18 @@ Test(telemetry, hostile_records_refused_by_the_live_view)
     oz_telemetry_publish(t, &w);
     w.audio_in = w.audio_kept = 10;
     oz_telemetry_publish(t, &w);
-    struct oz_model m;
-    oz_model_init(&m, OZ_MODE_LIVE);
-    struct oz_live l;
+    struct ozi_model m;
+    ozi_model_init(&m, OZ_MODE_LIVE);
+    struct ozi_live l;
     char err[256];
-    cr_assert_eq(oz_live_open(&l, getpid(), &m, err, sizeof(err)), 0, "%s", err);
-    oz_live_poll(&l, &m);
+    cr_assert_eq(ozi_live_open(&l, getpid(), &m, err, sizeof(err)), 0, "%s", err);
+    ozi_live_poll(&l, &m);
     cr_expect_eq(m.n_rec, 1u, "only the valid record is taken");
     cr_expect(strstr(m.messages[0], "refused") != NULL, "%s", m.messages[0]);
-    struct oz_totals tot;
-    oz_model_totals(&m, &tot);
+    struct ozi_totals tot;
+    ozi_model_totals(&m, &tot);
     cr_expect_eq(tot.audio_in, 10);
-    oz_live_close(&l);
-    oz_model_free(&m);
+    ozi_live_close(&l);
+    ozi_model_free(&m);
     oz_telemetry_close(t);
 }

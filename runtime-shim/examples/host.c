@@ -275,7 +275,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (rc == 0)
-        oz_example_summary(stdout, r.length, r.hidden, r.embeds, r.ids,
+        ozs_example_summary(stdout, r.length, r.hidden, r.embeds, r.ids,
                            dump.has_position_ids ? r.positions : NULL, r.stride,
                            dump.has_attention_mask ? r.mask : NULL, r.next_position);
     free(r.embeds);

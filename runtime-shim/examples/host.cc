@@ -124,7 +124,7 @@ int main(int argc, char **argv)
                 static_cast<long long>(report.summary.audio_kept),
                 static_cast<long long>(report.summary.video_in),
                 static_cast<long long>(report.summary.video_kept));
-    oz_example_summary(stdout, seq.length, seq.hidden, r.embeds.data(), r.ids.data(),
+    ozs_example_summary(stdout, seq.length, seq.hidden, r.embeds.data(), r.ids.data(),
                        dump->has_position_ids ? r.positions.data() : nullptr, in.length,
                        dump->has_attention_mask ? r.mask.data() : nullptr, seq.next_position);
     return 0;

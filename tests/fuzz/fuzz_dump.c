@@ -12,29 +12,29 @@
 static void round_trip(const char *in, const char *out)
 {
     char err[512];
-    oz_st_file *f = NULL, *g = NULL;
-    if (oz_st_open(in, &f, err, sizeof err) != OMNIZIP_OK)
+    ozs_st_file *f = NULL, *g = NULL;
+    if (ozs_st_open(in, &f, err, sizeof err) != OMNIZIP_OK)
         return;
-    oz_st_writer *w = oz_st_writer_new();
-    for (size_t i = 0; w && i < oz_st_count(f); i++) {
-        const struct oz_st_tensor *t = oz_st_at(f, i);
-        oz_st_writer_add(w, t->name, t->dtype, t->rank, t->shape, t->data);
+    ozs_st_writer *w = ozs_st_writer_new();
+    for (size_t i = 0; w && i < ozs_st_count(f); i++) {
+        const struct ozs_st_tensor *t = ozs_st_at(f, i);
+        ozs_st_writer_add(w, t->name, t->dtype, t->rank, t->shape, t->data);
     }
-    if (w && oz_st_writer_save(w, out, err, sizeof err) == OMNIZIP_OK) {
+    if (w && ozs_st_writer_save(w, out, err, sizeof err) == OMNIZIP_OK) {
         /* What was written must read back as the same tensors. */
-        if (oz_st_open(out, &g, err, sizeof err) != OMNIZIP_OK || oz_st_count(g) != oz_st_count(f))
+        if (ozs_st_open(out, &g, err, sizeof err) != OMNIZIP_OK || ozs_st_count(g) != ozs_st_count(f))
             abort();
-        for (size_t i = 0; i < oz_st_count(f); i++) {
-            const struct oz_st_tensor *a = oz_st_at(f, i), *b = oz_st_find(g, a->name);
+        for (size_t i = 0; i < ozs_st_count(f); i++) {
+            const struct ozs_st_tensor *a = ozs_st_at(f, i), *b = ozs_st_find(g, a->name);
             if (!b || b->dtype != a->dtype || b->rank != a->rank || b->nbytes != a->nbytes ||
                 memcmp(a->shape, b->shape, sizeof a->shape) != 0 ||
                 (a->nbytes && memcmp(a->data, b->data, a->nbytes) != 0))
                 abort();
         }
-        oz_st_close(g);
+        ozs_st_close(g);
     }
-    oz_st_writer_free(w);
-    oz_st_close(f);
+    ozs_st_writer_free(w);
+    ozs_st_close(f);
 }
 
 static void dump_pass_through(const char *in, const char *out)

@@ -1,6 +1,6 @@
 /*
  * fuzz_ring.c - a hostile telemetry segment: the bytes are the segment's
- * contents, checked as an image (oz_ring_check) and then as a real shm
+ * contents, checked as an image (ozi_ring_check) and then as a real shm
  * object of this process that the reader attaches to and drains, every
  * record going through the checks the live view applies before its model
  * takes it.
@@ -42,32 +42,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!copy)
         abort();
     memcpy(copy, data, size);
-    oz_ring_check(copy, size, err, sizeof err);
+    ozi_ring_check(copy, size, err, sizeof err);
     free(copy);
     if (!segment(data, size))
         abort();
-    struct oz_ring *r;
-    if (oz_ring_attach(&r, shm_name, err, sizeof err) != 0)
+    struct ozi_ring *r;
+    if (ozi_ring_attach(&r, shm_name, err, sizeof err) != 0)
         return 0;
-    struct oz_model m;
-    oz_model_init(&m, OZ_MODE_LIVE);
-    struct oz_ring_record recs[64];
+    struct ozi_model m;
+    ozi_model_init(&m, OZ_MODE_LIVE);
+    struct ozi_ring_record recs[64];
     uint64_t lost = 0;
     for (int round = 0; round < 64; round++) {
-        size_t n = oz_ring_read(r, recs, 64, &lost);
+        size_t n = ozi_ring_read(r, recs, 64, &lost);
         if (n == 0)
             break;
         for (size_t i = 0; i < n; i++)
-            if (oz_record_check(&recs[i].info, err, sizeof err) == 0)
-                oz_model_add(&m, &recs[i].info);
+            if (ozi_record_check(&recs[i].info, err, sizeof err) == 0)
+                ozi_model_add(&m, &recs[i].info);
     }
     m.n_shown = m.n_rec;
-    struct oz_totals t;
-    oz_model_totals(&m, &t);
-    oz_ring_closed(r);
-    oz_ring_n_windows(r);
-    oz_ring_clip(r);
-    oz_model_free(&m);
-    oz_ring_detach(r);
+    struct ozi_totals t;
+    ozi_model_totals(&m, &t);
+    ozi_ring_closed(r);
+    ozi_ring_n_windows(r);
+    ozi_ring_clip(r);
+    ozi_model_free(&m);
+    ozi_ring_detach(r);
     return 0;
 }

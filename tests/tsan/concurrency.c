@@ -13,7 +13,7 @@
 #include <omnizip/omnizip.h>
 
 struct clip {
-    oz_st_file *f;
+    ozs_st_file *f;
     int64_t l, d, aid, vid;
     int64_t vstart[64], vlen[64], astart[64], alen[64];
     uint32_t nv, na;
@@ -23,13 +23,13 @@ static int load(const char *name, struct clip *c)
 {
     char path[256], err[256];
     snprintf(path, sizeof path, "tests/data/%s.safetensors", name);
-    if (oz_st_open(path, &c->f, err, sizeof err) != OMNIZIP_OK)
+    if (ozs_st_open(path, &c->f, err, sizeof err) != OMNIZIP_OK)
         return fprintf(stderr, "%s\n", err), 1;
-    const struct oz_st_tensor *ids = oz_st_find(c->f, "input_ids"), *e = oz_st_find(c->f, "inputs_embeds");
+    const struct ozs_st_tensor *ids = ozs_st_find(c->f, "input_ids"), *e = ozs_st_find(c->f, "inputs_embeds");
     c->l = ids->count;
     c->d = e->shape[e->rank - 1];
-    c->aid = atoll(oz_st_meta(c->f, "audio_token_id"));
-    c->vid = atoll(oz_st_meta(c->f, "video_token_id"));
+    c->aid = atoll(ozs_st_meta(c->f, "audio_token_id"));
+    c->vid = atoll(ozs_st_meta(c->f, "video_token_id"));
     c->nv = c->na = 0;
     const int64_t *x = ids->data;
     for (int64_t p = 0; p < c->l; p++) {
@@ -56,19 +56,19 @@ static int run(const struct clip *c, uint8_t *keep, int streaming)
     p->config_set(&cfg, "threads", "2", err, sizeof err);
     const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k"};
     for (int k = 0; k < 7; k++)
-        p->config_set(&cfg, keys[k], oz_st_meta(c->f, keys[k]), err, sizeof err);
+        p->config_set(&cfg, keys[k], ozs_st_meta(c->f, keys[k]), err, sizeof err);
     if (streaming)
         p->config_set(&cfg, "mode", "streaming", err, sizeof err);
     const struct omnizip_streaming_ext *x = p->get_extension(OMNIZIP_EXT_STREAMING);
     omnizip_ctx *ctx;
     if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK)
         return fprintf(stderr, "%s\n", err), 1;
-    const struct oz_st_tensor *g = oz_st_find(c->f, "video_grid_thw"), *sc = oz_st_find(c->f, "audio_scores");
+    const struct ozs_st_tensor *g = ozs_st_find(c->f, "video_grid_thw"), *sc = ozs_st_find(c->f, "audio_scores");
     const int64_t *grid = g->data;
     struct omnizip_layout lay = {sizeof lay, c->nv, c->na, 0, c->vlen, c->alen,
                                  (grid[1] / 2) * (grid[2] / 2), grid[0], c->vstart, c->astart};
     struct omnizip_plan plan = {.struct_size = sizeof plan};
-    float *e = (float *)oz_st_find(c->f, "inputs_embeds")->data;
+    float *e = (float *)ozs_st_find(c->f, "inputs_embeds")->data;
     struct omnizip_matrix whole = {e, c->l, c->d, c->d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
     int bad = streaming ? x->begin(ctx, lay.tokens_per_frame) != OMNIZIP_OK
                         : p->plan(ctx, &lay, sc->data, sc->count, &plan) ||
@@ -140,7 +140,7 @@ int main(void)
                ok ? "same decisions on two concurrent contexts" : "MISMATCH");
         ok ? passed++ : failed++;
         free(want), free(a), free(b);
-        oz_st_close(c.f);
+        ozs_st_close(c.f);
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;

@@ -114,7 +114,7 @@ static void fill_audio(struct rng *r, int speech, const float *silence, float *r
     }
 }
 
-static void text_token(struct oz_clip *c, int64_t at, int64_t id, int64_t pos)
+static void text_token(struct ozr_clip *c, int64_t at, int64_t id, int64_t pos)
 {
     int64_t L = c->seq.length;
     c->ids[at] = id;
@@ -123,7 +123,7 @@ static void text_token(struct oz_clip *c, int64_t at, int64_t id, int64_t pos)
     random_row(&(struct rng){(uint64_t)id * 2654435761u + 1}, c->embeds + at * HIDDEN, 0.5f);
 }
 
-static void layout_tokens(struct oz_clip *c, struct rng *r, const int *speech,
+static void layout_tokens(struct ozr_clip *c, struct rng *r, const int *speech,
                           const int *changing)
 {
     int64_t L = c->seq.length, at = 0, pos = 0, a = 0;
@@ -162,7 +162,7 @@ static void layout_tokens(struct oz_clip *c, struct rng *r, const int *speech,
     c->seq.next_position = pos;
 }
 
-int oz_clip_build(struct oz_clip *c)
+int ozr_clip_build(struct ozr_clip *c)
 {
     memset(c, 0, sizeof *c);
     int64_t L = N_PROMPT + (int64_t)WINDOWS * (VIDEO_PER_WINDOW + AUDIO_PER_WINDOW) + N_TAIL;
@@ -171,7 +171,7 @@ int oz_clip_build(struct oz_clip *c)
     c->positions = malloc((size_t)L * 3 * sizeof *c->positions);
     c->scores = malloc((size_t)WINDOWS * AUDIO_PER_WINDOW * sizeof *c->scores);
     if (!c->embeds || !c->ids || !c->positions || !c->scores) {
-        oz_clip_free(c);
+        ozr_clip_free(c);
         return -1;
     }
     struct omnizip_sequence *s = &c->seq;
@@ -200,7 +200,7 @@ int oz_clip_build(struct oz_clip *c)
     return 0;
 }
 
-void oz_clip_free(struct oz_clip *c)
+void ozr_clip_free(struct ozr_clip *c)
 {
     free(c->embeds);
     free(c->ids);

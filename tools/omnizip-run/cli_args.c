@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "ozc_suggest.h"
 
-void oz_cli_error(const char *fmt, ...)
+void ozr_cli_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("omnizip-run: ", stderr);
@@ -18,7 +18,7 @@ void oz_cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void oz_cli_usage(FILE *f)
+void ozr_cli_usage(FILE *f)
 {
     fputs("usage: omnizip-run [compress] [IN.safetensors -o OUT.safetensors] [options]\n"
           "       omnizip-run plan [IN.safetensors] [--profile FILE|--task NAME] [--set k=v]... [--json]\n"
@@ -58,19 +58,19 @@ void oz_cli_usage(FILE *f)
 struct valued {
     const char *name;
     const char *alias;
-    size_t field; /* offsetof in struct oz_cli; SIZE_MAX: --set; SIZE_MAX-1: --pace */
+    size_t field; /* offsetof in struct ozr_cli; SIZE_MAX: --set; SIZE_MAX-1: --pace */
 };
 
 #define SET_FIELD ((size_t)-1)
 #define PACE_FIELD ((size_t)-2)
 
 static const struct valued valued_opts[] = {
-    {"--output", "-o", offsetof(struct oz_cli, output)},
-    {"--profile", NULL, offsetof(struct oz_cli, profile)},
-    {"--task", NULL, offsetof(struct oz_cli, task)},
-    {"--trace", NULL, offsetof(struct oz_cli, trace)},
-    {"--model", NULL, offsetof(struct oz_cli, model)},
-    {"--plugin", NULL, offsetof(struct oz_cli, plugin)},
+    {"--output", "-o", offsetof(struct ozr_cli, output)},
+    {"--profile", NULL, offsetof(struct ozr_cli, profile)},
+    {"--task", NULL, offsetof(struct ozr_cli, task)},
+    {"--trace", NULL, offsetof(struct ozr_cli, trace)},
+    {"--model", NULL, offsetof(struct ozr_cli, model)},
+    {"--plugin", NULL, offsetof(struct ozr_cli, plugin)},
     {"--set", NULL, SET_FIELD},
     {"--pace", NULL, PACE_FIELD},
 };
@@ -118,7 +118,7 @@ static const struct valued *match_valued(const char *arg, const char **inline_va
     return NULL;
 }
 
-static int take_value(struct oz_cli *cli, const struct valued *v, const char *value)
+static int take_value(struct ozr_cli *cli, const struct valued *v, const char *value)
 {
     if (v->field == SET_FIELD) {
         const char *eq = strchr(value, '=');
@@ -143,7 +143,7 @@ static int take_value(struct oz_cli *cli, const struct valued *v, const char *va
 }
 
 /* Options without a value; returns 0 when arg is none of them. */
-static int flag(struct oz_cli *cli, const char *arg)
+static int flag(struct ozr_cli *cli, const char *arg)
 {
     if (strcmp(arg, "--json") == 0)
         cli->json = 1;
@@ -161,7 +161,7 @@ static int flag(struct oz_cli *cli, const char *arg)
 }
 
 /* The options and operands after the subcommand. */
-static int parse_rest(int argc, char **argv, int i, struct oz_cli *cli,
+static int parse_rest(int argc, char **argv, int i, struct ozr_cli *cli,
                       const char **operands, int *n_operands)
 {
     int only_operands = 0;
@@ -196,7 +196,7 @@ static int parse_rest(int argc, char **argv, int i, struct oz_cli *cli,
     return OZ_EXIT_OK;
 }
 
-static int check_compress(struct oz_cli *cli, const char **ops, int n_ops)
+static int check_compress(struct ozr_cli *cli, const char **ops, int n_ops)
 {
     if (n_ops > 1)
         return usage_error("compress takes one input file, got another: '%s'", ops[1]);
@@ -215,7 +215,7 @@ static int check_compress(struct oz_cli *cli, const char **ops, int n_ops)
     return OZ_EXIT_OK;
 }
 
-static int check_plan(struct oz_cli *cli, const char **ops, int n_ops)
+static int check_plan(struct ozr_cli *cli, const char **ops, int n_ops)
 {
     if (n_ops > 1)
         return usage_error("plan takes one input file, got another: '%s'", ops[1]);
@@ -231,7 +231,7 @@ static int check_plan(struct oz_cli *cli, const char **ops, int n_ops)
     return OZ_EXIT_OK;
 }
 
-static int check_compare(struct oz_cli *cli, const char **ops, int n_ops)
+static int check_compare(struct ozr_cli *cli, const char **ops, int n_ops)
 {
     if (n_ops != 3)
         return usage_error("%s", "compare: expected IN A B (A and B: profile files or task "
@@ -246,7 +246,7 @@ static int check_compare(struct oz_cli *cli, const char **ops, int n_ops)
     return OZ_EXIT_OK;
 }
 
-static int check_profile(struct oz_cli *cli, const char **ops, int n_ops)
+static int check_profile(struct ozr_cli *cli, const char **ops, int n_ops)
 {
     if (n_ops == 0)
         return usage_error("%s", "profile: expected 'check FILE...', 'show FILE|--task NAME' "
@@ -278,7 +278,7 @@ static int check_profile(struct oz_cli *cli, const char **ops, int n_ops)
     return unknown("profile action", ops[0], actions, COUNT(actions), "check, show or list");
 }
 
-int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
+int ozr_cli_parse(int argc, char **argv, struct ozr_cli *cli)
 {
     memset(cli, 0, sizeof *cli);
     cli->model = OMNIZIP_COST_DEFAULT_MODEL;
@@ -288,7 +288,7 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
     const char **ops = calloc(n, sizeof *ops);
     cli->operands = ops;
     if (!cli->sets || !ops) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     int i = 1;
@@ -313,7 +313,7 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
         return usage_error("unknown command '%s' (give compress IN -o OUT for a file)", sub);
     }
     int n_ops = 0;
-    enum oz_cmd base = cli->cmd;
+    enum ozr_cmd base = cli->cmd;
     int rc = parse_rest(argc, argv, i, cli, ops, &n_ops);
     if (rc == OZ_EXIT_OK && cli->cmd != OZ_CMD_HELP && cli->cmd != OZ_CMD_VERSION) {
         cli->cmd = base;
@@ -329,7 +329,7 @@ int oz_cli_parse(int argc, char **argv, struct oz_cli *cli)
     return rc;
 }
 
-void oz_cli_free(struct oz_cli *cli)
+void ozr_cli_free(struct ozr_cli *cli)
 {
     free(cli->sets);
     free(cli->operands);

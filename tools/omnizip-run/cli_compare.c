@@ -10,17 +10,17 @@
 #include "cli.h"
 
 /* A side's config: defaults < its profile < every --set. */
-static int side_config(const struct omnizip_plugin *p, const struct oz_cli *cli, int i,
+static int side_config(const struct omnizip_plugin *p, const struct ozr_cli *cli, int i,
                        struct omnizip_config *cfg, char *name, size_t size)
 {
-    struct oz_cli one = *cli;
+    struct ozr_cli one = *cli;
     const char *arg = cli->side[i];
     int file = access(arg, R_OK) == 0 || strchr(arg, '/');
     one.profile = file ? arg : NULL;
     one.task = file ? NULL : arg;
     const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
     snprintf(name, size, "%s", base);
-    return oz_cli_config(p, &one, cfg);
+    return ozr_cli_config(p, &one, cfg);
 }
 
 static int64_t kept(const struct omnizip_window_info *w, int video)
@@ -29,7 +29,7 @@ static int64_t kept(const struct omnizip_window_info *w, int video)
 }
 
 /* B - A per window and in total; null where either side is not computed. */
-static json_t *delta_json(const struct oz_run *r[2])
+static json_t *delta_json(const struct ozr_run *r[2])
 {
     const struct omnizip_plan *a = &r[0]->report.plan, *b = &r[1]->report.plan;
     json_t *win = json_array();
@@ -56,12 +56,12 @@ static json_t *delta_json(const struct oz_run *r[2])
                      r[1]->kv_after - r[0]->kv_after, "per_window", win);
 }
 
-static int print_json(const struct oz_run *r[2])
+static int print_json(const struct ozr_run *r[2])
 {
-    json_t *root = json_pack("{s:o, s:o, s:o}", "a", oz_report_json_object(r[0]), "b",
-                             oz_report_json_object(r[1]), "delta", delta_json(r));
+    json_t *root = json_pack("{s:o, s:o, s:o}", "a", ozr_report_json_object(r[0]), "b",
+                             ozr_report_json_object(r[1]), "delta", delta_json(r));
     if (!root) {
-        oz_cli_error("cannot build the JSON report (out of memory)");
+        ozr_cli_error("cannot build the JSON report (out of memory)");
         return OZ_EXIT_FAIL;
     }
     int bad = json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF;
@@ -87,7 +87,7 @@ static void diff(char *buf, size_t size, int64_t a, int64_t b)
         snprintf(buf, size, "%+lld", (long long)(b - a));
 }
 
-static void print_table(const struct oz_run *r[2], char names[2][128])
+static void print_table(const struct ozr_run *r[2], char names[2][128])
 {
     printf("%6s  %-27.27s  %-27.27s  %s\n", "", names[0], names[1], "B - A");
     printf("%6s  %13s %13s  %13s %13s  %6s %6s\n", "window", "audio kept/in", "video kept/in",
@@ -108,7 +108,7 @@ static void print_table(const struct oz_run *r[2], char names[2][128])
     }
     for (int s = 0; s < 2; s++) {
         printf("%s (%s): ", s ? "B" : "A", names[s]);
-        oz_report_totals(stdout, r[s]);
+        ozr_report_totals(stdout, r[s]);
     }
     const struct omnizip_plan *a = &r[0]->report.plan, *b = &r[1]->report.plan;
     printf("B - A: audio kept %+lld, video kept %+lld, sequence kept %+lld\n",
@@ -116,32 +116,32 @@ static void print_table(const struct oz_run *r[2], char names[2][128])
            (long long)(r[1]->kept - r[0]->kept));
 }
 
-int oz_cli_compare(omnizip_shim *shim, const struct oz_cli *cli)
+int ozr_cli_compare(omnizip_shim *shim, const struct ozr_cli *cli)
 {
     const struct omnizip_plugin *p = omnizip_shim_plugin(shim);
     struct omnizip_config cfg[2];
     char names[2][128];
-    struct oz_run runs[2];
-    const struct oz_run *r[2] = {&runs[0], &runs[1]};
-    struct oz_input in;
+    struct ozr_run runs[2];
+    const struct ozr_run *r[2] = {&runs[0], &runs[1]};
+    struct ozr_input in;
     memset(runs, 0, sizeof runs);
     int rc = side_config(p, cli, 0, &cfg[0], names[0], sizeof names[0]);
     if (rc == OZ_EXIT_OK)
         rc = side_config(p, cli, 1, &cfg[1], names[1], sizeof names[1]);
     if (rc == OZ_EXIT_OK)
-        rc = oz_cli_load(cli, &in);
+        rc = ozr_cli_load(cli, &in);
     if (rc)
         return rc;
-    rc = oz_cli_plan(shim, cli, &cfg[0], &in, &runs[0]);
+    rc = ozr_cli_plan(shim, cli, &cfg[0], &in, &runs[0]);
     if (rc == OZ_EXIT_OK)
-        rc = oz_cli_plan(shim, cli, &cfg[1], &in, &runs[1]);
+        rc = ozr_cli_plan(shim, cli, &cfg[1], &in, &runs[1]);
     if (rc == OZ_EXIT_OK && cli->json)
         rc = print_json(r);
     else if (rc == OZ_EXIT_OK)
         print_table(r, names);
-    oz_run_free(&runs[0]);
-    oz_run_free(&runs[1]);
-    oz_cli_unload(&in);
+    ozr_run_free(&runs[0]);
+    ozr_run_free(&runs[1]);
+    ozr_cli_unload(&in);
     fflush(stdout);
     return rc;
 }

@@ -11,20 +11,20 @@ static void no_task(const char *task, const char *search_path)
 {
     char near[256];
     if (omnizip_profile_nearest(task, search_path, near, sizeof near) == OMNIZIP_OK)
-        oz_cli_error("--task %s: no %s.yaml in %s (did you mean %s?)", task, task, search_path,
+        ozr_cli_error("--task %s: no %s.yaml in %s (did you mean %s?)", task, task, search_path,
                      near);
     else
-        oz_cli_error("--task %s: no %s.yaml in %s (omnizip-run profile list names them)", task,
+        ozr_cli_error("--task %s: no %s.yaml in %s (omnizip-run profile list names them)", task,
                      task, search_path);
 }
 
-int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char **path)
+int ozr_cli_profile_path(const struct ozr_cli *cli, const char *search_path, char **path)
 {
     *path = NULL;
     if (cli->profile) {
         *path = strdup(cli->profile);
         if (!*path) {
-            oz_cli_error("out of memory");
+            ozr_cli_error("out of memory");
             return OZ_EXIT_FAIL;
         }
         return OZ_EXIT_OK;
@@ -32,13 +32,13 @@ int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char 
     if (!cli->task)
         return OZ_EXIT_OK;
     if (!*cli->task || strchr(cli->task, '/')) {
-        oz_cli_error("--task '%s': expected a profile name such as paper-45 "
+        ozr_cli_error("--task '%s': expected a profile name such as paper-45 "
                      "(use --profile for a file)", cli->task);
         return OZ_EXIT_PROFILE;
     }
     omnizip_status st = omnizip_profile_find(cli->task, search_path, path);
     if (st == OMNIZIP_E_NOMEM) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     if (st != OMNIZIP_OK) {
@@ -52,9 +52,9 @@ int oz_cli_profile_path(const struct oz_cli *cli, const char *search_path, char 
 static void report(const char *what, const char *err)
 {
     if (strstr(err, what))
-        oz_cli_error("%s", err);
+        ozr_cli_error("%s", err);
     else
-        oz_cli_error("%s: %s", what, err);
+        ozr_cli_error("%s: %s", what, err);
 }
 
 static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg,
@@ -64,19 +64,19 @@ static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg,
     const char *eq = strchr(set, '=');
     size_t len = (size_t)(eq - set);
     if (len >= sizeof key) {
-        oz_cli_error("--set %.40s...: key too long", set);
+        ozr_cli_error("--set %.40s...: key too long", set);
         return OZ_EXIT_PROFILE;
     }
     memcpy(key, set, len);
     key[len] = '\0';
     if (p->config_set(cfg, key, eq + 1, err, sizeof err) != OMNIZIP_OK) {
-        oz_cli_error("--set %s: %s", set, *err ? err : "rejected");
+        ozr_cli_error("--set %s: %s", set, *err ? err : "rejected");
         return OZ_EXIT_PROFILE;
     }
     return OZ_EXIT_OK;
 }
 
-int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
+int ozr_cli_config(const struct omnizip_plugin *p, const struct ozr_cli *cli,
                   struct omnizip_config *cfg)
 {
     char err[512] = "";
@@ -87,10 +87,10 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     char *search = omnizip_profile_search_path();
     char *path = NULL;
     if (!search) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
-    int rc = oz_cli_profile_path(cli, search, &path);
+    int rc = ozr_cli_profile_path(cli, search, &path);
     if (rc == OZ_EXIT_OK && path &&
         p->profile_load(path, search, cfg, NULL, NULL, err, sizeof err) != OMNIZIP_OK) {
         report(path, *err ? err : "cannot load profile");
@@ -101,11 +101,11 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     for (int i = 0; rc == OZ_EXIT_OK && i < cli->n_sets; i++)
         rc = apply_set(p, cfg, cli->sets[i]);
     if (rc == OZ_EXIT_OK && cli->live && p->config_set(cfg, "telemetry", "shm", err, sizeof err)) {
-        oz_cli_error("--live: cannot turn telemetry on: %s", err);
+        ozr_cli_error("--live: cannot turn telemetry on: %s", err);
         rc = OZ_EXIT_PROFILE;
     }
     if (rc == OZ_EXIT_OK && p->config_check(cfg, err, sizeof err) != OMNIZIP_OK) {
-        oz_cli_error("config: %s", *err ? err : "rejected");
+        ozr_cli_error("config: %s", *err ? err : "rejected");
         rc = OZ_EXIT_PROFILE;
     }
     /* A valid config the plugin cannot serve is found out now, not as a bad
@@ -114,7 +114,7 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     omnizip_ctx *ctx = NULL;
     omnizip_status st = rc == OZ_EXIT_OK ? p->create(cfg, NULL, &ctx, err, sizeof err) : OMNIZIP_OK;
     if (st != OMNIZIP_OK) {
-        oz_cli_error("config: %s", *err ? err : "the plugin cannot serve it");
+        ozr_cli_error("config: %s", *err ? err : "the plugin cannot serve it");
         rc = st == OMNIZIP_E_BACKEND || (st == OMNIZIP_E_UNSUPPORTED && cfg->backend == OMNIZIP_BACKEND_CUDA)
                  ? OZ_EXIT_PLUGIN
                  : OZ_EXIT_PROFILE;
@@ -123,7 +123,7 @@ int oz_cli_config(const struct omnizip_plugin *p, const struct oz_cli *cli,
     return rc;
 }
 
-void oz_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
+void ozr_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
                         const char *key, char *buf, size_t size)
 {
     /* A 1.0 table ends before config_get. */
@@ -132,7 +132,7 @@ void oz_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_con
         snprintf(buf, size, "unknown");
 }
 
-const char *oz_cli_enum_name(const char *key, int32_t value)
+const char *ozr_cli_enum_name(const char *key, int32_t value)
 {
     static const char *const normalize[] = {"reference", "exact"};
     static const char *const scope[] = {"global", "window"};

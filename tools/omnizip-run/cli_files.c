@@ -52,7 +52,7 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-void oz_cli_signals_install(void)
+void ozr_cli_signals_install(void)
 {
     const char *p = &OMNIZIP_TELEMETRY_PREFIX[1]; /* no leading slash in /dev/shm */
     int n = snprintf(own_prefix, sizeof own_prefix, "%s%ld-", p, (long)getpid());
@@ -69,7 +69,7 @@ void oz_cli_signals_install(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-void oz_cli_signals_hold(int hold)
+void ozr_cli_signals_hold(int hold)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -106,7 +106,7 @@ static int same_file(const char *a, const char *b)
     return strcmp(ca, cb) == 0;
 }
 
-int oz_cli_check_paths(const struct oz_cli *cli)
+int ozr_cli_check_paths(const struct ozr_cli *cli)
 {
     static const char *const role[] = {"the input", "the output (-o)", "the trace (--trace)"};
     const char *path[] = {cli->input, cli->output, cli->trace};
@@ -116,7 +116,7 @@ int oz_cli_check_paths(const struct oz_cli *cli)
                 continue;
             if (cli->force)
                 continue;
-            oz_cli_error("%s %s and %s %s are the same file: refused, nothing written (--force "
+            ozr_cli_error("%s %s and %s %s are the same file: refused, nothing written (--force "
                          "replaces it, through a complete temp file)",
                          role[j], path[j], role[i], path[i]);
             return OZ_EXIT_USAGE;

@@ -19,10 +19,10 @@ static void plugin_log(void *user, omnizip_log_level level, const char *msg)
 {
     const struct log_state *state = user;
     if (state->loaded && level <= OMNIZIP_LOG_WARN)
-        oz_cli_error("plugin: %s", msg);
+        ozr_cli_error("plugin: %s", msg);
 }
 
-static int open_plugin(const struct oz_cli *cli, struct log_state *state, omnizip_shim **shim)
+static int open_plugin(const struct ozr_cli *cli, struct log_state *state, omnizip_shim **shim)
 {
     struct omnizip_host host;
     memset(&host, 0, sizeof host);
@@ -31,7 +31,7 @@ static int open_plugin(const struct oz_cli *cli, struct log_state *state, omnizi
     host.log = plugin_log;
     *shim = NULL;
     if (omnizip_shim_open(cli->plugin, &host, shim) != OMNIZIP_OK || !*shim) {
-        oz_cli_error("cannot load a plugin: out of memory");
+        ozr_cli_error("cannot load a plugin: out of memory");
         return OZ_EXIT_FAIL;
     }
     if (omnizip_shim_plugin(*shim)) {
@@ -45,19 +45,19 @@ static int open_plugin(const struct oz_cli *cli, struct log_state *state, omnizi
     size_t n = strlen(path);
     if (strncmp(reason, path, n) == 0 && strncmp(reason + n, ": ", 2) == 0)
         reason += n + 2;
-    oz_cli_error("cannot use plugin %s: %s", path, reason);
+    ozr_cli_error("cannot use plugin %s: %s", path, reason);
     return OZ_EXIT_PLUGIN;
 }
 
 int omnizip_run_main(int argc, char **argv)
 {
-    struct oz_cli cli;
-    /* Before any context exists (oz_cli_config creates one to probe the
+    struct ozr_cli cli;
+    /* Before any context exists (ozr_cli_config creates one to probe the
      * config): a segment must never outlive a SIGINT. */
-    oz_cli_signals_install();
-    int rc = oz_cli_parse(argc, argv, &cli);
+    ozr_cli_signals_install();
+    int rc = ozr_cli_parse(argc, argv, &cli);
     if (rc == OZ_EXIT_OK && cli.cmd == OZ_CMD_HELP) {
-        oz_cli_usage(stdout);
+        ozr_cli_usage(stdout);
     } else if (rc == OZ_EXIT_OK && cli.cmd == OZ_CMD_VERSION) {
         printf("omnizip-run %s\n", OMNIZIP_VERSION_STR);
     } else if (rc == OZ_EXIT_OK) {
@@ -67,20 +67,20 @@ int omnizip_run_main(int argc, char **argv)
         const struct omnizip_plugin *p = rc ? NULL : omnizip_shim_plugin(shim);
         if (p && (cli.cmd == OZ_CMD_PROFILE_CHECK || cli.cmd == OZ_CMD_PROFILE_SHOW ||
                   cli.cmd == OZ_CMD_PROFILE_LIST)) {
-            rc = oz_cli_profile(p, &cli);
+            rc = ozr_cli_profile(p, &cli);
         } else if (p && cli.cmd == OZ_CMD_COMPARE) {
-            rc = oz_cli_compare(shim, &cli);
+            rc = ozr_cli_compare(shim, &cli);
         } else if (p) {
             struct omnizip_config cfg;
-            rc = oz_cli_config(p, &cli, &cfg);
+            rc = ozr_cli_config(p, &cli, &cfg);
             if (rc == OZ_EXIT_OK)
-                rc = oz_cli_run(shim, &cli, &cfg);
+                rc = ozr_cli_run(shim, &cli, &cfg);
         }
         omnizip_shim_close(shim);
     }
-    oz_cli_free(&cli);
+    ozr_cli_free(&cli);
     if (fflush(stdout) != 0 && rc == OZ_EXIT_OK) {
-        oz_cli_error("writing to stdout failed");
+        ozr_cli_error("writing to stdout failed");
         rc = OZ_EXIT_FAIL;
     }
     return rc;

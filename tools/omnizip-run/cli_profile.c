@@ -37,7 +37,7 @@ static int check_one(const struct omnizip_plugin *p, const char *file, const cha
     return 1;
 }
 
-static int check(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+static int check(const struct omnizip_plugin *p, const struct ozr_cli *cli, const char *search)
 {
     int bad = 0;
     for (int i = 0; i < cli->n_files; i++)
@@ -75,7 +75,7 @@ static void on_key(void *user, const char *key, const char *value, const char *f
 }
 
 /* --set overrides the row it names (validated by the plugin first). */
-static int apply_sets(const struct omnizip_plugin *p, const struct oz_cli *cli,
+static int apply_sets(const struct omnizip_plugin *p, const struct ozr_cli *cli,
                       struct omnizip_config *cfg, struct rows *rows)
 {
     for (int i = 0; i < cli->n_sets; i++) {
@@ -83,7 +83,7 @@ static int apply_sets(const struct omnizip_plugin *p, const struct oz_cli *cli,
         char key[64], err[512] = "";
         snprintf(key, sizeof key, "%.*s", (int)(eq - set), set);
         if (p->config_set(cfg, key, eq + 1, err, sizeof err) != OMNIZIP_OK) {
-            oz_cli_error("--set %s: %s", set, *err ? err : "rejected");
+            ozr_cli_error("--set %s: %s", set, *err ? err : "rejected");
             return OZ_EXIT_PROFILE;
         }
         for (int k = 0; k < rows->n; k++) {
@@ -95,20 +95,20 @@ static int apply_sets(const struct omnizip_plugin *p, const struct oz_cli *cli,
     }
     char err[512] = "";
     if (p->config_check(cfg, err, sizeof err) != OMNIZIP_OK) {
-        oz_cli_error("config: %s", err);
+        ozr_cli_error("config: %s", err);
         return OZ_EXIT_PROFILE;
     }
     return OZ_EXIT_OK;
 }
 
-static int show(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+static int show(const struct omnizip_plugin *p, const struct ozr_cli *cli, const char *search)
 {
     char *path = NULL;
-    int rc = oz_cli_profile_path(cli, search, &path);
+    int rc = ozr_cli_profile_path(cli, search, &path);
     if (rc)
         return rc;
     if (!path) {
-        oz_cli_error("profile show: expected FILE or --task NAME");
+        ozr_cli_error("profile show: expected FILE or --task NAME");
         return OZ_EXIT_USAGE;
     }
     struct omnizip_config cfg;
@@ -116,14 +116,14 @@ static int show(const struct omnizip_plugin *p, const struct oz_cli *cli, const 
     char err[1024] = "";
     if (!rows) {
         free(path);
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     memset(&cfg, 0, sizeof cfg);
     cfg.struct_size = sizeof cfg;
     p->config_default(&cfg);
     if (p->profile_load(path, search, &cfg, on_key, rows, err, sizeof err) != OMNIZIP_OK) {
-        oz_cli_error("%s", *err ? err : path);
+        ozr_cli_error("%s", *err ? err : path);
         rc = OZ_EXIT_PROFILE;
     }
     if (rc == OZ_EXIT_OK)
@@ -173,18 +173,18 @@ static void list_one(void *user, const char *name, const char *path)
         printf("%-16s %-60.60s%s %s\n", name, desc, strlen(desc) > 60 ? "..." : "   ", path);
 }
 
-static int list(const struct omnizip_plugin *p, const struct oz_cli *cli, const char *search)
+static int list(const struct omnizip_plugin *p, const struct ozr_cli *cli, const char *search)
 {
     struct listed l = {p, search, cli->json ? json_array() : NULL, cli->json};
     if (cli->json && !l.arr) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     if (!cli->json)
         printf("%-16s %-63s %s\n", "name", "description", "where");
     if (omnizip_profile_list(search, list_one, &l) != OMNIZIP_OK) {
         json_decref(l.arr);
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     if (cli->json) {
@@ -196,11 +196,11 @@ static int list(const struct omnizip_plugin *p, const struct oz_cli *cli, const 
     return OZ_EXIT_OK;
 }
 
-int oz_cli_profile(const struct omnizip_plugin *p, const struct oz_cli *cli)
+int ozr_cli_profile(const struct omnizip_plugin *p, const struct ozr_cli *cli)
 {
     char *search = omnizip_profile_search_path();
     if (!search) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     int rc = cli->cmd == OZ_CMD_PROFILE_CHECK  ? check(p, cli, search)

@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-void oz_report_table_head(FILE *f)
+void ozr_report_table_head(FILE *f)
 {
     fprintf(f, "%6s  %13s  %5s  %5s  %5s  %13s  %14s\n", "window", "audio kept/in", "S_a",
             "base", "rate", "video kept/in", "anchors/merged");
@@ -20,7 +20,7 @@ static void kept_of(char *buf, size_t size, int64_t kept, int64_t in)
         snprintf(buf, size, "%lld/%lld", (long long)kept, (long long)in);
 }
 
-void oz_report_row(FILE *f, const struct omnizip_window_info *w, int planned)
+void ozr_report_row(FILE *f, const struct omnizip_window_info *w, int planned)
 {
     char audio[48], video[48], merge[32], s_a[16], base[16];
     kept_of(audio, sizeof audio, w->audio_kept, w->audio_in);
@@ -47,7 +47,7 @@ static double pct(int64_t part, int64_t whole)
     return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static int64_t text_tokens(const struct oz_run *run)
+static int64_t text_tokens(const struct ozr_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
     return run->length - p->audio_in - p->video_in;
@@ -56,7 +56,7 @@ static int64_t text_tokens(const struct oz_run *run)
 /* One vocabulary in every tool: "kept" is after / before of tokens, "saved"
  * is 1 - after / before of a cost; media = audio + video tokens, sequence =
  * every token including text. */
-void oz_report_totals(FILE *f, const struct oz_run *run)
+void ozr_report_totals(FILE *f, const struct ozr_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
     int64_t media_in = p->audio_in + p->video_in, media_kept = p->audio_kept + p->video_kept;
@@ -84,20 +84,20 @@ void oz_report_totals(FILE *f, const struct oz_run *run)
     fprintf(f, ", total %.1f ms\n", run->ms_total);
 }
 
-void *oz_report_config_json(const struct omnizip_plugin *p, const struct omnizip_config *c)
+void *ozr_report_config_json(const struct omnizip_plugin *p, const struct omnizip_config *c)
 {
     char strategy[64];
-    oz_cli_config_text(p, c, "strategy", strategy, sizeof strategy);
+    ozr_cli_config_text(p, c, "strategy", strategy, sizeof strategy);
     return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, "
                      "s:I}",
                      "rho_audio", c->rho_audio, "rho_video", c->rho_video, "contextual_ratio",
                      c->contextual_ratio, "rho_min", c->rho_min, "rho_max", c->rho_max, "g",
                      (int)c->g, "dpc_k", (int)c->dpc_k, "normalize",
-                     oz_cli_enum_name("normalize", c->normalize), "similarity_scope",
-                     oz_cli_enum_name("similarity_scope", c->similarity_scope), "scope_radius",
-                     (int)c->scope_radius, "mode", oz_cli_enum_name("mode", c->mode), "backend",
-                     oz_cli_enum_name("backend", c->backend), "threads", (int)c->threads,
-                     "telemetry", oz_cli_enum_name("telemetry", c->telemetry), "strategy",
+                     ozr_cli_enum_name("normalize", c->normalize), "similarity_scope",
+                     ozr_cli_enum_name("similarity_scope", c->similarity_scope), "scope_radius",
+                     (int)c->scope_radius, "mode", ozr_cli_enum_name("mode", c->mode), "backend",
+                     ozr_cli_enum_name("backend", c->backend), "threads", (int)c->threads,
+                     "telemetry", ozr_cli_enum_name("telemetry", c->telemetry), "strategy",
                      strategy, "seed", (json_int_t)c->seed);
 }
 
@@ -119,7 +119,7 @@ static json_t *window_json(const struct omnizip_window_info *w, int planned)
 
 static double fraction(int64_t kept, int64_t in) { return in > 0 ? (double)kept / (double)in : 0.0; }
 
-static json_t *per_window(const struct oz_run *run)
+static json_t *per_window(const struct ozr_run *run)
 {
     json_t *arr = json_array();
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
@@ -144,7 +144,7 @@ static json_t *per_window(const struct oz_run *run)
     return arr;
 }
 
-static json_t *tokens_json(const struct oz_run *run)
+static json_t *tokens_json(const struct ozr_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
     return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:I, s:{s:I, s:I}}", "audio", "in",
@@ -154,7 +154,7 @@ static json_t *tokens_json(const struct oz_run *run)
                      "kept", (json_int_t)run->kept);
 }
 
-void *oz_report_json_object(const struct oz_run *run)
+void *ozr_report_json_object(const struct ozr_run *run)
 {
     const struct omnizip_run_report *r = &run->report;
     double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
@@ -165,7 +165,7 @@ void *oz_report_json_object(const struct oz_run *run)
         (json_int_t)r->plan.n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
         r->ms_plan, "bind", r->ms_bind, "windows", r->ms_windows, "write", run->ms_write, "total",
         run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
-        run->flops_after, "ratio", ratio, "config", (json_t *)oz_report_config_json(run->plugin, run->cfg),
+        run->flops_after, "ratio", ratio, "config", (json_t *)ozr_report_config_json(run->plugin, run->cfg),
         "per_window", per_window(run));
     if (root && run->have_kv)
         json_object_set_new(root, "kv_bytes", json_pack("{s:s, s:f, s:f}", "model",
@@ -177,18 +177,18 @@ void *oz_report_json_object(const struct oz_run *run)
     return root;
 }
 
-int oz_report_json(FILE *f, const struct oz_run *run)
+int ozr_report_json(FILE *f, const struct ozr_run *run)
 {
-    json_t *root = oz_report_json_object(run);
+    json_t *root = ozr_report_json_object(run);
     if (!root) {
-        oz_cli_error("cannot build the JSON report (out of memory)");
+        ozr_cli_error("cannot build the JSON report (out of memory)");
         return OZ_EXIT_FAIL;
     }
     int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF ||
               fflush(f) != 0;
     json_decref(root);
     if (bad) {
-        oz_cli_error("writing the JSON report to stdout failed");
+        ozr_cli_error("writing the JSON report to stdout failed");
         return OZ_EXIT_FAIL;
     }
     return OZ_EXIT_OK;

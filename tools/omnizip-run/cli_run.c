@@ -52,17 +52,17 @@ static int check_model(const struct omnizip_plugin *p, const char *model)
     const struct omnizip_model_preset *m;
     for (uint32_t i = 0, at = 0; cost && (m = cost->preset(i)) && at < sizeof names; i++)
         at += (uint32_t)snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", m->name);
-    oz_cli_error("--model %s: unknown model preset (the plugin's: %s)", model, names);
+    ozr_cli_error("--model %s: unknown model preset (the plugin's: %s)", model, names);
     return OZ_EXIT_USAGE;
 }
 
-int oz_cli_load(const struct oz_cli *cli, struct oz_input *in)
+int ozr_cli_load(const struct ozr_cli *cli, struct ozr_input *in)
 {
     char err[1024] = "";
     memset(in, 0, sizeof *in);
     if (!cli->input) {
-        if (oz_clip_build(&in->clip) != 0) {
-            oz_cli_error("out of memory building the built-in clip");
+        if (ozr_clip_build(&in->clip) != 0) {
+            ozr_cli_error("out of memory building the built-in clip");
             return OZ_EXIT_FAIL;
         }
         in->seq = &in->clip.seq;
@@ -70,7 +70,7 @@ int oz_cli_load(const struct oz_cli *cli, struct oz_input *in)
     }
     omnizip_status st = omnizip_dump_load(cli->input, &in->dump, err, sizeof err);
     if (st != OMNIZIP_OK) {
-        oz_cli_error("%s", *err ? err : cli->input);
+        ozr_cli_error("%s", *err ? err : cli->input);
         return st == OMNIZIP_E_NOMEM ? OZ_EXIT_FAIL : OZ_EXIT_INPUT;
     }
     in->is_dump = 1;
@@ -78,17 +78,17 @@ int oz_cli_load(const struct oz_cli *cli, struct oz_input *in)
     return OZ_EXIT_OK;
 }
 
-void oz_cli_unload(struct oz_input *in)
+void ozr_cli_unload(struct ozr_input *in)
 {
     if (in->is_dump)
         omnizip_dump_free(&in->dump);
     else if (in->seq)
-        oz_clip_free(&in->clip);
+        ozr_clip_free(&in->clip);
 }
 
 /* Eq. 9 and the KV cache over the media (audio + video) tokens, before and
  * after, from the plugin's model table. */
-static void compute_flops(struct oz_run *run)
+static void compute_flops(struct ozr_run *run)
 {
     const struct omnizip_plan *p = &run->report.plan;
     int64_t before = p->audio_in + p->video_in, after = p->audio_kept + p->video_kept;
@@ -110,14 +110,14 @@ static int64_t count_audio(const struct omnizip_sequence *seq)
     return n;
 }
 
-static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct oz_input *in, uint8_t *keep,
-                 struct oz_run *run)
+static int drive(omnizip_shim *shim, const struct ozr_cli *cli, struct ozr_input *in, uint8_t *keep,
+                 struct ozr_run *run)
 {
     char err[1024] = "";
     omnizip_status st;
     if (!in->seq->audio_scores && count_audio(in->seq) > 0 &&
         (!run->planned_only || run->cfg->normalize != OMNIZIP_NORMALIZE_EXACT)) {
-        oz_cli_error("%s: no audio_scores: %s", cli->input ? cli->input : "built-in clip",
+        ozr_cli_error("%s: no audio_scores: %s", cli->input ? cli->input : "built-in clip",
                      run->planned_only ? "plan gives the totals without them only with --set "
                                          "normalize=exact (the placeholder size)"
                                        : "compress needs them");
@@ -126,43 +126,43 @@ static int drive(omnizip_shim *shim, const struct oz_cli *cli, struct oz_input *
     if (run->planned_only) {
         st = omnizip_shim_plan(shim, run->cfg, in->seq, &run->report, err, sizeof err);
     } else {
-        struct oz_watch watch;
+        struct ozr_watch watch;
         memset(&watch, 0, sizeof watch);
         watch.live = cli->live;
         watch.pace_ms = cli->pace_ms;
         watch.progress = !cli->json && !cli->live && isatty(STDERR_FILENO);
-        int rc = oz_trace_open(&watch, cli->trace, run, run->report.capacity);
+        int rc = ozr_trace_open(&watch, cli->trace, run, run->report.capacity);
         if (rc)
             return rc;
         in->seq->keep_mask = keep;
         /* The context's heap: sampled after every window (the shim
          * destroys the context before it returns). */
-        size_t base = oz_heap_in_use();
+        size_t base = ozr_heap_in_use();
         watch.heap_peak = base;
-        st = omnizip_shim_compress(shim, run->cfg, in->seq, oz_watch_window, &watch,
+        st = omnizip_shim_compress(shim, run->cfg, in->seq, ozr_watch_window, &watch,
                                    &run->report, err, sizeof err);
         run->context_bytes = (int64_t)(watch.heap_peak - base);
-        oz_watch_done(&watch);
+        ozr_watch_done(&watch);
         if (st == OMNIZIP_OK) {
             compute_flops(run);
-            oz_trace_summary(&watch, run);
+            ozr_trace_summary(&watch, run);
         }
-        rc = oz_trace_close(&watch, st == OMNIZIP_OK);
+        rc = ozr_trace_close(&watch, st == OMNIZIP_OK);
         if (st == OMNIZIP_OK && rc)
             return rc;
     }
     if (st != OMNIZIP_OK) {
         const char *what = cli->input ? cli->input : "built-in clip";
         if (strstr(err, what))
-            oz_cli_error("%s", err);
+            ozr_cli_error("%s", err);
         else
-            oz_cli_error("%s: %s", what, *err ? err : run->plugin->status_str(st));
+            ozr_cli_error("%s: %s", what, *err ? err : run->plugin->status_str(st));
         return status_exit(st);
     }
     return OZ_EXIT_OK;
 }
 
-static void count_kept(struct oz_run *run, const uint8_t *keep)
+static void count_kept(struct ozr_run *run, const uint8_t *keep)
 {
     const struct omnizip_plan *p = &run->report.plan;
     if (run->planned_only) {
@@ -175,29 +175,29 @@ static void count_kept(struct oz_run *run, const uint8_t *keep)
         run->kept += keep[i] != 0;
 }
 
-static int write_out(const struct oz_cli *cli, struct oz_input *in, const uint8_t *keep,
-                     struct oz_run *run)
+static int write_out(const struct ozr_cli *cli, struct ozr_input *in, const uint8_t *keep,
+                     struct ozr_run *run)
 {
     char err[1024] = "";
     double t = ozc_now_ms();
     /* A signal now would leave the temp file: it waits until the file is
      * complete and renamed, or removed. */
-    oz_cli_signals_hold(1);
+    ozr_cli_signals_hold(1);
     omnizip_status st = omnizip_dump_write(&in->dump, keep, &run->report, cli->output, err,
                                            sizeof err);
-    oz_cli_signals_hold(0);
+    ozr_cli_signals_hold(0);
     run->ms_write = ozc_now_ms() - t;
     if (st != OMNIZIP_OK) {
         if (strstr(err, cli->output))
-            oz_cli_error("%s", err);
+            ozr_cli_error("%s", err);
         else
-            oz_cli_error("%s: %s", cli->output, *err ? err : "write failed");
+            ozr_cli_error("%s: %s", cli->output, *err ? err : "write failed");
         return OZ_EXIT_FAIL;
     }
     return OZ_EXIT_OK;
 }
 
-static void print_human(const struct oz_cli *cli, const struct oz_run *run)
+static void print_human(const struct ozr_cli *cli, const struct ozr_run *run)
 {
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
                                                                : run->report.capacity;
@@ -206,20 +206,20 @@ static void print_human(const struct oz_cli *cli, const struct oz_run *run)
                "the scores\n");
     } else if (!cli->input || run->planned_only || n <= 64) {
         if (!cli->live) {
-            oz_report_table_head(stdout);
+            ozr_report_table_head(stdout);
             for (uint32_t i = 0; i < n; i++)
-                oz_report_row(stdout, &run->report.windows[i], run->planned_only);
+                ozr_report_row(stdout, &run->report.windows[i], run->planned_only);
         }
     }
-    oz_report_totals(stdout, run);
+    ozr_report_totals(stdout, run);
     if (cli->output)
         printf("wrote %s (%lld of %lld rows)\n", cli->output, (long long)run->kept,
                (long long)run->length);
     fflush(stdout);
 }
 
-int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg,
-                struct oz_input *in, struct oz_run *run)
+int ozr_cli_plan(omnizip_shim *shim, const struct ozr_cli *cli, const struct omnizip_config *cfg,
+                struct ozr_input *in, struct ozr_run *run)
 {
     memset(run, 0, sizeof *run);
     run->cli = cli;
@@ -232,7 +232,7 @@ int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omniz
     run->report.windows = calloc(n_windows ? n_windows : 1, sizeof *run->report.windows);
     run->report.capacity = n_windows;
     if (!run->report.windows) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         return OZ_EXIT_FAIL;
     }
     double t0 = ozc_now_ms();
@@ -243,17 +243,17 @@ int oz_cli_plan(omnizip_shim *shim, const struct oz_cli *cli, const struct omniz
     return rc;
 }
 
-void oz_run_free(struct oz_run *run)
+void ozr_run_free(struct ozr_run *run)
 {
     omnizip_run_report_release(&run->report);
     free(run->report.windows);
     run->report.windows = NULL;
 }
 
-int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizip_config *cfg)
+int ozr_cli_run(omnizip_shim *shim, const struct ozr_cli *cli, const struct omnizip_config *cfg)
 {
-    struct oz_run run;
-    struct oz_input in;
+    struct ozr_run run;
+    struct ozr_input in;
     memset(&run, 0, sizeof run);
     run.cli = cli;
     run.plugin = omnizip_shim_plugin(shim);
@@ -263,10 +263,10 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     double t0 = ozc_now_ms();
     int rc = check_model(run.plugin, cli->model);
     if (rc == OZ_EXIT_OK)
-        rc = oz_cli_check_paths(cli);
+        rc = ozr_cli_check_paths(cli);
     if (rc)
         return rc;
-    rc = oz_cli_load(cli, &in);
+    rc = ozr_cli_load(cli, &in);
     if (rc)
         return rc;
     run.ms_load = ozc_now_ms() - t0;
@@ -276,7 +276,7 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     run.report.capacity = n_windows;
     uint8_t *keep = malloc(run.length > 0 ? (size_t)run.length : 1);
     if (!run.report.windows || !keep) {
-        oz_cli_error("out of memory");
+        ozr_cli_error("out of memory");
         rc = OZ_EXIT_FAIL;
     }
     if (rc == OZ_EXIT_OK)
@@ -288,13 +288,13 @@ int oz_cli_run(omnizip_shim *shim, const struct oz_cli *cli, const struct omnizi
     run.ms_total = ozc_now_ms() - t0;
     if (rc == OZ_EXIT_OK) {
         if (cli->json)
-            rc = oz_report_json(stdout, &run);
+            rc = ozr_report_json(stdout, &run);
         else
             print_human(cli, &run);
     }
     omnizip_run_report_release(&run.report);
     free(run.report.windows);
     free(keep);
-    oz_cli_unload(&in);
+    ozr_cli_unload(&in);
     return rc;
 }

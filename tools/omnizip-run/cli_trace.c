@@ -20,7 +20,7 @@
 
 /* Appends obj as one line; remembers a failure instead of failing the
  * window (the run goes on; the caller reports it at the end). */
-static void put_line(struct oz_watch *w, json_t *obj)
+static void put_line(struct ozr_watch *w, json_t *obj)
 {
     if (!w->trace_path || !obj) {
         w->trace_failed |= w->trace_path && !obj;
@@ -72,7 +72,7 @@ static json_t *put_fields(json_t *o, const struct ozc_trace_field *f, size_t n, 
     return o;
 }
 
-int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run,
+int ozr_trace_open(struct ozr_watch *w, const char *path, const struct ozr_run *run,
                   uint32_t n_windows)
 {
     w->trace_path = path;
@@ -85,9 +85,9 @@ int oz_trace_open(struct oz_watch *w, const char *path, const struct oz_run *run
                           OZC_TRACE_VERSION, "tool", "omnizip-run", "source", run->source,
                           "model", run->cli->model);
     o = put_fields(o, ozc_trace_config, OZC_TRACE_N(ozc_trace_config), c);
-    const char *scope = oz_cli_enum_name("similarity_scope", c->similarity_scope);
+    const char *scope = ozr_cli_enum_name("similarity_scope", c->similarity_scope);
     char strategy[64];
-    oz_cli_config_text(run->plugin, c, "strategy", strategy, sizeof strategy);
+    ozr_cli_config_text(run->plugin, c, "strategy", strategy, sizeof strategy);
     if (o && (json_object_set_new(o, "similarity_scope", json_string(scope)) != 0 ||
               json_object_set_new(o, "strategy", json_string(strategy)) != 0 ||
               json_object_set_new(o, "windows", json_integer((json_int_t)n_windows)) != 0)) {
@@ -104,7 +104,7 @@ static json_t *window_json(const struct omnizip_window_info *i)
                       OZC_TRACE_N(ozc_trace_window), i);
 }
 
-void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
+void ozr_trace_summary(struct ozr_watch *w, const struct ozr_run *run)
 {
     if (!w->trace_path)
         return;
@@ -118,23 +118,23 @@ void oz_trace_summary(struct oz_watch *w, const struct oz_run *run)
                           run->report.ms_windows));
 }
 
-int oz_trace_close(struct oz_watch *w, int write)
+int ozr_trace_close(struct ozr_watch *w, int write)
 {
     if (!w->trace_path)
         return OZ_EXIT_OK;
     int rc = OZ_EXIT_OK;
     if (write && w->trace_failed) {
-        oz_cli_error("--trace %s: out of memory building the trace: nothing written",
+        ozr_cli_error("--trace %s: out of memory building the trace: nothing written",
                      w->trace_path);
         rc = OZ_EXIT_FAIL;
     } else if (write) {
         char err[1024] = "";
-        oz_cli_signals_hold(1);
+        ozr_cli_signals_hold(1);
         omnizip_status st = omnizip_write_file(w->trace_path, w->trace, w->trace_len, err,
                                                sizeof err);
-        oz_cli_signals_hold(0);
+        ozr_cli_signals_hold(0);
         if (st != OMNIZIP_OK) {
-            oz_cli_error("--trace %s", err);
+            ozr_cli_error("--trace %s", err);
             rc = OZ_EXIT_FAIL;
         }
     }
@@ -144,7 +144,7 @@ int oz_trace_close(struct oz_watch *w, int write)
     return rc;
 }
 
-static void progress(struct oz_watch *w)
+static void progress(struct ozr_watch *w)
 {
     double elapsed = ozc_now_ms() - w->t0;
     /* short runs finish before a bar would help */
@@ -175,25 +175,25 @@ static void live_banner(void)
     globfree(&g);
 }
 
-size_t oz_heap_in_use(void)
+size_t ozr_heap_in_use(void)
 {
     struct mallinfo2 m = mallinfo2();
     return m.uordblks + m.hblkhd;
 }
 
-void oz_watch_window(void *user, const struct omnizip_window_info *info)
+void ozr_watch_window(void *user, const struct omnizip_window_info *info)
 {
-    struct oz_watch *w = user;
-    size_t heap = oz_heap_in_use();
+    struct ozr_watch *w = user;
+    size_t heap = ozr_heap_in_use();
     w->heap_peak = heap > w->heap_peak ? heap : w->heap_peak;
     w->seen++;
     put_line(w, w->trace_path ? window_json(info) : NULL);
     if (w->live) {
         if (w->seen == 1) {
             live_banner();
-            oz_report_table_head(stdout);
+            ozr_report_table_head(stdout);
         }
-        oz_report_row(stdout, info, 0);
+        ozr_report_row(stdout, info, 0);
         fflush(stdout);
         if (w->pace_ms > 0) {
             struct timespec ts = {w->pace_ms / 1000, (w->pace_ms % 1000) * 1000000L};
@@ -205,7 +205,7 @@ void oz_watch_window(void *user, const struct omnizip_window_info *info)
     }
 }
 
-void oz_watch_done(struct oz_watch *w)
+void ozr_watch_done(struct ozr_watch *w)
 {
     if (w->progress && !w->live && ozc_now_ms() - w->t0 >= 300.0) {
         fprintf(stderr, "\r%*s\r", 60, "");
