@@ -18,8 +18,8 @@ pkgs_build="build-essential pkg-config libyaml-dev libjansson-dev libblis4-seria
             libopenblas-dev libncurses-dev"
 # make test: criterion suites, the inspector driven in tmux, the numpy
 # reference, the ABI baseline (abidw/abidiff), the example hosts built
-# against an install (C++17, CMake).
-pkgs_test="libcriterion-dev tmux python3 python3-numpy abigail-tools cmake"
+# against an install (C++17, CMake), the layout check (clang-format).
+pkgs_test="libcriterion-dev tmux python3 python3-numpy abigail-tools cmake clang-format"
 # The Python package (python/): its pytest suite in make test, the torch path
 # (Debian's CPU build of torch), and `make python`'s virtual environment.
 pkgs_python="python3-pytest python3-torch python3-venv"

@@ -68,7 +68,8 @@ static int sgemm_rate(const char *path)
     const int n = 2048;
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4), *c = malloc((size_t)n * n * 4);
+    float *a = malloc((size_t)n * n * 4), *b = malloc((size_t)n * n * 4),
+          *c = malloc((size_t)n * n * 4);
     for (size_t i = 0; i < (size_t)n * n; i++) {
         a[i] = (float)(i % 13) * 0.01f;
         b[i] = (float)(i % 7) * 0.02f;
@@ -129,7 +130,8 @@ static const struct omnizip_plugin *load_plugin(void)
 {
     const char *path = getenv("OMNIZIP_PLUGIN") ? getenv("OMNIZIP_PLUGIN") : "build/libomnizip.so";
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    omnizip_plugin_entry_fn entry = h ? (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL) : NULL;
+    omnizip_plugin_entry_fn entry = h ? (omnizip_plugin_entry_fn)dlsym(h, OMNIZIP_ENTRY_SYMBOL)
+                                      : NULL;
     const struct omnizip_plugin *p = entry ? entry(OMNIZIP_ABI_VERSION) : NULL;
     if (!p)
         fprintf(stderr, "omnizip-bench: cannot load %s: %s\n", path, dlerror());
@@ -143,14 +145,16 @@ struct runs {
 
 /* The dump's one clip by the plugin's own rule (omnizip.clips/1): its video
  * and audio runs, tokens per frame and frames. rs/rl hold length entries. */
-static int find_clip(const struct omnizip_plugin *p, const struct omnizip_sequence *s,
-                     int64_t *rs, int64_t *rl, struct omnizip_clip *c, char *err, size_t es)
+static int find_clip(const struct omnizip_plugin *p, const struct omnizip_sequence *s, int64_t *rs,
+                     int64_t *rl, struct omnizip_clip *c, char *err, size_t es)
 {
     const struct omnizip_clips_ext *x = p->get_extension(OMNIZIP_EXT_CLIPS);
     int64_t grid[3] = {s->grid_t, s->grid_h, s->grid_w};
     struct omnizip_clip clips[2];
-    struct omnizip_clips_in in = {sizeof in, 1, s->input_ids, s->length, s->audio_token_id,
-                                  s->video_token_id, s->merge_size, grid};
+    struct omnizip_clips_in in = {sizeof in,         1,
+                                  s->input_ids,      s->length,
+                                  s->audio_token_id, s->video_token_id,
+                                  s->merge_size,     grid};
     struct omnizip_clips_out out = {sizeof out, 0, 0, 2, clips, rs, rl, (uint32_t)s->length, 0};
     if (!x || x->split(&in, &out, err, es) != OMNIZIP_OK || out.n_clips != 1)
         return -1;
@@ -199,11 +203,16 @@ static int stage(int argc, char **argv)
     struct runs ar = {vr.start + vr.n, vr.len + vr.n, clip.n_audio_runs};
     int64_t tpf = clip.tokens_per_frame;
     const float *emb = seq->embeds;
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = vr.n, .n_audio_runs = ar.n,
-                                 .video_run_len = vr.len, .audio_run_len = ar.len,
-                                 .tokens_per_frame = tpf, .grid_t = clip.grid_t,
-                                 .video_run_start = vr.start, .audio_run_start = ar.start};
-    struct omnizip_matrix whole = {seq->embeds, l, d, seq->row_stride, OMNIZIP_DTYPE_F32,
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = vr.n,
+                                 .n_audio_runs = ar.n,
+                                 .video_run_len = vr.len,
+                                 .audio_run_len = ar.len,
+                                 .tokens_per_frame = tpf,
+                                 .grid_t = clip.grid_t,
+                                 .video_run_start = vr.start,
+                                 .audio_run_start = ar.start};
+    struct omnizip_matrix whole = {seq->embeds,        l, d, seq->row_stride, OMNIZIP_DTYPE_F32,
                                    OMNIZIP_MEMORY_HOST};
     omnizip_ctx *ctx;
     if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK) {
@@ -212,7 +221,8 @@ static int stage(int argc, char **argv)
     }
     uint8_t *astate = malloc((size_t)l), *vkeep = malloc((size_t)l);
     float *anchors = malloc((size_t)(n_scores + 1) * d * 4);
-    double *tp = calloc((size_t)runs, 8), *tb = calloc((size_t)runs, 8), *tw = calloc((size_t)runs, 8);
+    double *tp = calloc((size_t)runs, 8), *tb = calloc((size_t)runs, 8),
+           *tw = calloc((size_t)runs, 8);
     double *tt = calloc((size_t)runs, 8);
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     int64_t n_pool = 0, even = 0, odd = 0;
@@ -230,13 +240,19 @@ static int stage(int argc, char **argv)
             int64_t alen = i < ar.n ? ar.len[i] : 0, vlen = i < vr.n ? vr.len[i] : 0;
             struct omnizip_window_info info = {.struct_size = sizeof info};
             struct omnizip_window_in in = {.struct_size = sizeof in,
-                .audio = {(float *)emb + (i < ar.n ? ar.start[i] : 0) * seq->row_stride, alen, d,
-                          seq->row_stride, 0, 0},
-                .video = {(float *)emb + (i < vr.n ? vr.start[i] : 0) * seq->row_stride, vlen, d,
-                          seq->row_stride, 0, 0}};
-            struct omnizip_window_out out = {.struct_size = sizeof out, .audio_state = astate,
-                .audio_capacity = l, .video_keep = vkeep, .video_capacity = l,
-                .anchors = {anchors, n_scores + 1, d, d, 0, 0}, .info = &info};
+                                           .audio = {(float *)emb + (i < ar.n ? ar.start[i] : 0) *
+                                                                        seq->row_stride,
+                                                     alen, d, seq->row_stride, 0, 0},
+                                           .video = {(float *)emb + (i < vr.n ? vr.start[i] : 0) *
+                                                                        seq->row_stride,
+                                                     vlen, d, seq->row_stride, 0, 0}};
+            struct omnizip_window_out out = {.struct_size = sizeof out,
+                                             .audio_state = astate,
+                                             .audio_capacity = l,
+                                             .video_keep = vkeep,
+                                             .video_capacity = l,
+                                             .anchors = {anchors, n_scores + 1, d, d, 0, 0},
+                                             .info = &info};
             if (p->window(ctx, i, &in, &out) != OMNIZIP_OK)
                 return fprintf(stderr, "window %u: %s\n", i, p->last_error(ctx)), 1;
             for (int64_t j = 0; j < alen; j++)
@@ -262,16 +278,17 @@ static int stage(int argc, char **argv)
                       1048576.0;
     double rate = sgemm_gflops();
     double mt = median(tt, runs), floor_ms = (fl_cross + fl_istc) / (rate * 1e6);
-    printf("{\"workload\":\"%s\",\"runs\":%d,\"windows\":%u,\"hidden\":%lld,\"n_pool\":%lld,"
-           "\"n_anchor\":%.0f,\"n_video\":%.0f,\"ms_plan\":%.3f,\"ms_bind\":%.3f,\"ms_windows\":%.3f,"
-           "\"ms_total\":%.3f,\"gflop_cross\":%.3f,\"gflop_istc\":%.3f,\"sgemm_gflops\":%.1f,"
-           "\"ms_floor\":%.3f,\"x_floor\":%.3f,\"achieved_gflops\":%.1f,\"kept\":%lld,"
-           "\"scope\":\"%s\",\"extra_mb\":%.1f}\n",
-           argv[0], runs, plan.n_windows, (long long)d, (long long)n_pool, n_anchor, n_video,
-           median(tp, runs), median(tb, runs), median(tw, runs), mt, fl_cross / 1e9, fl_istc / 1e9,
-           rate, floor_ms, mt / floor_ms, (fl_cross + fl_istc) / (mt * 1e6),
-           (long long)(plan.audio_kept + plan.video_kept),
-           cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window", extra_mb);
+    printf(
+        "{\"workload\":\"%s\",\"runs\":%d,\"windows\":%u,\"hidden\":%lld,\"n_pool\":%lld,"
+        "\"n_anchor\":%.0f,\"n_video\":%.0f,\"ms_plan\":%.3f,\"ms_bind\":%.3f,\"ms_windows\":%.3f,"
+        "\"ms_total\":%.3f,\"gflop_cross\":%.3f,\"gflop_istc\":%.3f,\"sgemm_gflops\":%.1f,"
+        "\"ms_floor\":%.3f,\"x_floor\":%.3f,\"achieved_gflops\":%.1f,\"kept\":%lld,"
+        "\"scope\":\"%s\",\"extra_mb\":%.1f}\n",
+        argv[0], runs, plan.n_windows, (long long)d, (long long)n_pool, n_anchor, n_video,
+        median(tp, runs), median(tb, runs), median(tw, runs), mt, fl_cross / 1e9, fl_istc / 1e9,
+        rate, floor_ms, mt / floor_ms, (fl_cross + fl_istc) / (mt * 1e6),
+        (long long)(plan.audio_kept + plan.video_kept),
+        cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL ? "global" : "window", extra_mb);
     p->destroy(ctx);
     omnizip_dump_free(&dump);
     free(rs), free(rl);
@@ -335,8 +352,11 @@ static int importance(int argc, char **argv)
         q[i] = (float)(x % 2001) / 1000.0f - 1.0f;
         k[i] = (float)((x >> 11) % 2001) / 1000.0f - 1.0f;
     }
-    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = (uint32_t)h, .pool = 2,
-        .q = {q, h * t, hd, hd, 0, 0}, .k = {k, h * t, hd, hd, 0, 0}};
+    struct omnizip_importance_in in = {.struct_size = sizeof in,
+                                       .n_heads = (uint32_t)h,
+                                       .pool = 2,
+                                       .q = {q, h * t, hd, hd, 0, 0},
+                                       .k = {k, h * t, hd, hd, 0, 0}};
     double *tm = calloc((size_t)runs, 8);
     for (int r = 0; r < runs; r++) {
         double t0 = ozc_now_ms();
@@ -349,9 +369,9 @@ static int importance(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"importance_T\":%lld,\"heads\":%lld,\"head_dim\":%lld,\"ms_median\":%.1f,"
-           "\"gflops\":%.1f,\"input_mb\":%.1f,\"peak_rss_mb\":%.1f}\n", (long long)t,
-           (long long)h, (long long)hd, ms, flops / (ms * 1e6), 2.0 * h * t * hd * 4 / 1048576.0,
-           ru.ru_maxrss / 1024.0);
+           "\"gflops\":%.1f,\"input_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",
+           (long long)t, (long long)h, (long long)hd, ms, flops / (ms * 1e6),
+           2.0 * h * t * hd * 4 / 1048576.0, ru.ru_maxrss / 1024.0);
     p->destroy(ctx);
     return 0;
 }

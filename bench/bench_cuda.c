@@ -89,10 +89,18 @@ static void clip_init(struct clip *c, const struct oz_cuda *cu, int64_t windows)
     c->win_pool[windows] = c->n_pool;
     c->win_anchor[windows] = c->n_anchor;
     uint16_t *a = random_bf16((size_t)(c->n_audio * D)), *v = random_bf16((size_t)(c->n_video * D));
-    c->audio = (struct omnizip_matrix){upload(cu, a, (size_t)(c->n_audio * D) * 2), c->n_audio, D,
-                                       D, OMNIZIP_DTYPE_BF16, OMNIZIP_MEMORY_CUDA};
-    c->video = (struct omnizip_matrix){upload(cu, v, (size_t)(c->n_video * D) * 2), c->n_video, D,
-                                       D, OMNIZIP_DTYPE_BF16, OMNIZIP_MEMORY_CUDA};
+    c->audio = (struct omnizip_matrix){upload(cu, a, (size_t)(c->n_audio * D) * 2),
+                                       c->n_audio,
+                                       D,
+                                       D,
+                                       OMNIZIP_DTYPE_BF16,
+                                       OMNIZIP_MEMORY_CUDA};
+    c->video = (struct omnizip_matrix){upload(cu, v, (size_t)(c->n_video * D) * 2),
+                                       c->n_video,
+                                       D,
+                                       D,
+                                       OMNIZIP_DTYPE_BF16,
+                                       OMNIZIP_MEMORY_CUDA};
     free(a), free(v);
 }
 
@@ -121,16 +129,18 @@ static double pass(struct oz_cuda *cu, struct clip *c, cudaStream_t s, int windo
         int64_t a0 = c->win_anchor[w0], a1 = c->win_anchor[w1];
         must(oz_cuda_cross(cu, s, &c->audio, c->pool_rows + q0, q1 - q0, c->anchor_rows + a0,
                            a1 - a0, &c->video, c->spans + w0, w1 - w0, c->sigma + q0,
-                           c->assign + q0, &flops, err, sizeof err), err);
+                           c->assign + q0, &flops, err, sizeof err),
+             err);
         for (int64_t q = q0; q < q1; q++)
             c->assign[q] += a0;
         must(oz_cuda_merge_anchors(cu, s, &p, 3, &c->audio, c->anchor_rows, c->pool_rows, a0, a1,
-                                   q0, q1, c->sigma, c->assign, c->anchors_out, D, err,
-                                   sizeof err), err);
+                                   q0, q1, c->sigma, c->assign, c->anchors_out, D, err, sizeof err),
+             err);
     }
     for (int64_t w = 0; w < c->windows; w++)
         must(oz_cuda_istc(cu, s, &c->video, c->spans[w].row, c->spans[w].len, TPF, FRAMES, 72, 0, 5,
-                          c->keep, &flops, err, sizeof err), err);
+                          c->keep, &flops, err, sizeof err),
+             err);
     return flops;
 }
 
@@ -167,13 +177,18 @@ static void bench_importance(struct oz_cuda *cu, cudaStream_t s, int reps)
 {
     enum { T = 15000, H = 20, HD = 64 };
     uint16_t *q = random_bf16((size_t)H * T * HD), *k = random_bf16((size_t)H * T * HD);
-    struct omnizip_importance_in in = {
-        sizeof in, H, 2, 0,
-        {upload(cu, q, (size_t)H * T * HD * 2), (int64_t)H * T, HD, HD, OMNIZIP_DTYPE_BF16,
-         OMNIZIP_MEMORY_CUDA},
-        {upload(cu, k, (size_t)H * T * HD * 2), (int64_t)H * T, HD, HD, OMNIZIP_DTYPE_BF16,
-         OMNIZIP_MEMORY_CUDA},
-        s, NULL, 0, 0};
+    struct omnizip_importance_in in = {sizeof in,
+                                       H,
+                                       2,
+                                       0,
+                                       {upload(cu, q, (size_t)H * T * HD * 2), (int64_t)H * T, HD,
+                                        HD, OMNIZIP_DTYPE_BF16, OMNIZIP_MEMORY_CUDA},
+                                       {upload(cu, k, (size_t)H * T * HD * 2), (int64_t)H * T, HD,
+                                        HD, OMNIZIP_DTYPE_BF16, OMNIZIP_MEMORY_CUDA},
+                                       s,
+                                       NULL,
+                                       0,
+                                       0};
     float *scores = malloc(sizeof(float) * T / 2);
     char err[512] = "";
     must(oz_cuda_importance(cu, &in, scores, T / 2, err, sizeof err), err);
@@ -191,8 +206,8 @@ static void bench_importance(struct oz_cuda *cu, cudaStream_t s, int reps)
         best = ms < best ? ms : best;
     }
     printf("{\"bench\":\"audio_importance\",\"t\":%d,\"heads\":%d,\"head_dim\":%d,\"ms\":%.4f,"
-           "\"gflops\":%.3f,\"reps\":%d}\n", T, H, HD, best, 2.0 * H * (double)T * T * HD / 1e9,
-           reps);
+           "\"gflops\":%.3f,\"reps\":%d}\n",
+           T, H, HD, best, 2.0 * H * (double)T * T * HD / 1e9, reps);
     free(q), free(k), free(scores);
 }
 

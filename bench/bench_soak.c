@@ -57,9 +57,13 @@ static int segments(void)
 static int cycle(omnizip_ctx *ctx)
 {
     static const int64_t vlen[W] = {NV, NV, NV, NV}, alen[W] = {NA, NA, NA, NA};
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = W, .n_audio_runs = W,
-                                 .video_run_len = vlen, .audio_run_len = alen,
-                                 .tokens_per_frame = TPF, .grid_t = 2 * W};
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = W,
+                                 .n_audio_runs = W,
+                                 .video_run_len = vlen,
+                                 .audio_run_len = alen,
+                                 .tokens_per_frame = TPF,
+                                 .grid_t = 2 * W};
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     if (P->plan(ctx, &lay, scores, W * NA, &plan) != OMNIZIP_OK)
         return -1;
@@ -158,8 +162,9 @@ int main(int argc, char **argv)
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
     printf("## Soak (bench/bench_soak.c)\n\n");
-    printf("Machine: %s. Date: %s. Produced by `build/omnizip-bench-soak` (run by `make bench`).\n\n",
-           m, date);
+    printf(
+        "Machine: %s. Date: %s. Produced by `build/omnizip-bench-soak` (run by `make bench`).\n\n",
+        m, date);
     printf("A %d-window clip (2 frames of %d video tokens and %d audio tokens per window, D = %d, "
            "F32), the plugin's own 2 threads. RSS from /proc/self/statm after a warm-up (BLIS and "
            "the allocator reach their steady pools) and at the end; descriptors in "
@@ -170,7 +175,8 @@ int main(int argc, char **argv)
     printf("| plan/bind/window/finish on one context | %d (after %d) | %ld | %ld | %ld | - | - |\n",
            CYCLES, CYCLES_WARM, r0, r1, r1 - r0);
     printf("| create/destroy, telemetry shm (a clip every 10th) | %d (after %d) | %ld | %ld | %ld "
-           "| %d | %d |\n\n", CREATES, CREATES_WARM, c0, c1, c1 - c0, fd1 - fd0, left);
+           "| %d | %d |\n\n",
+           CREATES, CREATES_WARM, c0, c1, c1 - c0, fd1 - fd0, left);
     int ok = r1 - r0 < 1024 && c1 - c0 < 1024 && fd1 == fd0 && left == 0 && live_seen;
     printf("%s\n", ok ? "Both stay under 1 MB of growth and leave no descriptor or segment; each "
                         "live context had exactly one segment."

@@ -104,14 +104,24 @@ int main(int argc, char **argv)
         struct omnizip_window_info info;
         for (int i = 0; i < n; i++) {
             struct window *s = &w[(i / 3) % SHAPES];
-            struct omnizip_stream_in in = {
-                sizeof in, 0,
-                {s->audio, NA, D, D, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
-                {s->video, NV, D, D, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}, s->scores, NULL};
+            struct omnizip_stream_in in = {sizeof in,
+                                           0,
+                                           {s->audio, NA, D, D, OMNIZIP_DTYPE_F32,
+                                            OMNIZIP_MEMORY_HOST},
+                                           {s->video, NV, D, D, OMNIZIP_DTYPE_F32,
+                                            OMNIZIP_MEMORY_HOST},
+                                           s->scores,
+                                           NULL};
             info.struct_size = sizeof info;
-            struct omnizip_window_out out = {sizeof out, 0, state, NA, keep, NV,
-                                             {anchors, NA, D, D, OMNIZIP_DTYPE_F32,
-                                              OMNIZIP_MEMORY_HOST}, &info};
+            struct omnizip_window_out out =
+                {sizeof out,
+                 0,
+                 state,
+                 NA,
+                 keep,
+                 NV,
+                 {anchors, NA, D, D, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
+                 &info};
             double t0 = ozc_now_us();
             if (x->push(ctx, &in, &out) != OMNIZIP_OK)
                 return die("push", p->last_error(ctx));
@@ -125,8 +135,8 @@ int main(int argc, char **argv)
         qsort(lat, (size_t)n, sizeof *lat, cmp);
         printf("| %d | %.2f | %.2f | %zu | %zu | %.4f / %.4f | %.4f / %.4f |\n", n, lat[n / 2],
                lat[(int)ceil(0.99 * n) - 1], h10 - h0, hn - h0,
-               (double)t.audio_kept / (double)t.audio_in,
-               t.audio_target, (double)t.video_kept / (double)t.video_in, t.video_target);
+               (double)t.audio_kept / (double)t.audio_in, t.audio_target,
+               (double)t.video_kept / (double)t.video_in, t.video_target);
         fflush(stdout);
         p->destroy(ctx);
     }

@@ -16,6 +16,9 @@ static inline double ozc_now_us(void)
 }
 
 /* Milliseconds since the same point. */
-static inline double ozc_now_ms(void) { return ozc_now_us() / 1e3; }
+static inline double ozc_now_ms(void)
+{
+    return ozc_now_us() / 1e3;
+}
 
 #endif

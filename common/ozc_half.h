@@ -63,7 +63,10 @@ static inline float ozc_f16_to_f32(uint16_t h)
     return ozc_float_of(sign | ((exp + 112) << 23) | (man << 13));
 }
 
-static inline float ozc_bf16_to_f32(uint16_t h) { return ozc_float_of((uint32_t)h << 16); }
+static inline float ozc_bf16_to_f32(uint16_t h)
+{
+    return ozc_float_of((uint32_t)h << 16);
+}
 
 static inline uint16_t ozc_f32_to_f16(float f)
 {

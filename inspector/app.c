@@ -39,12 +39,12 @@ struct app {
     struct ozi_frame frame;
     struct ozi_layout layout;
     const struct ozi_glyphs *glyphs;
-    double credit;   /* replay: records owed to the pacing clock */
-    double last;     /* seconds, monotonic */
+    double credit; /* replay: records owed to the pacing clock */
+    double last;   /* seconds, monotonic */
     int prompting; /* PROMPT_* while typing */
     char prompt[512];
-    char label[600];  /* what the prompt asks */
-    char path[512];   /* the profile path being written */
+    char label[600]; /* what the prompt asks */
+    char path[512];  /* the profile path being written */
 };
 
 static int poll_source(struct app *a)
@@ -76,18 +76,18 @@ static void render(struct app *a, int w, int h)
     memset(&extra, 0, sizeof(extra));
     extra.prompt = a->prompting ? a->prompt : NULL;
     extra.prompt_label = a->prompting == PROMPT_VALUE && a->tune ? ozi_tune_selected(a->tune)
-                         : a->prompting >= PROMPT_PATH                ? a->label
-                                                                      : NULL;
+                         : a->prompting >= PROMPT_PATH           ? a->label
+                                                                 : NULL;
     if (a->tune) {
         extra.n_params = ozi_tune_params(a->tune, &extra.param_names, &extra.param_values,
-                                        &extra.param_sel);
+                                         &extra.param_sel);
         extra.param_base = ozi_tune_base_values(a->tune);
         extra.base = ozi_tune_base(a->tune, &extra.n_base, &extra.base_label);
         extra.dirty = ozi_tune_dirty(a->tune);
         if (a->m.n_shown > 0)
             ozi_tune_detail(a->tune, a->m.rec[a->m.sel < a->m.n_shown ? a->m.sel : 0].index,
-                           &extra.detail_audio, &extra.n_detail_audio, &extra.detail_video,
-                           &extra.n_detail_video, &extra.tpf);
+                            &extra.detail_audio, &extra.n_detail_audio, &extra.detail_video,
+                            &extra.n_detail_video, &extra.tpf);
     }
     ozi_draw(&a->frame, &a->m, &a->layout, a->glyphs, &extra);
 }
@@ -321,7 +321,7 @@ static int open_source(struct app *a)
     } else {
         ozi_model_init(m, OZ_MODE_TUNE);
         struct ozi_tune_args args = {a->opt.tune, a->opt.profile, a->opt.task, a->opt.out,
-                                    a->opt.compare};
+                                     a->opt.compare};
         int rc = ozi_tune_open(&a->tune, &a->engine, &args, m, err, sizeof(err));
         if (rc != OZ_EXIT_OK) {
             fprintf(stderr, "omnizip-inspect: %s\n", err);
@@ -355,8 +355,8 @@ static int run(struct app *a)
     if (a->opt.model && (!cost || !cost->find(a->opt.model))) {
         char names[256];
         ozi_preset_names(cost, names, sizeof(names));
-        fprintf(stderr, "omnizip-inspect: --model: unknown preset '%s' (known: %s)\n",
-                a->opt.model, cost ? names : a->engine.why);
+        fprintf(stderr, "omnizip-inspect: --model: unknown preset '%s' (known: %s)\n", a->opt.model,
+                cost ? names : a->engine.why);
         return OZ_EXIT_USAGE;
     }
     int rc = open_source(a);

@@ -11,21 +11,19 @@
 #include "keys.h"
 
 const struct ozi_glyphs ozi_glyphs_utf8 = {
-    "\u2588",
-    {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
-    "\u2588", "\u2503", "\u00b7",
-    {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
-    "\u2588", "\u2592", "\u00b7",
-    "\u25c6",
+    "\u2588", {"", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
+    "\u2588", "\u2503",
+    "\u00b7", {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
+    "\u2588", "\u2592",
+    "\u00b7", "\u25c6",
 };
 
 const struct ozi_glyphs ozi_glyphs_ascii = {
-    "#",
-    {"", "", "", "", "", "", "", ""},
-    "=", "|", ".",
-    {"_", ".", ":", "-", "=", "+", "*", "#"},
-    "#", "+", ".",
-    "@",
+    "#", {"", "", "", "", "", "", "", ""},
+    "=", "|",
+    ".", {"_", ".", ":", "-", "=", "+", "*", "#"},
+    "#", "+",
+    ".", "@",
 };
 
 /* Terminal cells of UTF-8 text: one per code point. */
@@ -121,8 +119,8 @@ static int versus(struct ozi_frame *f, const struct ozi_model *m, int y, int x,
     }
     char field[3][96];
     snprintf(field[0], sizeof field[0], "  vs %s:", e->base_label ? e->base_label : "loaded");
-    snprintf(field[1], sizeof field[1], " audio %lld -> %lld (%+lld)", (long long)a0,
-             (long long)a1, (long long)(a1 - a0));
+    snprintf(field[1], sizeof field[1], " audio %lld -> %lld (%+lld)", (long long)a0, (long long)a1,
+             (long long)(a1 - a0));
     snprintf(field[2], sizeof field[2], "  video %lld -> %lld (%+lld)", (long long)v0,
              (long long)v1, (long long)(v1 - v0));
     if (x + (int)(strlen(field[0]) + strlen(field[1])) > f->w)
@@ -140,9 +138,8 @@ static void totals(struct ozi_frame *f, const struct ozi_model *m, int y,
     struct ozi_totals t;
     ozi_model_totals(m, &t);
     char a[32], b[32], text[160];
-    snprintf(text, sizeof text, "kept: audio %lld/%lld  video %lld/%lld",
-             (long long)t.audio_kept, (long long)t.audio_in, (long long)t.video_kept,
-             (long long)t.video_in);
+    snprintf(text, sizeof text, "kept: audio %lld/%lld  video %lld/%lld", (long long)t.audio_kept,
+             (long long)t.audio_in, (long long)t.video_kept, (long long)t.video_in);
     int x = field(f, y, 0, OZ_R_NORMAL, text);
     if (e && e->base) {
         versus(f, m, y, x, e);
@@ -185,9 +182,10 @@ static void config(struct ozi_frame *f, const struct ozi_model *m, int y,
             x = ozi_frame_put(f, y, x, OZ_R_DIM, "<");
         for (size_t i = from; i < n; i++) {
             int changed = e->param_base && strcmp(e->param_values[i], e->param_base[i]) != 0;
-            int nx = field(f, y, x, i == e->param_sel ? OZ_R_SEL
-                                    : changed         ? OZ_R_WARN
-                                                      : OZ_R_NORMAL,
+            int nx = field(f, y, x,
+                           i == e->param_sel ? OZ_R_SEL
+                           : changed         ? OZ_R_WARN
+                                             : OZ_R_NORMAL,
                            fields[i]);
             if (nx == x)
                 break;
@@ -200,7 +198,8 @@ static void config(struct ozi_frame *f, const struct ozi_model *m, int y,
         return;
     }
     char fields[6][64];
-    snprintf(fields[5], sizeof fields[5], "  strategy %s", m->strategy[0] ? m->strategy : "omnizip");
+    snprintf(fields[5], sizeof fields[5], "  strategy %s",
+             m->strategy[0] ? m->strategy : "omnizip");
     snprintf(fields[0], sizeof fields[0], "rho_audio %g", m->rho_audio);
     snprintf(fields[1], sizeof fields[1], "  rho_video %g", m->rho_video);
     snprintf(fields[2], sizeof fields[2], "  g %d", m->g);
@@ -266,7 +265,7 @@ static void rate_bar(struct ozi_frame *f, int y, int x, int w, const struct ozi_
             ozi_frame_put(f, y, x + i, OZ_R_BAND, g->mark);
         else if (i < fill)
             ozi_frame_put(f, y, x + i, m->have_config && i < lo ? OZ_R_DIM : OZ_R_VIDEO,
-                         g->rate_fill);
+                          g->rate_fill);
         else if (m->have_config && i > lo && i < hi)
             ozi_frame_put(f, y, x + i, OZ_R_DIM, g->band);
     }
@@ -299,8 +298,7 @@ static int tune_cols(struct ozi_frame *f, const struct omnizip_window_info *r, i
                      const struct ozi_draw_extra *e, size_t i)
 {
     char am[32];
-    snprintf(am, sizeof(am), "%lld/%lld", (long long)r->audio_anchors,
-             (long long)r->audio_merged);
+    snprintf(am, sizeof(am), "%lld/%lld", (long long)r->audio_anchors, (long long)r->audio_merged);
     x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %8s", am);
     if (!e || i >= e->n_base)
         return ozi_frame_printf(f, y, x, OZ_R_DIM, " %6s", "-");
@@ -317,9 +315,9 @@ static void row(struct ozi_frame *f, const struct ozi_model *m, const struct ozi
 {
     const struct omnizip_window_info *r = &m->rec[i];
     int sel = i == m->sel;
-    int x = ozi_frame_printf(f, y, 0, OZ_R_NORMAL, "%c%4u %*lld/%-*lld ", sel ? '>' : ' ',
-                            r->index, l->audio_w, (long long)r->audio_kept, l->audio_w,
-                            (long long)r->audio_in);
+    int x = ozi_frame_printf(f, y, 0, OZ_R_NORMAL, "%c%4u %*lld/%-*lld ", sel ? '>' : ' ', r->index,
+                             l->audio_w, (long long)r->audio_kept, l->audio_w,
+                             (long long)r->audio_in);
     ozi_frame_put(f, y, x, OZ_R_NORMAL, "[");
     if (r->guided)
         bar(f, y, x + 1, l->sa_w, r->s_a, g, OZ_R_AUDIO);
@@ -334,7 +332,7 @@ static void row(struct ozi_frame *f, const struct ozi_model *m, const struct ozi
         x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %4.2f", r->rate);
     if (l->video_col)
         x = ozi_frame_printf(f, y, x, OZ_R_NORMAL, " %*lld/%-*lld", l->video_w,
-                            (long long)r->video_kept, l->video_w, (long long)r->video_in);
+                             (long long)r->video_kept, l->video_w, (long long)r->video_in);
     if (l->tune_cols)
         x = tune_cols(f, r, y, x, e, i);
     if (sel)
@@ -372,10 +370,10 @@ static void positions(struct ozi_frame *f, int y, const struct ozi_draw_extra *e
         size_t n = e->n_detail_audio - i < per ? e->n_detail_audio - i : per;
         int c = audio_cell(e->detail_audio + i, n);
         x = ozi_frame_put(f, y, x, c == OMNIZIP_AUDIO_PRUNED ? OZ_R_DIM : OZ_R_AUDIO,
-                         c == OMNIZIP_AUDIO_KEPT     ? g->kept
-                         : c == OMNIZIP_AUDIO_ANCHOR ? g->anchor
-                         : c == OMNIZIP_AUDIO_MERGED ? g->merged
-                                                     : g->pruned);
+                          c == OMNIZIP_AUDIO_KEPT     ? g->kept
+                          : c == OMNIZIP_AUDIO_ANCHOR ? g->anchor
+                          : c == OMNIZIP_AUDIO_MERGED ? g->merged
+                                                      : g->pruned);
     }
     x = ozi_frame_put(f, y + 1, 0, OZ_R_HEAD, "video ");
     size_t tpf = e->tpf > 0 ? (size_t)e->tpf : e->n_detail_video + 1;
@@ -403,15 +401,17 @@ static void detail(struct ozi_frame *f, const struct ozi_model *m, const struct 
     if (pruned < 0)
         pruned = 0;
     ozi_frame_printf(f, y, 2, OZ_R_HEAD, " window %u (%s) ", r->index,
-                    r->guided ? "guided" : "unguided");
+                     r->guided ? "guided" : "unguided");
     char text[3][160];
-    snprintf(text[0], sizeof text[0], "audio %lld in: %lld kept (%lld anchors), %lld merged, "
-             "%lld pruned", (long long)r->audio_in, (long long)r->audio_kept,
-             (long long)r->audio_anchors, (long long)r->audio_merged, (long long)pruned);
+    snprintf(text[0], sizeof text[0],
+             "audio %lld in: %lld kept (%lld anchors), %lld merged, "
+             "%lld pruned",
+             (long long)r->audio_in, (long long)r->audio_kept, (long long)r->audio_anchors,
+             (long long)r->audio_merged, (long long)pruned);
     snprintf(text[1], sizeof text[1], "   video %lld in: %lld kept, rate %.3f (base %.3f)",
              (long long)r->video_in, (long long)r->video_kept, r->rate, r->base_rate);
-    snprintf(text[2], sizeof text[2], "   plugin's own time %.1f us, work %.3g FLOP",
-             r->micros, r->flops);
+    snprintf(text[2], sizeof text[2], "   plugin's own time %.1f us, work %.3g FLOP", r->micros,
+             r->flops);
     int tx = 0;
     for (int k = 0; k < 3; k++)
         tx = field(f, y + 1, tx, OZ_R_NORMAL, text[k]);
@@ -495,7 +495,7 @@ static void status(struct ozi_frame *f, const struct ozi_model *m, int y,
 {
     if (e && e->prompt) {
         ozi_frame_printf(f, y, 0, OZ_R_HEAD, "%s: %s_",
-                        e->prompt_label ? e->prompt_label : "jump to window", e->prompt);
+                         e->prompt_label ? e->prompt_label : "jump to window", e->prompt);
         return;
     }
     const char *msg = ozi_model_last_message(m);
@@ -529,8 +529,8 @@ static void budget(struct ozi_frame *f, const struct ozi_model *m, int y,
     int x = ozi_frame_put(f, y, 0, OZ_R_HEAD, "budget ");
     if (f->w < 68 + 2 * 8) { /* no room for the bars (68: the text around them): figures only */
         ozi_frame_printf(f, y, x, OZ_R_NORMAL, "audio %.1f/%.1f%%  video %.1f/%.1f%%",
-                        100.0 * audio, 100.0 * m->audio_target, 100.0 * video,
-                        100.0 * m->video_target);
+                         100.0 * audio, 100.0 * m->audio_target, 100.0 * video,
+                         100.0 * m->video_target);
         return;
     }
     int w = (f->w - 68) / 2;
@@ -551,7 +551,7 @@ static void too_small(struct ozi_frame *f)
 }
 
 void ozi_draw(struct ozi_frame *f, struct ozi_model *m, const struct ozi_layout *l,
-             const struct ozi_glyphs *g, const struct ozi_draw_extra *extra)
+              const struct ozi_glyphs *g, const struct ozi_draw_extra *extra)
 {
     ozi_frame_clear(f);
     if (!l->ok) {

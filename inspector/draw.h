@@ -29,14 +29,14 @@ extern const struct ozi_glyphs ozi_glyphs_ascii;
 
 /* What only the app knows: the jump prompt, the tune parameters. */
 struct ozi_draw_extra {
-    const char *prompt;          /* NULL or the text being typed */
-    const char *prompt_label;    /* what it is for: "jump to window", "rho_audio" */
-    size_t n_params;             /* tune mode: parameters shown on line 3 */
+    const char *prompt;       /* NULL or the text being typed */
+    const char *prompt_label; /* what it is for: "jump to window", "rho_audio" */
+    size_t n_params;          /* tune mode: parameters shown on line 3 */
     const char *const *param_names;
     const char *const *param_values; /* as the plugin writes them */
     const char *const *param_base;   /* the "before" side's values */
     size_t param_sel;
-    int dirty;                       /* values not yet written */
+    int dirty; /* values not yet written */
     /* Tune mode's "before" side: its windows (same count and order as the
      * model's) and its name (the loaded profile, or --compare's). */
     const struct omnizip_window_info *base;
@@ -52,6 +52,6 @@ struct ozi_draw_extra {
 /* Draws the whole screen (or the too-small message) into f, which must be
  * l->w x l->h. Fits m's view to the layout first. */
 void ozi_draw(struct ozi_frame *f, struct ozi_model *m, const struct ozi_layout *l,
-             const struct ozi_glyphs *g, const struct ozi_draw_extra *extra);
+              const struct ozi_glyphs *g, const struct ozi_draw_extra *extra);
 
 #endif

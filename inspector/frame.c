@@ -66,8 +66,11 @@ void ozi_frame_role(struct ozi_frame *f, int y, int x0, int x1, enum ozi_role ro
  * length 1 and '?' for anything malformed. */
 static int decode(const unsigned char *s, uint32_t *cp)
 {
-    int n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-          : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    int n = s[0] < 0x80             ? 1
+            : (s[0] & 0xE0) == 0xC0 ? 2
+            : (s[0] & 0xF0) == 0xE0 ? 3
+            : (s[0] & 0xF8) == 0xF0 ? 4
+                                    : 0;
     if (n == 0) {
         *cp = '?';
         return 1;

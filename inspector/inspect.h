@@ -12,7 +12,6 @@
 /* Runs omnizip-inspect with argv; returns the process exit code (OZ_EXIT_*). */
 int omnizip_inspect_main(int argc, char **argv);
 
-
 struct ozi_options {
     const char *replay;  /* --replay FILE */
     int attach;          /* --attach [PID] */

@@ -76,12 +76,12 @@ static void check_end(struct ozi_live *l, struct ozi_model *m)
         return;
     if (ozi_ring_broken(l->ring)) {
         ozi_model_message(m, "session %d: segment %s truncated, stopped reading", (int)l->pid,
-                         ozi_ring_name(l->ring));
+                          ozi_ring_name(l->ring));
     } else if (ozi_ring_closed(l->ring)) {
         ozi_model_message(m, "session %d ended", (int)l->pid);
     } else if (!ozi_ring_writer_alive(l->ring)) {
         ozi_model_message(m, "session %d ended: stale segment %s (pid %d gone)", (int)l->pid,
-                         ozi_ring_name(l->ring), (int)l->pid);
+                          ozi_ring_name(l->ring), (int)l->pid);
     } else {
         return;
     }
@@ -108,7 +108,7 @@ int ozi_live_poll(struct ozi_live *l, struct ozi_model *m)
             char why[120];
             if (ozi_record_check(&buf[i].info, why, sizeof(why)) != 0) {
                 ozi_model_message(m, "record %llu refused: %s",
-                                 (unsigned long long)buf[i].info.index, why);
+                                  (unsigned long long)buf[i].info.index, why);
                 changed = 1;
                 continue;
             }

@@ -24,38 +24,38 @@ enum ozi_mode { OZ_MODE_REPLAY = 1, OZ_MODE_LIVE = 2, OZ_MODE_TUNE = 4 };
 
 struct ozi_totals {
     int64_t audio_in, audio_kept, video_in, video_kept;
-    double kept_pct;     /* kept audio+video tokens / all, in percent */
+    double kept_pct; /* kept audio+video tokens / all, in percent */
     double flops_before, flops_after;
     int have_flops;
-    double kv_saved;     /* bytes */
-    double kv_before;    /* bytes of every media token, for the saved share */
+    double kv_saved;  /* bytes */
+    double kv_before; /* bytes of every media token, for the saved share */
 };
 
 struct ozi_model {
     enum ozi_mode mode;
-    char source[512];    /* trace path, shm name or dump path */
-    char origin[256];    /* the trace's "source", the live pid... */
-    char preset[64];     /* model preset name (the trace's, --model, or the first) */
+    char source[512]; /* trace path, shm name or dump path */
+    char origin[256]; /* the trace's "source", the live pid... */
+    char preset[64];  /* model preset name (the trace's, --model, or the first) */
     /* The config the records were made with (trace header / shm header). */
     int have_config;
     double rho_audio, rho_video, rho_min, rho_max, contextual_ratio;
     int g, dpc_k;
-    char strategy[16];   /* "" or the trace's strategy (omnizip, random, ...) */
-    uint32_t n_planned;  /* windows the header announces, 0 unknown */
-    int streaming;       /* a streaming session: the budget line shows */
+    char strategy[16];                 /* "" or the trace's strategy (omnizip, random, ...) */
+    uint32_t n_planned;                /* windows the header announces, 0 unknown */
+    int streaming;                     /* a streaming session: the budget line shows */
     double audio_target, video_target; /* its controller's targets */
     struct omnizip_window_info *rec;
     size_t n_rec, cap_rec;
-    size_t n_shown;      /* records revealed so far (replay pacing) */
-    uint64_t dropped;    /* records a live reader lost */
-    size_t lines_used;   /* trace lines that parsed as trace objects */
-    int ended;           /* the producer is gone (trace complete, session ended) */
+    size_t n_shown;    /* records revealed so far (replay pacing) */
+    uint64_t dropped;  /* records a live reader lost */
+    size_t lines_used; /* trace lines that parsed as trace objects */
+    int ended;         /* the producer is gone (trace complete, session ended) */
     char messages[OZ_MAX_MESSAGES][OZ_MESSAGE_LEN];
-    size_t n_messages;   /* total ever added; the last OZ_MAX_MESSAGES kept */
+    size_t n_messages; /* total ever added; the last OZ_MAX_MESSAGES kept */
     /* View state. */
     size_t sel, top;
     int follow, paused, help, detail;
-    double speed;        /* replay records per second */
+    double speed; /* replay records per second */
     /* The plugin's model presets and Eq. 9 (omnizip.cost/1); NULL: no
      * plugin, no cost figures. */
     const struct omnizip_cost_ext *cost;
@@ -102,20 +102,20 @@ int ozi_spark_level(double v);
 
 /* Screen layout for a w x h terminal. */
 struct ozi_layout {
-    int ok;              /* 0: too small, draw only the message */
+    int ok; /* 0: too small, draw only the message */
     int w, h;
     int totals_y, config_y;
-    int history_y;       /* first of 2 sparkline lines, -1 when none */
-    int budget_y;        /* streaming: cumulative fractions vs targets, -1 when none */
-    int head_y;          /* column header */
+    int history_y; /* first of 2 sparkline lines, -1 when none */
+    int budget_y;  /* streaming: cumulative fractions vs targets, -1 when none */
+    int head_y;    /* column header */
     int table_y, table_rows;
     int detail_y, detail_h; /* -1/0 when the detail pane is off */
     int status_y, bar_y;
-    int audio_w, video_w;   /* digits of the kept/in columns */
-    int sa_w, rate_w;       /* bar cells between the brackets */
-    int values;             /* 1: numeric S_a and rate after the bars */
-    int video_col;          /* 1: the video kept/in column is shown */
-    int tune_cols;          /* 1: tune mode's anchors/merged and delta columns */
+    int audio_w, video_w; /* digits of the kept/in columns */
+    int sa_w, rate_w;     /* bar cells between the brackets */
+    int values;           /* 1: numeric S_a and rate after the bars */
+    int video_col;        /* 1: the video kept/in column is shown */
+    int tune_cols;        /* 1: tune mode's anchors/merged and delta columns */
 };
 
 /* Width of tune mode's extra columns: " anchors/merged" (9) and " delta" (7). */

@@ -146,10 +146,11 @@ int ozi_options_parse(struct ozi_options *o, int argc, char **argv, char *err, s
                 return -1;
             }
         } else {
-            static const char *const known[] = {
-                "--replay", "--attach", "--list", "--clean", "--tune", "--profile", "--task",
-                "--out", "--compare", "--dump", "--width", "--height", "--once", "--svg",
-                "--no-color", "--model", "--speed", "--plugin", "--help"};
+            static const char *const known[] = {"--replay",  "--attach",  "--list",     "--clean",
+                                                "--tune",    "--profile", "--task",     "--out",
+                                                "--compare", "--dump",    "--width",    "--height",
+                                                "--once",    "--svg",     "--no-color", "--model",
+                                                "--speed",   "--plugin",  "--help"};
             const char *near = ozc_suggest(a, known, sizeof(known) / sizeof(known[0]));
             if (near)
                 snprintf(err, err_size, "unknown argument '%s' (did you mean %s?)", a, near);
@@ -166,7 +167,10 @@ int ozi_options_parse(struct ozi_options *o, int argc, char **argv, char *err, s
     }
     if ((o->profile || o->task || o->out || o->compare) && !o->tune) {
         snprintf(err, err_size, "%s goes with --tune",
-                 o->profile ? "--profile" : o->task ? "--task" : o->out ? "--out" : "--compare");
+                 o->profile ? "--profile"
+                 : o->task  ? "--task"
+                 : o->out   ? "--out"
+                            : "--compare");
         return -1;
     }
     if (o->profile && o->task) {

@@ -28,7 +28,7 @@ void ozi_link_close(struct ozi_link *e)
 
 const struct omnizip_cost_ext *ozi_link_cost(const struct ozi_link *e)
 {
-    const struct omnizip_cost_ext *x =
-        e->plugin ? e->plugin->get_extension(OMNIZIP_EXT_COST) : NULL;
+    const struct omnizip_cost_ext *x = e->plugin ? e->plugin->get_extension(OMNIZIP_EXT_COST)
+                                                 : NULL;
     return x && x->struct_size >= sizeof *x ? x : NULL;
 }

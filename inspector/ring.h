@@ -28,10 +28,10 @@ struct ozi_ring_record {
 };
 
 enum ozi_session_state {
-    OZ_SESSION_LIVE,   /* writer running */
-    OZ_SESSION_ENDED,  /* writer closed the ring */
-    OZ_SESSION_STALE,  /* this user's segment whose writer process is gone */
-    OZ_SESSION_BAD     /* refused: see problem */
+    OZ_SESSION_LIVE,  /* writer running */
+    OZ_SESSION_ENDED, /* writer closed the ring */
+    OZ_SESSION_STALE, /* this user's segment whose writer process is gone */
+    OZ_SESSION_BAD    /* refused: see problem */
 };
 
 struct ozi_session_info {

@@ -17,9 +17,9 @@
 #include <omnizip/telemetry.h>
 
 /* The biggest segment a valid header can describe. */
-#define MAX_BYTES ((uint64_t)OMNIZIP_TELEMETRY_HEADER_MAX + \
-                   (uint64_t)OMNIZIP_TELEMETRY_CAPACITY_MAX * \
-                   (16u + OMNIZIP_TELEMETRY_RECORD_MAX))
+#define MAX_BYTES                             \
+    ((uint64_t)OMNIZIP_TELEMETRY_HEADER_MAX + \
+     (uint64_t)OMNIZIP_TELEMETRY_CAPACITY_MAX * (16u + OMNIZIP_TELEMETRY_RECORD_MAX))
 
 static int check_file(int fd, uint64_t *size, char *why, size_t n)
 {

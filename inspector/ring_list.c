@@ -24,8 +24,8 @@ static int parse_name(const char *entry, int32_t *pid, uint64_t *session)
     long p;
     unsigned long long s;
     int used = 0, hex_at = 0;
-    if (sscanf(entry, PREFIX "%ld-%n%llx%n", &p, &hex_at, &s, &used) != 2 ||
-        entry[used] != '\0' || used - hex_at > 16 || p <= 0 || p > INT32_MAX)
+    if (sscanf(entry, PREFIX "%ld-%n%llx%n", &p, &hex_at, &s, &used) != 2 || entry[used] != '\0' ||
+        used - hex_at > 16 || p <= 0 || p > INT32_MAX)
         return -1;
     for (int i = hex_at; i < used; i++)
         if (!strchr("0123456789abcdef", entry[i]))
@@ -144,9 +144,7 @@ void ozi_session_describe(const struct ozi_session_info *s, char *buf, size_t si
     case OZ_SESSION_STALE:
         snprintf(buf, size, "stale segment %s (pid %d gone)", s->name, (int)s->pid);
         break;
-    case OZ_SESSION_BAD:
-        snprintf(buf, size, "bad segment %s: %s", s->name, s->problem);
-        break;
+    case OZ_SESSION_BAD: snprintf(buf, size, "bad segment %s: %s", s->name, s->problem); break;
     }
 }
 

@@ -39,8 +39,7 @@ int ozi_ring_check(const void *base, size_t size, char *err, size_t err_size)
 {
     struct omnizip_telemetry_header h;
     if (size < sizeof(h)) {
-        snprintf(err, err_size, "truncated segment (%zu bytes, header needs %zu)", size,
-                 sizeof(h));
+        snprintf(err, err_size, "truncated segment (%zu bytes, header needs %zu)", size, sizeof(h));
         return -1;
     }
     memcpy(&h, base, sizeof(h));
@@ -65,8 +64,8 @@ int ozi_ring_check(const void *base, size_t size, char *err, size_t err_size)
     }
     if (h.record_size < sizeof(struct omnizip_window_info) ||
         h.record_size > OMNIZIP_TELEMETRY_RECORD_MAX || h.record_size % 8) {
-        snprintf(err, err_size, "bad record size %u (want %zu..%u, a multiple of 8)",
-                 h.record_size, sizeof(struct omnizip_window_info), OMNIZIP_TELEMETRY_RECORD_MAX);
+        snprintf(err, err_size, "bad record size %u (want %zu..%u, a multiple of 8)", h.record_size,
+                 sizeof(struct omnizip_window_info), OMNIZIP_TELEMETRY_RECORD_MAX);
         return -1;
     }
     if (h.slot_size != SLOT_PREFIX + h.record_size) {

@@ -39,11 +39,13 @@ static void axes(FILE *f, int top, const char *label, size_t n)
         double v = t / 4.0, y = ypos(v, top);
         fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#ccc'/>\n", LEFT, y,
                 W - RIGHT, y);
-        fprintf(f, "<text x='%d' y='%.1f' text-anchor='end' font-size='11'>%.2f</text>\n",
-                LEFT - 6, y + 4, v);
+        fprintf(f, "<text x='%d' y='%.1f' text-anchor='end' font-size='11'>%.2f</text>\n", LEFT - 6,
+                y + 4, v);
     }
-    fprintf(f, "<text x='16' y='%d' font-size='13' transform='rotate(-90 16 %d)' "
-            "text-anchor='middle'>%s</text>\n", top + PANEL_H / 2, top + PANEL_H / 2, label);
+    fprintf(f,
+            "<text x='16' y='%d' font-size='13' transform='rotate(-90 16 %d)' "
+            "text-anchor='middle'>%s</text>\n",
+            top + PANEL_H / 2, top + PANEL_H / 2, label);
     size_t step = n > 20 ? (n + 19) / 20 : 1;
     for (size_t i = 0; i < n; i += step)
         fprintf(f, "<text x='%.1f' y='%d' font-size='10' text-anchor='middle'>%zu</text>\n",
@@ -55,10 +57,14 @@ static void band(FILE *f, const struct ozi_model *m, int top)
     double y1 = ypos(m->rho_max, top), y0 = ypos(m->rho_min, top);
     fprintf(f, "<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='url(#hatch)'/>\n", LEFT, y1,
             W - LEFT - RIGHT, y0 - y1);
-    fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#000' "
-            "stroke-dasharray='2 3'/>\n", LEFT, y0, W - RIGHT, y0);
-    fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#000' "
-            "stroke-dasharray='2 3'/>\n", LEFT, y1, W - RIGHT, y1);
+    fprintf(f,
+            "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#000' "
+            "stroke-dasharray='2 3'/>\n",
+            LEFT, y0, W - RIGHT, y0);
+    fprintf(f,
+            "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#000' "
+            "stroke-dasharray='2 3'/>\n",
+            LEFT, y1, W - RIGHT, y1);
     fprintf(f, "<text x='%d' y='%.1f' font-size='10' text-anchor='end'>rho_min %.2f</text>\n",
             W - RIGHT - 4, y0 + 12, m->rho_min);
     fprintf(f, "<text x='%d' y='%.1f' font-size='10' text-anchor='end'>rho_max %.2f</text>\n",
@@ -72,8 +78,7 @@ static void series(FILE *f, const struct ozi_model *m, int top, int audio)
             audio ? "#1f4e9c" : "#c75b00", audio ? "" : " stroke-dasharray='6 3'");
     for (size_t i = 0; i < n; i++)
         if (!audio || m->rec[i].guided)
-            fprintf(f, "%.1f,%.1f ", xpos(i, n),
-                    ypos(audio ? m->rec[i].s_a : m->rec[i].rate, top));
+            fprintf(f, "%.1f,%.1f ", xpos(i, n), ypos(audio ? m->rec[i].s_a : m->rec[i].rate, top));
     fprintf(f, "'/>\n");
     for (size_t i = 0; i < n; i++) {
         double x = xpos(i, n);
@@ -81,25 +86,30 @@ static void series(FILE *f, const struct ozi_model *m, int top, int audio)
             fprintf(f, "<circle cx='%.1f' cy='%.1f' r='3' fill='#1f4e9c'/>\n", x,
                     ypos(m->rec[i].s_a, top));
         else if (!audio)
-            fprintf(f, "<rect x='%.1f' y='%.1f' width='6' height='6' fill='#fff' "
-                    "stroke='#c75b00'/>\n", x - 3, ypos(m->rec[i].rate, top) - 3);
+            fprintf(f,
+                    "<rect x='%.1f' y='%.1f' width='6' height='6' fill='#fff' "
+                    "stroke='#c75b00'/>\n",
+                    x - 3, ypos(m->rec[i].rate, top) - 3);
     }
 }
 
 static int emit(FILE *f, const struct ozi_model *m)
 {
     int top2 = TOP + PANEL_H + GAP, h = top2 + PANEL_H + 50;
-    fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
+    fprintf(f,
+            "<?xml version='1.0' encoding='UTF-8'?>\n"
             "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-            "viewBox='0 0 %d %d' font-family='sans-serif'>\n", W, h, W, h);
+            "viewBox='0 0 %d %d' font-family='sans-serif'>\n",
+            W, h, W, h);
     fprintf(f, "<title>omnizip per-window audio retention and video rate</title>\n"
-            "<defs><pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
-            "patternTransform='rotate(45)'><line x1='0' y1='0' x2='0' y2='6' stroke='#999' "
-            "stroke-width='1.5'/></pattern></defs>\n"
-            "<rect width='100%%' height='100%%' fill='#fff'/>\n");
+               "<defs><pattern id='hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
+               "patternTransform='rotate(45)'><line x1='0' y1='0' x2='0' y2='6' stroke='#999' "
+               "stroke-width='1.5'/></pattern></defs>\n"
+               "<rect width='100%%' height='100%%' fill='#fff'/>\n");
     struct ozi_totals t;
     ozi_model_totals(m, &t);
-    fprintf(f, "<text x='%d' y='24' font-size='14'>%s: %zu windows, media kept %.1f%% "
+    fprintf(f,
+            "<text x='%d' y='24' font-size='14'>%s: %zu windows, media kept %.1f%% "
             "(circles: S_a, squares: video pruning rate, hatched: [rho_min, rho_max])</text>\n",
             LEFT, "omnizip", m->n_shown, t.kept_pct);
     axes(f, TOP, "S_a (audio kept)", m->n_shown);

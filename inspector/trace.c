@@ -21,8 +21,7 @@
  * file can make us use. */
 #define MAX_LINE (1 << 20)
 
-static int get_count(json_t *o, const char *key, int required, int64_t *out, char *why,
-                     size_t n)
+static int get_count(json_t *o, const char *key, int required, int64_t *out, char *why, size_t n)
 {
     json_t *v = json_object_get(o, key);
     if (!v) {
@@ -62,8 +61,8 @@ static int get_real(json_t *o, const char *key, int required, double lo, double 
 /* Reads the fields of table f into the struct at base. A bad value fails
  * (-1, why says which), a missing optional one reads as 0 (a missing
  * "guided" as -1, for the caller to infer). */
-static int get_fields(json_t *o, const struct ozc_trace_field *f, size_t n, void *base,
-                      char *why, size_t wn)
+static int get_fields(json_t *o, const struct ozc_trace_field *f, size_t n, void *base, char *why,
+                      size_t wn)
 {
     for (size_t k = 0; k < n; k++) {
         char *p = (char *)base + f[k].off;

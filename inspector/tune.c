@@ -93,7 +93,7 @@ static int find_runs(struct ozi_tune *t)
 }
 
 void ozi_tune_detail(const struct ozi_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
-                    const uint8_t **video, size_t *n_video, int64_t *tpf)
+                     const uint8_t **video, size_t *n_video, int64_t *tpf)
 {
     const struct omnizip_sequence *q = &t->dump.seq;
     int64_t s = q->merge_size > 0 ? q->merge_size : 2;
@@ -139,8 +139,7 @@ static int compute(struct ozi_tune *t, struct ozi_tune_side *s, char *err, size_
 }
 
 /* Remembers what the loaded chain set, so a written profile keeps it. */
-static void on_key(void *user, const char *key, const char *value, const char *file,
-                   int32_t line)
+static void on_key(void *user, const char *key, const char *value, const char *file, int32_t line)
 {
     struct ozi_tune *t = user;
     (void)line;
@@ -231,14 +230,14 @@ static int open_profiles(struct ozi_tune *t, const struct ozi_tune_args *a, char
 }
 
 int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tune_args *a,
-                 struct ozi_model *m, char *err, size_t err_size)
+                  struct ozi_model *m, char *err, size_t err_size)
 {
     if (!e->plugin) {
         snprintf(err, err_size, "tune needs the plugin: %s", e->why);
         return OZ_EXIT_PLUGIN;
     }
-    if (e->plugin->struct_size < offsetof(struct omnizip_plugin, config_get) +
-                                     sizeof(e->plugin->config_get)) {
+    if (e->plugin->struct_size <
+        offsetof(struct omnizip_plugin, config_get) + sizeof(e->plugin->config_get)) {
         snprintf(err, err_size, "tune needs a plugin of ABI 1.1 or later (config_get)");
         return OZ_EXIT_PLUGIN;
     }
@@ -268,8 +267,8 @@ int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tu
             rc = OZ_EXIT_FAIL;
         }
     }
-    if (rc == OZ_EXIT_OK && (compute(t, &t->base, err, err_size) != 0 ||
-                             compute(t, &t->now, err, err_size) != 0))
+    if (rc == OZ_EXIT_OK &&
+        (compute(t, &t->base, err, err_size) != 0 || compute(t, &t->now, err, err_size) != 0))
         rc = OZ_EXIT_FAIL;
     if (rc != OZ_EXIT_OK) {
         ozi_tune_close(t);
@@ -282,7 +281,7 @@ int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tu
 }
 
 size_t ozi_tune_params(const struct ozi_tune *t, const char *const **names,
-                      const char *const **values, size_t *sel)
+                       const char *const **values, size_t *sel)
 {
     *names = t->names;
     *values = t->values;
@@ -296,7 +295,7 @@ const char *const *ozi_tune_base_values(const struct ozi_tune *t)
 }
 
 const struct omnizip_window_info *ozi_tune_base(const struct ozi_tune *t, size_t *n,
-                                               const char **label)
+                                                const char **label)
 {
     *n = t->base.n;
     *label = t->base_label;

@@ -26,25 +26,25 @@ struct ozi_tune_args {
 /* Loads the dump and the profiles and computes once into m. Returns an exit
  * code: 0, OZ_EXIT_INPUT (dump), OZ_EXIT_PROFILE, OZ_EXIT_PLUGIN, with err. */
 int ozi_tune_open(struct ozi_tune **out, struct ozi_link *e, const struct ozi_tune_args *args,
-                 struct ozi_model *m, char *err, size_t err_size);
+                  struct ozi_model *m, char *err, size_t err_size);
 
 /* The parameters for the tune line: names, their values as the plugin
  * formats them (the text a written profile holds), the selected one. */
 size_t ozi_tune_params(const struct ozi_tune *t, const char *const **names,
-                      const char *const **values, size_t *sel);
+                       const char *const **values, size_t *sel);
 /* The parameter values of the "before" side, for marking changed ones. */
 const char *const *ozi_tune_base_values(const struct ozi_tune *t);
 
 /* The "before" windows (the loaded profile's, or --compare's) and what to
  * call them. */
 const struct omnizip_window_info *ozi_tune_base(const struct ozi_tune *t, size_t *n,
-                                               const char **label);
+                                                const char **label);
 
 /* Where window w's kept, merged and pruned tokens are: its audio tokens'
  * OMNIZIP_AUDIO_* codes and its video tokens' keep bytes, in sequence order
  * (NULL and 0 for an absent run), and the tokens per frame. */
 void ozi_tune_detail(const struct ozi_tune *t, uint32_t w, const uint8_t **audio, size_t *n_audio,
-                    const uint8_t **video, size_t *n_video, int64_t *tpf);
+                     const uint8_t **video, size_t *n_video, int64_t *tpf);
 
 /* 1 while the values differ from the last written (or loaded) ones. */
 int ozi_tune_dirty(const struct ozi_tune *t);

@@ -96,11 +96,11 @@ struct oz_backend_ops {
                             size_t err_size);
     /* Stage 3 on runs[n_runs] of video, every run decided before it returns. */
     omnizip_status (*istc)(void *self, void *stream, const struct omnizip_matrix *video,
-                           const struct oz_run *runs, int64_t n_runs, int64_t tpf,
-                           int32_t dpc_k, char *err, size_t err_size);
+                           const struct oz_run *runs, int64_t n_runs, int64_t tpf, int32_t dpc_k,
+                           char *err, size_t err_size);
     /* Audio importance, as the public call says; in is already checked. */
-    omnizip_status (*importance)(void *self, const struct omnizip_importance_in *in,
-                                 float *scores, int64_t n_scores, char *err, size_t err_size);
+    omnizip_status (*importance)(void *self, const struct omnizip_importance_in *in, float *scores,
+                                 int64_t n_scores, char *err, size_t err_size);
     double (*take_flops)(void *self);
     void (*close)(void *self);
 };

@@ -29,9 +29,8 @@ omnizip_status oz_config_check(const struct omnizip_config *c, char *err, size_t
 
 /* Loads the profile at path (and its extends chain) on top of *c; see
  * omnizip.h. search_path is colon-separated and may be NULL. */
-omnizip_status oz_profile_load(const char *path, const char *search_path,
-                               struct omnizip_config *c, omnizip_key_fn on_key, void *user,
-                               char *err, size_t err_size);
+omnizip_status oz_profile_load(const char *path, const char *search_path, struct omnizip_config *c,
+                               omnizip_key_fn on_key, void *user, char *err, size_t err_size);
 
 /* The number of bytes of *c the plugin may read: 0 when struct_size is below
  * the 1.0 layout, else min(struct_size, sizeof(struct omnizip_config)). */
@@ -52,8 +51,7 @@ void oz_config_key_format(const struct omnizip_config *c, size_t i, char *buf, s
 
 /* Writes "unknown key 'KEY' (did you mean NAME?)" into err; extra (may be
  * NULL, NULL-terminated) adds candidate names beyond the table's keys. */
-void oz_config_unknown_key(const char *key, const char *const *extra, char *err,
-                           size_t err_size);
+void oz_config_unknown_key(const char *key, const char *const *extra, char *err, size_t err_size);
 
 /* As oz_config_check; on a failure *bad (may be NULL) gets the index of the
  * key to blame. For rho_min > rho_max that is whichever of the two has the

@@ -21,8 +21,7 @@ struct oz_cuda {
     int64_t keep_more_cap;
 };
 
-omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *err,
-                                 size_t err_size)
+omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *err, size_t err_size)
 {
     /* Never unmapped: cudart and libstdc++ register exit handlers that must
      * outlive a dlclose. */
@@ -30,7 +29,7 @@ omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *e
     if (!dl) {
         const char *why = dlerror();
         ozc_err(err, err_size, "cuda backend: cannot load %s: %s", path,
-                  why ? why : "unknown dlopen error");
+                why ? why : "unknown dlopen error");
         return OMNIZIP_E_UNSUPPORTED;
     }
     oz_cuda_entry_fn entry;
@@ -43,12 +42,12 @@ omnizip_status oz_cuda_open_path(const char *path, struct oz_cuda **out, char *e
         why = "does not serve the backend version this plugin needs";
     else if (be->struct_size < sizeof *be || be->version != OZ_CUDA_BACKEND_VERSION)
         why = "returned a backend table older than this plugin";
-    else if (!be->open || !be->close || !be->cross || !be->merge || !be->istc ||
-             !be->importance || !be->alloc || !be->free || !be->copy)
+    else if (!be->open || !be->close || !be->cross || !be->merge || !be->istc || !be->importance ||
+             !be->alloc || !be->free || !be->copy)
         why = "returned a backend table with a NULL operation";
     if (why) {
         ozc_err(err, err_size, "cuda backend: %s %s (version %u)", path, why,
-                  OZ_CUDA_BACKEND_VERSION);
+                OZ_CUDA_BACKEND_VERSION);
         dlclose(dl);
         return OMNIZIP_E_UNSUPPORTED;
     }
@@ -116,8 +115,14 @@ void oz_cuda_close(struct oz_cuda *cu)
     free(cu);
 }
 
-const struct oz_cuda_backend *oz_cuda_table(const struct oz_cuda *cu) { return cu->be; }
-struct oz_cu *oz_cuda_dev(const struct oz_cuda *cu) { return cu->dev; }
+const struct oz_cuda_backend *oz_cuda_table(const struct oz_cuda *cu)
+{
+    return cu->be;
+}
+struct oz_cu *oz_cuda_dev(const struct oz_cuda *cu)
+{
+    return cu->dev;
+}
 
 static omnizip_status grow_spans(struct oz_cuda *cu, int64_t n, char *err, size_t err_size)
 {
@@ -134,11 +139,10 @@ static omnizip_status grow_spans(struct oz_cuda *cu, int64_t n, char *err, size_
 }
 
 omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *audio,
-                             const int64_t *pool_rows, int64_t n_pool,
-                             const int64_t *anchor_rows, int64_t n_anchor,
-                             const struct omnizip_matrix *video, const struct oz_span *spans,
-                             int64_t n_spans, float *sigma, int64_t *assign, double *flops,
-                             char *err, size_t err_size)
+                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
+                             int64_t n_anchor, const struct omnizip_matrix *video,
+                             const struct oz_span *spans, int64_t n_spans, float *sigma,
+                             int64_t *assign, double *flops, char *err, size_t err_size)
 {
     omnizip_status st = grow_spans(cu, n_spans, err, err_size);
     if (st != OMNIZIP_OK)
@@ -148,8 +152,8 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
         cu->spans[k] = (struct oz_cuda_span){spans[k].row, spans[k].len};
         nv += spans[k].len;
     }
-    struct oz_cuda_cross a = {audio, pool_rows, n_pool, anchor_rows, n_anchor,
-                              video, cu->spans, n_spans, sigma, assign};
+    struct oz_cuda_cross a = {audio, pool_rows, n_pool,  anchor_rows, n_anchor,
+                              video, cu->spans, n_spans, sigma,       assign};
     *flops += 2.0 * (double)n_pool * (double)(n_anchor + nv) * (double)audio->cols;
     return cu->be->cross(cu->dev, &a, stream, err, err_size);
 }
@@ -157,9 +161,9 @@ omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omni
 static int grow(void **p, int64_t n, size_t elem);
 
 omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *video,
-                            int64_t row, int64_t n, int64_t tpf, int64_t frames,
-                            int64_t num_keep, int64_t extra, int32_t dpc_k, uint8_t *keep,
-                            double *flops, char *err, size_t err_size)
+                            int64_t row, int64_t n, int64_t tpf, int64_t frames, int64_t num_keep,
+                            int64_t extra, int32_t dpc_k, uint8_t *keep, double *flops, char *err,
+                            size_t err_size)
 {
     if (num_keep < tpf) {
         double d = (double)video->cols, t = (double)tpf;
@@ -220,27 +224,24 @@ static omnizip_status reserve(struct oz_cuda *cu, int64_t anchors, int64_t membe
 static omnizip_status merge_rows(struct oz_cuda *cu, void *stream, const struct oz_merge *m,
                                  char *err, size_t err_size)
 {
-    struct omnizip_matrix dst = {m->out, m->n_anchor, m->d, m->d, OMNIZIP_DTYPE_F32,
-                                 OMNIZIP_MEMORY_HOST};
-    struct oz_cuda_merge a = {m->audio,          m->anchor_rows,  m->n_anchor,
-                              m->sel->start,     m->sel->member_row, m->sel->weight,
-                              m->sel->wsum,      &dst};
+    struct omnizip_matrix dst = {m->out, m->n_anchor,       m->d,
+                                 m->d,   OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    struct oz_cuda_merge a = {m->audio,           m->anchor_rows, m->n_anchor,  m->sel->start,
+                              m->sel->member_row, m->sel->weight, m->sel->wsum, &dst};
     return cu->be->merge(cu->dev, &a, stream, err, err_size);
 }
 
-omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz_plan *p,
-                                     int32_t g, const struct omnizip_matrix *audio,
-                                     const int64_t *anchor_rows, const int64_t *pool_rows,
-                                     int64_t a0, int64_t a1, int64_t q0, int64_t q1,
-                                     const float *sigma, const int64_t *assign, float *anchors,
-                                     int64_t d, char *err, size_t err_size)
+omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz_plan *p, int32_t g,
+                                     const struct omnizip_matrix *audio, const int64_t *anchor_rows,
+                                     const int64_t *pool_rows, int64_t a0, int64_t a1, int64_t q0,
+                                     int64_t q1, const float *sigma, const int64_t *assign,
+                                     float *anchors, int64_t d, char *err, size_t err_size)
 {
     int64_t n = a1 - a0, pool_n = q1 - q0;
     if (n <= 0)
         return OMNIZIP_OK;
     if (reserve(cu, n, pool_n) != OMNIZIP_OK) {
-        ozc_err(err, err_size, "merge: out of memory for %lld pool tokens",
-                  (long long)pool_n);
+        ozc_err(err, err_size, "merge: out of memory for %lld pool tokens", (long long)pool_n);
         return OMNIZIP_E_NOMEM;
     }
     oz_merge_select(p, assign, sigma, g, pool_rows, a0, a1, q0, q1, &cu->sel);
@@ -281,9 +282,8 @@ static omnizip_status op_cross(void *self, void *stream, const struct oz_cross *
                                size_t es)
 {
     struct oz_cuda *cu = self;
-    return oz_cuda_cross(cu, stream, a->audio, a->pool_rows, a->n_pool, a->anchor_rows,
-                         a->n_anchor, a->video, a->spans, a->n_spans, a->sigma, a->assign,
-                         &cu->flops, err, es);
+    return oz_cuda_cross(cu, stream, a->audio, a->pool_rows, a->n_pool, a->anchor_rows, a->n_anchor,
+                         a->video, a->spans, a->n_spans, a->sigma, a->assign, &cu->flops, err, es);
 }
 
 static omnizip_status op_merge(void *self, void *stream, const struct oz_merge *a, char *err,
@@ -293,8 +293,8 @@ static omnizip_status op_merge(void *self, void *stream, const struct oz_merge *
 }
 
 static omnizip_status op_istc(void *self, void *stream, const struct omnizip_matrix *video,
-                              const struct oz_run *runs, int64_t n_runs, int64_t tpf,
-                              int32_t dpc_k, char *err, size_t es)
+                              const struct oz_run *runs, int64_t n_runs, int64_t tpf, int32_t dpc_k,
+                              char *err, size_t es)
 {
     struct oz_cuda *cu = self;
     for (int64_t r = 0; r < n_runs; r++) {
@@ -311,8 +311,9 @@ static omnizip_status op_importance(void *self, const struct omnizip_importance_
                                     float *scores, int64_t n_scores, char *err, size_t es)
 {
     if (in->cu_seqlens) {
-        ozc_err(err, es, "audio_importance: the cuda backend computes the 1.0 definition "
-                           "only; the windowed one (cu_seqlens) runs on the cpu backend");
+        ozc_err(err, es,
+                "audio_importance: the cuda backend computes the 1.0 definition "
+                "only; the windowed one (cu_seqlens) runs on the cpu backend");
         return OMNIZIP_E_UNSUPPORTED;
     }
     return oz_cuda_importance(self, in, scores, n_scores, err, es);
@@ -326,7 +327,10 @@ static double op_take_flops(void *self)
     return f;
 }
 
-static void op_close(void *self) { oz_cuda_close(self); }
+static void op_close(void *self)
+{
+    oz_cuda_close(self);
+}
 
 static const struct oz_backend_ops cuda_ops = {
     .name = "cuda",

@@ -35,18 +35,17 @@ struct oz_cu *oz_cuda_dev(const struct oz_cuda *cu);
  * norms are not needed, the device normalises. Adds the GEMM FLOPs to
  * *flops. */
 omnizip_status oz_cuda_cross(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *audio,
-                             const int64_t *pool_rows, int64_t n_pool,
-                             const int64_t *anchor_rows, int64_t n_anchor,
-                             const struct omnizip_matrix *video, const struct oz_span *spans,
-                             int64_t n_spans, float *sigma, int64_t *assign, double *flops,
-                             char *err, size_t err_size);
+                             const int64_t *pool_rows, int64_t n_pool, const int64_t *anchor_rows,
+                             int64_t n_anchor, const struct omnizip_matrix *video,
+                             const struct oz_span *spans, int64_t n_spans, float *sigma,
+                             int64_t *assign, double *flops, char *err, size_t err_size);
 
 /* Stage 3 on the device: rows [row, row + n) of video, keep[n]; frames
  * 0..extra-1 keep num_keep + 1. */
 omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omnizip_matrix *video,
-                            int64_t row, int64_t n, int64_t tpf, int64_t frames,
-                            int64_t num_keep, int64_t extra, int32_t dpc_k, uint8_t *keep,
-                            double *flops, char *err, size_t err_size);
+                            int64_t row, int64_t n, int64_t tpf, int64_t frames, int64_t num_keep,
+                            int64_t extra, int32_t dpc_k, uint8_t *keep, double *flops, char *err,
+                            size_t err_size);
 
 /* Stage 1.4-1.5 for anchors [a0, a1) and pool positions [q0, q1) of p on the
  * device: core's oz_merge_select picks the merges and their weights on the
@@ -55,12 +54,11 @@ omnizip_status oz_cuda_istc(struct oz_cuda *cu, void *stream, const struct omniz
  * anchor_rows[c] and pool_rows[q] are rows of audio. With q0 == q1 the
  * anchors are copied unchanged. Scratch lives in cu, so repeated calls
  * allocate nothing once grown. */
-omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz_plan *p,
-                                     int32_t g, const struct omnizip_matrix *audio,
-                                     const int64_t *anchor_rows, const int64_t *pool_rows,
-                                     int64_t a0, int64_t a1, int64_t q0, int64_t q1,
-                                     const float *sigma, const int64_t *assign, float *anchors,
-                                     int64_t d, char *err, size_t err_size);
+omnizip_status oz_cuda_merge_anchors(struct oz_cuda *cu, void *stream, struct oz_plan *p, int32_t g,
+                                     const struct omnizip_matrix *audio, const int64_t *anchor_rows,
+                                     const int64_t *pool_rows, int64_t a0, int64_t a1, int64_t q0,
+                                     int64_t q1, const float *sigma, const int64_t *assign,
+                                     float *anchors, int64_t d, char *err, size_t err_size);
 
 /* Audio importance on the device (in->stream), as the public call says. */
 omnizip_status oz_cuda_importance(struct oz_cuda *cu, const struct omnizip_importance_in *in,

@@ -23,8 +23,9 @@
 #define STREAM_IN_1_2 SIZE_1_0(omnizip_stream_in, stream)
 #define STREAM_TOTALS_1_2 SIZE_1_0(omnizip_stream_totals, video_target)
 /* plan, window_plan, bind and window on a streaming context. */
-#define STREAMING_ONLY "this context is in mode streaming: push windows through the " \
-                       "omnizip.streaming/1 extension"
+#define STREAMING_ONLY                                             \
+    "this context is in mode streaming: push windows through the " \
+    "omnizip.streaming/1 extension"
 
 static omnizip_status bad(omnizip_ctx *ctx, omnizip_status st, const char *msg)
 {
@@ -52,12 +53,12 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     }
     if (oz_config_read_size(config) == 0) {
         ozc_err(err, err_size, "create: config struct_size %u is smaller than the 1.0 layout",
-                  config->struct_size);
+                config->struct_size);
         return OMNIZIP_E_INVALID;
     }
     if (host && host->struct_size < HOST_1_0) {
         ozc_err(err, err_size, "create: host struct_size %u is smaller than the 1.0 layout",
-                  host->struct_size);
+                host->struct_size);
         return OMNIZIP_E_INVALID;
     }
     if (host && host->reserved0) {
@@ -95,7 +96,8 @@ static omnizip_status create(const struct omnizip_config *config, const struct o
     }
     if (ctx->host.log) {
         char msg[160];
-        snprintf(msg, sizeof msg, "omnizip %s: %u parallel tasks on %s, %s similarity scope, %s "
+        snprintf(msg, sizeof msg,
+                 "omnizip %s: %u parallel tasks on %s, %s similarity scope, %s "
                  "backend",
                  OMNIZIP_VERSION_STR, ctx->exec.tasks,
                  ctx->host.parallel_for ? "the host's pool" : "its own threads",
@@ -117,7 +119,10 @@ static void destroy(omnizip_ctx *ctx)
     free(ctx);
 }
 
-static const char *last_error(const omnizip_ctx *ctx) { return ctx ? ctx->err : ""; }
+static const char *last_error(const omnizip_ctx *ctx)
+{
+    return ctx ? ctx->err : "";
+}
 
 static omnizip_status plan(omnizip_ctx *ctx, const struct omnizip_layout *layout,
                            const float *scores, int64_t n_scores, struct omnizip_plan *out)
@@ -144,8 +149,9 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
         return OMNIZIP_E_INVALID;
     ctx->err[0] = 0;
     if (!out || out->struct_size < INFO_1_0)
-        return bad(ctx, OMNIZIP_E_INVALID, "window_plan: out is NULL or its struct_size is "
-                                           "below 1.0");
+        return bad(ctx, OMNIZIP_E_INVALID,
+                   "window_plan: out is NULL or its struct_size is "
+                   "below 1.0");
     if (ctx->cfg.mode == OMNIZIP_MODE_STREAMING)
         return bad(ctx, OMNIZIP_E_STATE, STREAMING_ONLY);
     if (!ctx->planned)
@@ -153,8 +159,10 @@ static omnizip_status window_plan(omnizip_ctx *ctx, uint32_t i, struct omnizip_w
     if (ctx->plan.totals_only)
         return bad(ctx, OMNIZIP_E_STATE, OZ_TOTALS_ONLY);
     if (i >= ctx->plan.n_windows) {
-        ozc_err(ctx->err, sizeof ctx->err, "window_plan: window %u out of range (the plan "
-                  "has %u)", i, ctx->plan.n_windows);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "window_plan: window %u out of range (the plan "
+                "has %u)",
+                i, ctx->plan.n_windows);
         return OMNIZIP_E_INVALID;
     }
     struct omnizip_window_info info;
@@ -254,8 +262,9 @@ static omnizip_status importance(omnizip_ctx *ctx, const struct omnizip_importan
         return OMNIZIP_E_INVALID;
     ctx->err[0] = 0;
     if (!in || !scores || in->struct_size < IMPORTANCE_1_0)
-        return bad(ctx, OMNIZIP_E_INVALID, "audio_importance: in and scores must not be NULL "
-                                           "and in's struct_size must be at least 1.0");
+        return bad(ctx, OMNIZIP_E_INVALID,
+                   "audio_importance: in and scores must not be NULL "
+                   "and in's struct_size must be at least 1.0");
     struct omnizip_importance_in imp;
     copy_in(&imp, sizeof imp, in, in->struct_size);
     if (imp.reserved0 || imp.reserved1)
@@ -276,12 +285,13 @@ static const struct omnizip_cost_ext cost_v1 = {
     .kv_bytes = oz_cost_kv_bytes,
 };
 
-static omnizip_status clips_split(const struct omnizip_clips_in *in,
-                                  struct omnizip_clips_out *out, char *err, size_t err_size)
+static omnizip_status clips_split(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,
+                                  char *err, size_t err_size)
 {
     if (!in || !out || in->struct_size < sizeof *in || out->struct_size < sizeof *out) {
-        ozc_err(err, err_size, "clips: in and out must be set, with struct_size of the 1.1 "
-                                 "layouts");
+        ozc_err(err, err_size,
+                "clips: in and out must be set, with struct_size of the 1.1 "
+                "layouts");
         return OMNIZIP_E_INVALID;
     }
     return oz_clips_split(in, out, err, err_size);
@@ -309,8 +319,9 @@ static omnizip_status stream_push(omnizip_ctx *ctx, const struct omnizip_stream_
     if (!in || !out)
         return bad(ctx, OMNIZIP_E_INVALID, "push: in and out must not be NULL");
     if (in->struct_size < STREAM_IN_1_2 || out->struct_size < WIN_OUT_1_0)
-        return bad(ctx, OMNIZIP_E_INVALID, "push: struct_size of in or out is below its first "
-                                           "layout");
+        return bad(ctx, OMNIZIP_E_INVALID,
+                   "push: struct_size of in or out is below its first "
+                   "layout");
     if (out->info && out->info->struct_size < INFO_1_0)
         return bad(ctx, OMNIZIP_E_INVALID, "push: info struct_size is below 1.0");
     struct omnizip_stream_in sin;
@@ -334,8 +345,9 @@ static omnizip_status stream_totals(omnizip_ctx *ctx, struct omnizip_stream_tota
         return OMNIZIP_E_INVALID;
     ctx->err[0] = 0;
     if (!out || out->struct_size < STREAM_TOTALS_1_2)
-        return bad(ctx, OMNIZIP_E_INVALID, "totals: out is NULL or its struct_size is below "
-                                           "1.2");
+        return bad(ctx, OMNIZIP_E_INVALID,
+                   "totals: out is NULL or its struct_size is below "
+                   "1.2");
     struct omnizip_stream_totals t;
     omnizip_status st = oz_stream_totals(ctx, &t);
     if (st == OMNIZIP_OK) {

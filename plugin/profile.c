@@ -40,8 +40,8 @@ struct load {
 
 static const char *const top_keys[2] = {"extends", "description"};
 
-__attribute__((format(printf, 3, 4))) static omnizip_status
-fail(struct load *L, omnizip_status st, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static omnizip_status fail(struct load *L, omnizip_status st,
+                                                                 const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -50,9 +50,10 @@ fail(struct load *L, omnizip_status st, const char *fmt, ...)
     return st;
 }
 
-__attribute__((format(printf, 6, 7))) static omnizip_status
-fail_at(struct load *L, const char *file, int line, int col, omnizip_status st, const char *fmt,
-        ...)
+__attribute__((format(printf, 6, 7))) static omnizip_status fail_at(struct load *L,
+                                                                    const char *file, int line,
+                                                                    int col, omnizip_status st,
+                                                                    const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -85,8 +86,8 @@ static int regular(const char *path)
 
 /* Tries DIR/NAME.yaml: 1 found (*found set), 0 not there (dir appended to
  * searched), -1 out of memory. */
-static int try_dir(const char *dir, size_t dlen, const char *name, char **found,
-                   char *searched, size_t size)
+static int try_dir(const char *dir, size_t dlen, const char *name, char **found, char *searched,
+                   size_t size)
 {
     size_t used = strlen(searched);
     char *cand = join(dir, dlen, name, ".yaml");
@@ -159,7 +160,8 @@ static omnizip_status resolve(struct load *L, const char *file, const struct oz_
 
 static omnizip_status load_file(struct load *L, char *display, char *real);
 
-static omnizip_status load_parent(struct load *L, const char *file, const struct oz_profile_entry *e)
+static omnizip_status load_parent(struct load *L, const char *file,
+                                  const struct oz_profile_entry *e)
 {
     char *display = NULL, *real;
     char chain[1024] = "";
@@ -168,8 +170,8 @@ static omnizip_status load_parent(struct load *L, const char *file, const struct
     if (st)
         return st;
     if (!(real = realpath(display, NULL))) {
-        st = fail_at(L, file, e->vline, e->vcol, OMNIZIP_E_PROFILE,
-                     "extends: cannot open '%s': %s", display, strerror(errno));
+        st = fail_at(L, file, e->vline, e->vcol, OMNIZIP_E_PROFILE, "extends: cannot open '%s': %s",
+                     display, strerror(errno));
         free(display);
         return st;
     }
@@ -178,8 +180,8 @@ static omnizip_status load_parent(struct load *L, const char *file, const struct
             continue;
         for (size_t j = 0; j < L->depth && used < sizeof chain; j++)
             used += (size_t)snprintf(chain + used, sizeof chain - used, "%s -> ", L->display[j]);
-        st = fail_at(L, file, e->vline, e->vcol, OMNIZIP_E_PROFILE, "extends cycle: %s%s",
-                     chain, display);
+        st = fail_at(L, file, e->vline, e->vcol, OMNIZIP_E_PROFILE, "extends cycle: %s%s", chain,
+                     display);
         free(display);
         free(real);
         return st;
@@ -253,9 +255,8 @@ static omnizip_status finish(struct load *L, const char *path)
     return fail(L, st, "%s: %s", path, msg);
 }
 
-omnizip_status oz_profile_load(const char *path, const char *search_path,
-                               struct omnizip_config *c, omnizip_key_fn on_key, void *user,
-                               char *err, size_t err_size)
+omnizip_status oz_profile_load(const char *path, const char *search_path, struct omnizip_config *c,
+                               omnizip_key_fn on_key, void *user, char *err, size_t err_size)
 {
     struct load *L;
     size_t have = oz_config_read_size(c);
@@ -265,8 +266,9 @@ omnizip_status oz_profile_load(const char *path, const char *search_path,
     if (!path || !c || have == 0 || oz_config_key_count() > OZ_CONFIG_MAX_KEYS) {
         if (err && err_size)
             snprintf(err, err_size, "profile_load: %s",
-                     !path ? "NULL path" : !c ? "NULL config"
-                                              : "config struct_size below the 1.0 layout");
+                     !path ? "NULL path"
+                     : !c  ? "NULL config"
+                           : "config struct_size below the 1.0 layout");
         return OMNIZIP_E_INVALID;
     }
     if (!(L = calloc(1, sizeof *L)) || !(display = strdup(path))) {

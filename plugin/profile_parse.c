@@ -32,8 +32,9 @@ struct reader {
     size_t err_size;
 };
 
-__attribute__((format(printf, 3, 4))) static omnizip_status
-fail(struct reader *r, omnizip_status st, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static omnizip_status fail(struct reader *r,
+                                                                 omnizip_status st, const char *fmt,
+                                                                 ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,8 +43,9 @@ fail(struct reader *r, omnizip_status st, const char *fmt, ...)
     return st;
 }
 
-__attribute__((format(printf, 5, 6))) static omnizip_status
-fail_at(struct reader *r, int line, int col, omnizip_status st, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static omnizip_status fail_at(struct reader *r, int line,
+                                                                    int col, omnizip_status st,
+                                                                    const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -88,15 +90,14 @@ static omnizip_status syntax_error(struct reader *r)
     if (p->error == YAML_MEMORY_ERROR)
         return fail(r, OMNIZIP_E_NOMEM, "%s: out of memory while parsing", r->file);
     if (p->error == YAML_READER_ERROR) {
-        int found = p->problem_value >= 0 ? p->problem_value
+        int found = p->problem_value >= 0        ? p->problem_value
                     : p->problem_offset < r->len ? r->buf[p->problem_offset]
                                                  : -1;
         position(r->buf, r->len, p->problem_offset, &line, &col);
         if (found >= 0)
             return fail_at(r, line, col, OMNIZIP_E_PROFILE,
                            "expected UTF-8 text: %s (found 0x%02X)", p->problem, (unsigned)found);
-        return fail_at(r, line, col, OMNIZIP_E_PROFILE, "expected UTF-8 text: %s",
-                       p->problem);
+        return fail_at(r, line, col, OMNIZIP_E_PROFILE, "expected UTF-8 text: %s", p->problem);
     }
     line = (int)p->problem_mark.line + 1;
     col = (int)p->problem_mark.column + 1;
@@ -112,8 +113,7 @@ static omnizip_status syntax_error(struct reader *r)
         return fail_at(r, line, col, OMNIZIP_E_PROFILE, "%s (%s at line %d, column %d)",
                        p->problem ? p->problem : "syntax error", p->context,
                        (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
-    return fail_at(r, line, col, OMNIZIP_E_PROFILE, "%s",
-                   p->problem ? p->problem : "syntax error");
+    return fail_at(r, line, col, OMNIZIP_E_PROFILE, "%s", p->problem ? p->problem : "syntax error");
 }
 
 static omnizip_status next(struct reader *r)
@@ -142,9 +142,8 @@ static const char *what(yaml_event_type_t t)
 
 static omnizip_status unexpected(struct reader *r, const char *expected)
 {
-    return fail_at(r, (int)r->ev.start_mark.line + 1,
-                   (int)r->ev.start_mark.column + 1, OMNIZIP_E_PROFILE, "expected %s, found %s",
-                   expected, what(r->ev.type));
+    return fail_at(r, (int)r->ev.start_mark.line + 1, (int)r->ev.start_mark.column + 1,
+                   OMNIZIP_E_PROFILE, "expected %s, found %s", expected, what(r->ev.type));
 }
 
 /* libyaml unescapes "\0" into the text: refuse what C strings would cut. */
@@ -172,8 +171,8 @@ static omnizip_status read_entry(struct reader *r, struct oz_profile_doc *d)
     for (size_t i = 0; i < d->n; i++)
         if (strcmp(d->e[i].key, key) == 0)
             return fail_at(r, line, col, OMNIZIP_E_PROFILE,
-                           "duplicate key '%s' (first at %s:%d:%d)", key, r->file,
-                           d->e[i].kline, d->e[i].kcol);
+                           "duplicate key '%s' (first at %s:%d:%d)", key, r->file, d->e[i].kline,
+                           d->e[i].kcol);
     if (d->n == OZ_PROFILE_MAX_ENTRIES)
         return fail_at(r, line, col, OMNIZIP_E_PROFILE, "too many keys");
     e = &d->e[d->n];
@@ -229,8 +228,7 @@ static omnizip_status read_events(struct reader *r, struct oz_profile_doc *d)
     return OMNIZIP_OK;
 }
 
-static omnizip_status read_all(struct reader *r, const char *path, unsigned char **out,
-                               size_t *len)
+static omnizip_status read_all(struct reader *r, const char *path, unsigned char **out, size_t *len)
 {
     /* Only a regular file: a FIFO or a device would block or never end (the
      * open does not block, the check comes before any read). */

@@ -13,8 +13,8 @@
 
 #include "loader.h"
 
-omnizip_status ozs_adapter_fail(char *err, size_t err_size, omnizip_status status,
-                               const char *fmt, ...)
+omnizip_status ozs_adapter_fail(char *err, size_t err_size, omnizip_status status, const char *fmt,
+                                ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -78,7 +78,7 @@ void ozs_seqmap_free(struct ozs_seqmap *map)
 }
 
 int ozs_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, int64_t *tpf,
-                  char *why, size_t why_size)
+                   char *why, size_t why_size)
 {
     int64_t f, grid;
     if (t < 0 || h < 0 || w < 0 || s < 1) {
@@ -88,15 +88,18 @@ int ozs_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, 
     }
     if (__builtin_mul_overflow(h / s, w / s, &f) || f > OMNIZIP_MAX_TOKENS_PER_FRAME ||
         __builtin_mul_overflow(t, f, &grid) || grid > OMNIZIP_MAX_TOKENS) {
-        snprintf(why, why_size, "grid %lldx%lldx%lld (merge size %lld) is too large: at most %d "
-                 "tokens per frame and %lld in the grid", (long long)t, (long long)h,
-                 (long long)w, (long long)s, OMNIZIP_MAX_TOKENS_PER_FRAME, OMNIZIP_MAX_TOKENS);
+        snprintf(why, why_size,
+                 "grid %lldx%lldx%lld (merge size %lld) is too large: at most %d "
+                 "tokens per frame and %lld in the grid",
+                 (long long)t, (long long)h, (long long)w, (long long)s,
+                 OMNIZIP_MAX_TOKENS_PER_FRAME, OMNIZIP_MAX_TOKENS);
         return -1;
     }
     if (n_video > 0 && f == 0) {
-        snprintf(why, why_size, "grid H=%lld, W=%lld with merge size %lld gives 0 tokens per "
-                 "frame for %lld video tokens", (long long)h, (long long)w, (long long)s,
-                 (long long)n_video);
+        snprintf(why, why_size,
+                 "grid H=%lld, W=%lld with merge size %lld gives 0 tokens per "
+                 "frame for %lld video tokens",
+                 (long long)h, (long long)w, (long long)s, (long long)n_video);
         return -1;
     }
     if (n_video > 0 && t == 0) {
@@ -105,9 +108,10 @@ int ozs_grid_check(int64_t t, int64_t h, int64_t w, int64_t s, int64_t n_video, 
         return -1;
     }
     if (n_video > 0 && grid > n_video) {
-        snprintf(why, why_size, "grid of %lld frames of %lld tokens (%lld) but input_ids holds "
-                 "only %lld video tokens", (long long)t, (long long)f, (long long)grid,
-                 (long long)n_video);
+        snprintf(why, why_size,
+                 "grid of %lld frames of %lld tokens (%lld) but input_ids holds "
+                 "only %lld video tokens",
+                 (long long)t, (long long)f, (long long)grid, (long long)n_video);
         return -1;
     }
     *tpf = f;
@@ -156,8 +160,7 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct ozs_s
         runs(map->video_pos, map->n_video, &map->video_run, &map->video_start,
              &map->n_video_runs) != 0)
         goto nomem;
-    map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs
-                                                           : map->n_video_runs;
+    map->n_windows = map->n_audio_runs > map->n_video_runs ? map->n_audio_runs : map->n_video_runs;
     map->grid_t = seq->grid_t;
     map->scores = seq->audio_scores;
     /* The counts the messages need, taken before a failure frees the map. */
@@ -165,14 +168,15 @@ static omnizip_status build_map(const struct omnizip_sequence *seq, struct ozs_s
     char why[256];
     if (seq->audio_scores && seq->n_audio_scores != n_audio) {
         ozs_seqmap_free(map);
-        return FAIL(OMNIZIP_E_INVALID, "sequence: %lld audio scores for %lld audio tokens (id %lld)",
+        return FAIL(OMNIZIP_E_INVALID,
+                    "sequence: %lld audio scores for %lld audio tokens (id %lld)",
                     (long long)seq->n_audio_scores, (long long)n_audio,
                     (long long)seq->audio_token_id);
     }
     /* With several videos each clip's grid is checked by the clips split. */
     int64_t in_grid = seq->video_grids ? 0 : n_video;
     if (ozs_grid_check(seq->grid_t, seq->grid_h, seq->grid_w, seq->merge_size, in_grid, &map->tpf,
-                      why, sizeof why) != 0) {
+                       why, sizeof why) != 0) {
         ozs_seqmap_free(map);
         return FAIL(OMNIZIP_E_INVALID, "sequence: %s", why);
     }
@@ -335,11 +339,12 @@ static omnizip_status run_clips(omnizip_shim *shim, const struct omnizip_config 
         } else if (dc && streaming(config)) {
             if ((st = create(shim, config, &ctx, err, err_size)) == OMNIZIP_OK)
                 st = ozs_adapter_stream(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
-                                       err_size);
-        } else if ((st = start(shim, config, seq, m, &ctx, infos + off, &part, err,
-                               err_size)) == OMNIZIP_OK && dc) {
+                                        err_size);
+        } else if ((st = start(shim, config, seq, m, &ctx, infos + off, &part, err, err_size)) ==
+                       OMNIZIP_OK &&
+                   dc) {
             st = ozs_adapter_drive(p, ctx, seq, m, infos + off, fn, &r, &part, &dc[c], err,
-                                  err_size);
+                                   err_size);
         }
         if (ctx)
             p->destroy(ctx);
@@ -374,7 +379,8 @@ omnizip_status omnizip_shim_compress(omnizip_shim *shim, const struct omnizip_co
         return st;
     if (!seq->audio_scores && map.n_audio > 0) {
         ozs_seqmap_free(&map);
-        return FAIL(OMNIZIP_E_INVALID, "sequence: no audio scores for %lld audio tokens "
+        return FAIL(OMNIZIP_E_INVALID,
+                    "sequence: no audio scores for %lld audio tokens "
                     "(compress needs them; a plan under normalize: exact does not)",
                     (long long)map.n_audio);
     }
@@ -430,7 +436,8 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
     if (st != OMNIZIP_OK)
         return st;
     if (streaming(config))
-        return FAIL(OMNIZIP_E_PROFILE, "mode streaming decides each window as it comes: there is "
+        return FAIL(OMNIZIP_E_PROFILE,
+                    "mode streaming decides each window as it comes: there is "
                     "no plan ahead (compress runs the stream; normalize: exact plans totals)");
     struct ozs_seqmap map;
     if ((st = build_map(seq, &map, err, err_size)) != OMNIZIP_OK)

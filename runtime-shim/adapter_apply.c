@@ -17,10 +17,11 @@
 #define FAIL(status, ...) ozs_adapter_fail(err, err_size, status, __VA_ARGS__)
 
 struct omnizip_matrix ozs_adapter_rows(const struct omnizip_sequence *seq, int64_t row0,
-                                     int64_t rows)
+                                       int64_t rows)
 {
-    struct omnizip_matrix m = {NULL, rows, seq->hidden, seq->row_stride, seq->dtype,
-                               OMNIZIP_MEMORY_HOST};
+    struct omnizip_matrix m = {NULL,        rows,
+                               seq->hidden, seq->row_stride,
+                               seq->dtype,  OMNIZIP_MEMORY_HOST};
     if (rows > 0)
         m.data = (char *)seq->embeds +
                  (size_t)row0 * (size_t)seq->row_stride * ozc_dtype_size(seq->dtype);
@@ -36,12 +37,12 @@ static int64_t count_eq(const uint8_t *v, int64_t n, uint8_t a, uint8_t b)
 }
 
 /* The plan is a promise hosts size buffers by: hold window() to it. */
-static omnizip_status check_window(const struct omnizip_window_info *planned,
-                                   const uint8_t *state, const uint8_t *keep, char *err,
-                                   size_t err_size)
+static omnizip_status check_window(const struct omnizip_window_info *planned, const uint8_t *state,
+                                   const uint8_t *keep, char *err, size_t err_size)
 {
     int64_t kept = count_eq(state, planned->audio_in, OMNIZIP_AUDIO_KEPT, OMNIZIP_AUDIO_ANCHOR);
-    int64_t anchors = count_eq(state, planned->audio_in, OMNIZIP_AUDIO_ANCHOR, OMNIZIP_AUDIO_ANCHOR);
+    int64_t anchors = count_eq(state, planned->audio_in, OMNIZIP_AUDIO_ANCHOR,
+                               OMNIZIP_AUDIO_ANCHOR);
     int64_t vkept = count_eq(keep, planned->video_in, 1, 1);
     if (kept == planned->audio_kept && anchors == planned->audio_anchors &&
         vkept == planned->video_kept)
@@ -55,11 +56,9 @@ static omnizip_status check_window(const struct omnizip_window_info *planned,
 }
 
 static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *ctx,
-                                  const struct omnizip_sequence *seq,
-                                  const struct ozs_seqmap *map,
+                                  const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
                                   struct omnizip_window_info *infos, omnizip_window_fn on_window,
-                                  void *user, struct ozs_decisions *d, char *err,
-                                  size_t err_size)
+                                  void *user, struct ozs_decisions *d, char *err, size_t err_size)
 {
     int64_t D = seq->hidden, a_off = 0, v_off = 0, k_off = 0;
     for (uint32_t i = 0; i < map->n_windows; i++) {
@@ -77,8 +76,8 @@ static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *c
             .audio_capacity = na,
             .video_keep = d->video_keep + v_off,
             .video_capacity = nv,
-            .anchors = {d->anchors + k_off * D, planned.audio_anchors, D, D,
-                        OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
+            .anchors = {d->anchors + k_off * D, planned.audio_anchors, D, D, OMNIZIP_DTYPE_F32,
+                        OMNIZIP_MEMORY_HOST},
             .info = &infos[i],
         };
         omnizip_status st = p->window(ctx, i, &in, &out);
@@ -97,11 +96,10 @@ static omnizip_status run_windows(const struct omnizip_plugin *p, omnizip_ctx *c
 }
 
 omnizip_status ozs_adapter_drive(const struct omnizip_plugin *p, omnizip_ctx *ctx,
-                                const struct omnizip_sequence *seq,
-                                const struct ozs_seqmap *map,
-                                struct omnizip_window_info *infos, omnizip_window_fn on_window,
-                                void *user, struct omnizip_run_report *rep,
-                                struct ozs_decisions *d, char *err, size_t err_size)
+                                 const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
+                                 struct omnizip_window_info *infos, omnizip_window_fn on_window,
+                                 void *user, struct omnizip_run_report *rep,
+                                 struct ozs_decisions *d, char *err, size_t err_size)
 {
     memset(d, 0, sizeof *d);
     for (uint32_t i = 0; i < map->n_windows; i++)
@@ -206,8 +204,8 @@ static int64_t next_position(const struct omnizip_sequence *seq)
 }
 
 omnizip_status ozs_adapter_apply(struct omnizip_sequence *seq, const struct ozs_seqmap *map,
-                                struct ozs_decisions *d, struct omnizip_run_report *rep,
-                                char *err, size_t err_size)
+                                 struct ozs_decisions *d, struct omnizip_run_report *rep, char *err,
+                                 size_t err_size)
 {
     uint8_t *own = seq->keep_mask ? NULL : malloc((size_t)seq->length + 1);
     int64_t *apos = NULL;

@@ -118,9 +118,9 @@ static omnizip_status whole(const struct omnizip_sequence *seq, const struct ozs
     return OMNIZIP_OK;
 }
 
-omnizip_status ozs_clipset_build(const struct omnizip_plugin *p,
-                                const struct omnizip_sequence *seq, const struct ozs_seqmap *all,
-                                struct ozs_clipset *cs, char *err, size_t err_size)
+omnizip_status ozs_clipset_build(const struct omnizip_plugin *p, const struct omnizip_sequence *seq,
+                                 const struct ozs_seqmap *all, struct ozs_clipset *cs, char *err,
+                                 size_t err_size)
 {
     memset(cs, 0, sizeof *cs);
     const struct omnizip_clips_ext *x = p->get_extension(OMNIZIP_EXT_CLIPS);
@@ -130,8 +130,8 @@ omnizip_status ozs_clipset_build(const struct omnizip_plugin *p,
     if (!x || x->struct_size < sizeof *x) {
         if (n_videos == 1)
             return whole(seq, all, cs, err, err_size);
-        return FAIL(OMNIZIP_E_UNSUPPORTED, "sequence: %u videos need the plugin's %s",
-                    n_videos, OMNIZIP_EXT_CLIPS);
+        return FAIL(OMNIZIP_E_UNSUPPORTED, "sequence: %u videos need the plugin's %s", n_videos,
+                    OMNIZIP_EXT_CLIPS);
     }
     size_t cap = (size_t)(seq->length > 0 ? seq->length : 1);
     struct omnizip_clip *clips = calloc((size_t)n_videos + 1, sizeof *clips);
@@ -141,10 +141,11 @@ omnizip_status ozs_clipset_build(const struct omnizip_plugin *p,
         st = FAIL(OMNIZIP_E_NOMEM, "clips: out of memory");
         goto out;
     }
-    struct omnizip_clips_in in = {sizeof in, n_videos, seq->input_ids, seq->length,
-                                  seq->audio_token_id, seq->video_token_id, seq->merge_size,
-                                  grids};
-    struct omnizip_clips_out o = {sizeof o, 0, 0, n_videos + 1, clips, start, len,
+    struct omnizip_clips_in in = {sizeof in,           n_videos,
+                                  seq->input_ids,      seq->length,
+                                  seq->audio_token_id, seq->video_token_id,
+                                  seq->merge_size,     grids};
+    struct omnizip_clips_out o = {sizeof o,      0, 0, n_videos + 1, clips, start, len,
                                   (uint32_t)cap, 0};
     char why[512] = "";
     if ((st = x->split(&in, &o, why, sizeof why)) != OMNIZIP_OK) {
@@ -173,8 +174,8 @@ out:
 }
 
 omnizip_status ozs_decisions_merge(const struct ozs_seqmap *all, const struct ozs_clipset *cs,
-                                  const struct ozs_decisions *dc, int64_t hidden,
-                                  struct ozs_decisions *out, char *err, size_t err_size)
+                                   const struct ozs_decisions *dc, int64_t hidden,
+                                   struct ozs_decisions *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
     for (uint32_t c = 0; c < cs->n; c++)

@@ -75,10 +75,10 @@ static omnizip_status push_all(const struct omnizip_plugin *p,
 }
 
 omnizip_status ozs_adapter_stream(const struct omnizip_plugin *p, omnizip_ctx *ctx,
-                                 const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
-                                 struct omnizip_window_info *infos, omnizip_window_fn on_window,
-                                 void *user, struct omnizip_run_report *rep,
-                                 struct ozs_decisions *d, char *err, size_t err_size)
+                                  const struct omnizip_sequence *seq, const struct ozs_seqmap *map,
+                                  struct omnizip_window_info *infos, omnizip_window_fn on_window,
+                                  void *user, struct omnizip_run_report *rep,
+                                  struct ozs_decisions *d, char *err, size_t err_size)
 {
     memset(d, 0, sizeof *d);
     const struct omnizip_streaming_ext *x = p->get_extension(OMNIZIP_EXT_STREAMING);

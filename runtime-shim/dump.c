@@ -41,8 +41,8 @@ static int dtype_in(enum ozs_st_dtype dt, const enum ozs_st_dtype *allowed, size
 
 /* Looks a tensor up and checks its dtype; NULL with err filled when wrong. */
 static const struct ozs_st_tensor *get(struct ozs_dump_impl *d, const char *name, int required,
-                                      const enum ozs_st_dtype *allowed, size_t n_allowed,
-                                      omnizip_status *st, char *err, size_t es)
+                                       const enum ozs_st_dtype *allowed, size_t n_allowed,
+                                       omnizip_status *st, char *err, size_t es)
 {
     const struct ozs_st_tensor *t = ozs_st_find(d->st, name);
     if (!t) {
@@ -165,8 +165,8 @@ static omnizip_status load_tensors(struct ozs_dump_impl *d, struct omnizip_dump 
     int64_t L = e->shape[e->rank - 2];
     int64_t D = e->shape[e->rank - 1];
     if (D > OMNIZIP_MAX_HIDDEN)
-        return FAIL("inputs_embeds has %lld columns, more than the %d any model has",
-                    (long long)D, OMNIZIP_MAX_HIDDEN);
+        return FAIL("inputs_embeds has %lld columns, more than the %d any model has", (long long)D,
+                    OMNIZIP_MAX_HIDDEN);
 
     const struct ozs_st_tensor *t = d->ids;
     o->ids_rank2 = t->rank == 2;
@@ -293,9 +293,10 @@ omnizip_status omnizip_dump_load(const char *path, struct omnizip_dump *out, cha
     omnizip_status st = ozs_st_open(path, &d->st, err, es);
     if (st == OMNIZIP_OK)
         st = load_tensors(d, &o, err, es);
-    if (st == OMNIZIP_OK && (to_i64(d->ids, &d->ids64) != OMNIZIP_OK ||
-                             (d->positions && to_i64(d->positions, &d->positions64) != OMNIZIP_OK) ||
-                             (d->mask && to_i64(d->mask, &d->mask64) != OMNIZIP_OK)))
+    if (st == OMNIZIP_OK &&
+        (to_i64(d->ids, &d->ids64) != OMNIZIP_OK ||
+         (d->positions && to_i64(d->positions, &d->positions64) != OMNIZIP_OK) ||
+         (d->mask && to_i64(d->mask, &d->mask64) != OMNIZIP_OK)))
         st = ozs_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     if (st == OMNIZIP_OK) {
         o.seq.input_ids = d->ids64;

@@ -16,7 +16,7 @@
 #define FAIL(...) ozs_path_fail(err, es, OMNIZIP_E_INVALID, d->path, __VA_ARGS__)
 
 omnizip_status ozs_dump_grids(struct ozs_dump_impl *d, struct omnizip_sequence *s, int64_t n_video,
-                             char *err, size_t es)
+                              char *err, size_t es)
 {
     int64_t n = d->grid->count / 3;
     if (n > UINT32_MAX - 1)
@@ -39,8 +39,8 @@ omnizip_status ozs_dump_grids(struct ozs_dump_impl *d, struct omnizip_sequence *
             return FAIL("video_grid_thw row %lld: %s", (long long)v, why);
         if (g[0] > 0 && tpf == 0)
             return FAIL("video_grid_thw row %lld: H=%lld, W=%lld with spatial_merge_size %lld "
-                        "gives 0 tokens per frame", (long long)v, (long long)g[1],
-                        (long long)g[2], (long long)s->merge_size);
+                        "gives 0 tokens per frame",
+                        (long long)v, (long long)g[1], (long long)g[2], (long long)s->merge_size);
     }
     if (n == 0 && n_video > 0)
         return FAIL("video_grid_thw has no row but input_ids holds %lld video tokens",
@@ -61,8 +61,8 @@ static int group_of(const char *name)
     return -1;
 }
 
-omnizip_status ozs_dump_extras(struct ozs_dump_impl *d, struct omnizip_sequence *s,
-                              int64_t n_video, int64_t n_audio, char *err, size_t es)
+omnizip_status ozs_dump_extras(struct ozs_dump_impl *d, struct omnizip_sequence *s, int64_t n_video,
+                               int64_t n_audio, char *err, size_t es)
 {
     size_t n = 0, total = ozs_st_count(d->st);
     for (size_t i = 0; i < total; i++)
@@ -83,7 +83,9 @@ omnizip_status ozs_dump_extras(struct ozs_dump_impl *d, struct omnizip_sequence 
         if (t->rank < 1 || t->shape[0] != want)
             return FAIL("%s has %lld rows, expected %lld (one per %s)", t->name,
                         (long long)(t->rank ? t->shape[0] : 0), (long long)want,
-                        g == 0 ? "token" : g == 1 ? "video token" : "audio token");
+                        g == 0   ? "token"
+                        : g == 1 ? "video token"
+                                 : "audio token");
         struct omnizip_extra *x = &d->extras[k];
         x->name = t->name;
         x->kind = kinds[g];
@@ -99,8 +101,8 @@ omnizip_status ozs_dump_extras(struct ozs_dump_impl *d, struct omnizip_sequence 
 }
 
 omnizip_status ozs_dump_add_extras(ozs_st_writer *w, const struct ozs_dump_impl *d,
-                                  const struct omnizip_sequence *s, const uint8_t *keep,
-                                  void **bufs)
+                                   const struct omnizip_sequence *s, const uint8_t *keep,
+                                   void **bufs)
 {
     for (uint32_t i = 0; i < s->n_extras; i++) {
         const struct omnizip_extra *x = &s->extras[i];
@@ -112,7 +114,7 @@ omnizip_status ozs_dump_add_extras(ozs_st_writer *w, const struct ozs_dump_impl 
         int64_t shape[OZ_ST_MAX_RANK];
         memcpy(shape, t->shape, sizeof shape);
         shape[0] = ozs_extra_gather(s->input_ids, s->length, id, x->kind, keep, x->data,
-                                   (size_t)x->row_bytes, bufs[i]);
+                                    (size_t)x->row_bytes, bufs[i]);
         ozs_st_writer_add(w, t->name, t->dtype, t->rank, shape, bufs[i]);
     }
     return OMNIZIP_OK;

@@ -46,23 +46,22 @@ static void put_row(void *dst, enum ozs_st_dtype dt, const float *row, int64_t n
 
 /* Checks the anchors against the mask, then points rows[] at each kept row:
  * the input's own row, or its merged anchor converted into anchors[]. */
-static omnizip_status compact_embeds(const struct omnizip_dump *dump,
-                                     const struct ozs_dump_impl *d, const uint8_t *keep,
-                                     const struct omnizip_run_report *r, const void **rows,
-                                     void *anchors, char *err, size_t es)
+static omnizip_status compact_embeds(const struct omnizip_dump *dump, const struct ozs_dump_impl *d,
+                                     const uint8_t *keep, const struct omnizip_run_report *r,
+                                     const void **rows, void *anchors, char *err, size_t es)
 {
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     int64_t n_anchors = r->n_anchors;
     if (n_anchors < 0 || (n_anchors > 0 && (!r->anchor_positions || !r->anchor_rows)))
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
-                            "report has %lld anchors but no anchor arrays", (long long)n_anchors);
+                             "report has %lld anchors but no anchor arrays", (long long)n_anchors);
     for (int64_t a = 0; a < n_anchors; a++) {
         int64_t p = r->anchor_positions[a];
         if (p < 0 || p >= L || !keep[p] || (a > 0 && p <= r->anchor_positions[a - 1]))
             return ozs_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
-                                "report's anchor %lld at position %lld is out of order, out of "
-                                "range or not kept",
-                                (long long)a, (long long)p);
+                                 "report's anchor %lld at position %lld is out of order, out of "
+                                 "range or not kept",
+                                 (long long)a, (long long)p);
     }
     size_t esz = ozs_st_dtype_size(d->embeds->dtype);
     size_t row_bytes = (size_t)D * esz;
@@ -96,9 +95,8 @@ static void clip_stats(const struct omnizip_run_report *r, int64_t *guided, int6
  * from input_ids so the shapes follow the sequence, not the report. A
  * pass-through report (no windows) kept everything: retention 1, rate 0. */
 static omnizip_status window_stats(const struct omnizip_dump *dump,
-                                   const struct omnizip_run_report *r, float **ret,
-                                   int64_t *n_ret, double **rate, int64_t *n_rate, char *err,
-                                   size_t es)
+                                   const struct omnizip_run_report *r, float **ret, int64_t *n_ret,
+                                   double **rate, int64_t *n_rate, char *err, size_t es)
 {
     const struct omnizip_sequence *s = &dump->seq;
     int64_t nv = count_runs(s->input_ids, s->length, s->video_token_id);
@@ -109,14 +107,14 @@ static omnizip_status window_stats(const struct omnizip_dump *dump,
     int by_flags = s->video_grids && r->n_windows != 0;
     if (by_flags && avail < r->n_windows)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
-                            "report holds %u of %u windows", (unsigned)avail, r->n_windows);
+                             "report holds %u of %u windows", (unsigned)avail, r->n_windows);
     if (by_flags)
         clip_stats(r, &guided, &nv);
     else if (r->n_windows != 0 && (r->n_windows != n_windows || avail < n_windows))
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, dump->path,
-                            "report holds %u of %u windows but input_ids has %lld video runs "
-                            "and %lld audio runs",
-                            (unsigned)avail, r->n_windows, (long long)nv, (long long)na);
+                             "report holds %u of %u windows but input_ids has %lld video runs "
+                             "and %lld audio runs",
+                             (unsigned)avail, r->n_windows, (long long)nv, (long long)na);
     *ret = malloc((size_t)(guided ? guided : 1) * sizeof **ret);
     *rate = malloc((size_t)(nv ? nv : 1) * sizeof **rate);
     if (!*ret || !*rate)
@@ -164,24 +162,23 @@ static void free_bufs(struct outbufs *b)
 
 /* A rejected add is remembered by the writer and reported by save. */
 static void add_all(ozs_st_writer *w, const struct omnizip_dump *dump,
-                              const struct ozs_dump_impl *d, const struct outbufs *b, int64_t K,
-                              int64_t n_ret, int64_t n_rate)
+                    const struct ozs_dump_impl *d, const struct outbufs *b, int64_t K,
+                    int64_t n_ret, int64_t n_rate)
 {
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     int64_t e3[3] = {1, K, D}, ids2[2] = {1, K}, p3[3] = {3, 1, K}, p2[2] = {3, K};
     ozs_st_writer_add(w, "keep_mask", OZ_ST_BOOL, 1, &L, b->keep);
     ozs_st_writer_add_rows(w, "inputs_embeds", d->embeds->dtype, dump->embeds_rank3 ? 3 : 2,
-                          dump->embeds_rank3 ? e3 : e3 + 1, (const void *const *)b->rows,
-                          (size_t)dump->seq.hidden * ozs_st_dtype_size(d->embeds->dtype));
+                           dump->embeds_rank3 ? e3 : e3 + 1, (const void *const *)b->rows,
+                           (size_t)dump->seq.hidden * ozs_st_dtype_size(d->embeds->dtype));
     ozs_st_writer_add(w, "input_ids", d->ids->dtype, dump->ids_rank2 ? 2 : 1,
-                           dump->ids_rank2 ? ids2 : ids2 + 1, b->ids);
+                      dump->ids_rank2 ? ids2 : ids2 + 1, b->ids);
     if (d->positions)
-        ozs_st_writer_add(w, "position_ids", d->positions->dtype,
-                               dump->positions_rank3 ? 3 : 2, dump->positions_rank3 ? p3 : p2,
-                               b->positions);
+        ozs_st_writer_add(w, "position_ids", d->positions->dtype, dump->positions_rank3 ? 3 : 2,
+                          dump->positions_rank3 ? p3 : p2, b->positions);
     if (d->mask)
         ozs_st_writer_add(w, "attention_mask", d->mask->dtype, d->mask_rank2 ? 2 : 1,
-                               d->mask_rank2 ? ids2 : ids2 + 1, b->mask);
+                          d->mask_rank2 ? ids2 : ids2 + 1, b->mask);
     ozs_st_writer_add(w, "window_audio_retention", OZ_ST_F32, 1, &n_ret, b->retention);
     ozs_st_writer_add(w, "window_video_rate", OZ_ST_F64, 1, &n_rate, b->rate);
     const char *keys[] = {"audio_token_id", "video_token_id", "spatial_merge_size"};
@@ -201,7 +198,7 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
     size_t es = err_size;
     if (!dump || !dump->impl || !keep_mask || !report || !out_path)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, out_path,
-                            "dump, keep mask, report and output path are all required");
+                             "dump, keep mask, report and output path are all required");
     const struct ozs_dump_impl *d = dump->impl;
     int64_t L = dump->seq.length, D = dump->seq.hidden;
     struct outbufs b;
@@ -220,7 +217,8 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
     if (d->mask)
         b.mask = malloc(k1 * ozs_st_dtype_size(d->mask->dtype));
     omnizip_status st = OMNIZIP_OK;
-    if (!b.keep || !b.embeds || !b.rows || !b.ids || (d->positions && !b.positions) || (d->mask && !b.mask))
+    if (!b.keep || !b.embeds || !b.rows || !b.ids || (d->positions && !b.positions) ||
+        (d->mask && !b.mask))
         st = ozs_path_fail(err, es, OMNIZIP_E_NOMEM, out_path, "out of memory");
     if (st == OMNIZIP_OK) {
         for (int64_t i = 0; i < L; i++)
@@ -236,8 +234,8 @@ omnizip_status omnizip_dump_write(const struct omnizip_dump *dump, const uint8_t
         if (d->positions) {
             size_t esz = ozs_st_dtype_size(d->positions->dtype);
             for (int r = 0; r < 3; r++)
-                gather((const char *)d->positions->data + (size_t)r * (size_t)L * esz, esz,
-                       b.keep, L, (char *)b.positions + (size_t)r * (size_t)K * esz);
+                gather((const char *)d->positions->data + (size_t)r * (size_t)L * esz, esz, b.keep,
+                       L, (char *)b.positions + (size_t)r * (size_t)K * esz);
         }
         ozs_st_writer *w = ozs_st_writer_new();
         if (!w)

@@ -23,7 +23,7 @@
 #define PROBE_MAX 16u
 
 /* The table as ABI 1.0 released it: a plugin serving less is refused. */
-#define TABLE_SIZE_1_0 \
+#define TABLE_SIZE_1_0                                \
     (offsetof(struct omnizip_plugin, get_extension) + \
      sizeof(((struct omnizip_plugin *)0)->get_extension))
 
@@ -98,8 +98,7 @@ static int search(omnizip_shim *shim)
             return 0;
         }
         size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, bare ? ", %s on the library path" : ", %s",
-                 t);
+        snprintf(list + used, sizeof list - used, bare ? ", %s on the library path" : ", %s", t);
     }
     snprintf(shim->path, sizeof shim->path, "%s", tries.path[tries.n - 1]);
     refuse(shim, "no omnizip plugin found (tried OMNIZIP_PLUGIN=%s%s)",
@@ -123,15 +122,22 @@ static void served(omnizip_plugin_entry_fn entry, char *buf, size_t size)
 /* The first NULL among the mandatory members, or NULL when all are set. */
 static const char *missing_member(const struct omnizip_plugin *t)
 {
+/* Left as written: clang-format 14 breaks a brace initialiser that opens with #arg. */
+// clang-format off
 #define MEMBER(m) {#m, t->m == NULL}
+    // clang-format on
     const struct {
         const char *name;
         int null;
     } members[] = {
-        MEMBER(name), MEMBER(version), MEMBER(status_str), MEMBER(config_default),
-        MEMBER(config_set), MEMBER(config_check), MEMBER(profile_load), MEMBER(create),
-        MEMBER(destroy), MEMBER(last_error), MEMBER(plan), MEMBER(window_plan),
-        MEMBER(bind), MEMBER(window), MEMBER(finish), MEMBER(audio_importance),
+        MEMBER(name),          MEMBER(version),
+        MEMBER(status_str),    MEMBER(config_default),
+        MEMBER(config_set),    MEMBER(config_check),
+        MEMBER(profile_load),  MEMBER(create),
+        MEMBER(destroy),       MEMBER(last_error),
+        MEMBER(plan),          MEMBER(window_plan),
+        MEMBER(bind),          MEMBER(window),
+        MEMBER(finish),        MEMBER(audio_importance),
         MEMBER(prefill_flops), MEMBER(get_extension),
     };
 #undef MEMBER
@@ -158,9 +164,8 @@ static int check_table(omnizip_shim *shim, omnizip_plugin_entry_fn entry)
         return -1;
     }
     if (t->struct_size < TABLE_SIZE_1_0) {
-        refuse(shim, "%s: plugin table is %u bytes, ABI version %u needs at least %zu",
-               shim->path, (unsigned)t->struct_size, OMNIZIP_ABI_VERSION,
-               (size_t)TABLE_SIZE_1_0);
+        refuse(shim, "%s: plugin table is %u bytes, ABI version %u needs at least %zu", shim->path,
+               (unsigned)t->struct_size, OMNIZIP_ABI_VERSION, (size_t)TABLE_SIZE_1_0);
         return -1;
     }
     const char *member = missing_member(t);
@@ -187,8 +192,7 @@ static void load(omnizip_shim *shim)
     void *sym = dlsym(shim->dl, OMNIZIP_ENTRY_SYMBOL);
     memcpy(&entry, &sym, sizeof entry);
     if (!entry) {
-        refuse(shim, "%s: no %s symbol: not an omnizip plugin", shim->path,
-               OMNIZIP_ENTRY_SYMBOL);
+        refuse(shim, "%s: no %s symbol: not an omnizip plugin", shim->path, OMNIZIP_ENTRY_SYMBOL);
     } else if (check_table(shim, entry) == 0) {
         if (shim->has_host && shim->host.log) {
             char msg[PATH_MAX + 128];
@@ -250,4 +254,7 @@ void omnizip_shim_close(omnizip_shim *shim)
     free(shim);
 }
 
-const char *omnizip_status_str(omnizip_status status) { return ozc_status_text(status); }
+const char *omnizip_status_str(omnizip_status status)
+{
+    return ozc_status_text(status);
+}

@@ -90,7 +90,7 @@ omnizip_status ozs_outfile_open(struct ozs_outfile *o, const char *path, char *e
         exists = 0; /* the link itself is replaced, its target never written */
     if (exists && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
         return ozs_path_fail(err, es, OMNIZIP_E_IO, path,
-                            "not a regular file, FIFO or character device: refused");
+                             "not a regular file, FIFO or character device: refused");
     if (!(o->path = strdup(path)))
         return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, path, "out of memory");
     if (exists && !S_ISREG(st.st_mode)) {
@@ -107,7 +107,7 @@ omnizip_status ozs_outfile_open(struct ozs_outfile *o, const char *path, char *e
     int e = errno;
     free(o->path);
     return ozs_path_fail(err, es, OMNIZIP_E_IO, path, "cannot create a temp file beside it: %s",
-                        strerror(e));
+                         strerror(e));
 }
 
 static void release(struct ozs_outfile *o)
@@ -150,7 +150,7 @@ omnizip_status omnizip_write_file(const char *path, const void *data, size_t siz
 {
     if (!path || (!data && size))
         return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
-                            "no path or data given");
+                             "no path or data given");
     struct ozs_outfile o;
     omnizip_status st = ozs_outfile_open(&o, path, err, err_size);
     if (st != OMNIZIP_OK)

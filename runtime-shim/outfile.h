@@ -14,9 +14,9 @@
 #include <omnizip/omnizip.h>
 
 struct ozs_outfile {
-    int fd;        /* write here */
-    char *tmp;     /* the temp file, NULL when writing in place */
-    char *path;    /* the target */
+    int fd;     /* write here */
+    char *tmp;  /* the temp file, NULL when writing in place */
+    char *path; /* the target */
 };
 
 /* Opens the target for writing. On failure o is unusable, nothing was

@@ -129,8 +129,8 @@ static int list_in(void *user, const char *dir, size_t len)
             snprintf(file, sizeof file, "%s/%s.yaml", path, names[i]);
             l->fn(l->user, names[i], file);
             if (l->n_seen == l->cap) {
-                char **grown = realloc(l->seen, (l->cap = l->cap ? 2 * l->cap : 16) *
-                                                    sizeof *l->seen);
+                char **grown = realloc(l->seen,
+                                       (l->cap = l->cap ? 2 * l->cap : 16) * sizeof *l->seen);
                 if (!grown)
                     r = -1;
                 else

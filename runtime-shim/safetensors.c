@@ -39,14 +39,11 @@ static const struct {
     const char *name;
     size_t size;
 } dtypes[] = {
-    [OZ_ST_BOOL] = {"BOOL", 1},    [OZ_ST_U8] = {"U8", 1},
-    [OZ_ST_I8] = {"I8", 1},        [OZ_ST_F8_E4M3] = {"F8_E4M3", 1},
-    [OZ_ST_F8_E5M2] = {"F8_E5M2", 1}, [OZ_ST_I16] = {"I16", 2},
-    [OZ_ST_U16] = {"U16", 2},      [OZ_ST_F16] = {"F16", 2},
-    [OZ_ST_BF16] = {"BF16", 2},    [OZ_ST_I32] = {"I32", 4},
-    [OZ_ST_U32] = {"U32", 4},      [OZ_ST_F32] = {"F32", 4},
-    [OZ_ST_I64] = {"I64", 8},      [OZ_ST_U64] = {"U64", 8},
-    [OZ_ST_F64] = {"F64", 8},
+    [OZ_ST_BOOL] = {"BOOL", 1},       [OZ_ST_U8] = {"U8", 1},           [OZ_ST_I8] = {"I8", 1},
+    [OZ_ST_F8_E4M3] = {"F8_E4M3", 1}, [OZ_ST_F8_E5M2] = {"F8_E5M2", 1}, [OZ_ST_I16] = {"I16", 2},
+    [OZ_ST_U16] = {"U16", 2},         [OZ_ST_F16] = {"F16", 2},         [OZ_ST_BF16] = {"BF16", 2},
+    [OZ_ST_I32] = {"I32", 4},         [OZ_ST_U32] = {"U32", 4},         [OZ_ST_F32] = {"F32", 4},
+    [OZ_ST_I64] = {"I64", 8},         [OZ_ST_U64] = {"U64", 8},         [OZ_ST_F64] = {"F64", 8},
 };
 #define N_DTYPES (sizeof dtypes / sizeof dtypes[0])
 
@@ -72,7 +69,7 @@ int ozs_st_dtype_parse(const char *name, enum ozs_st_dtype *out)
 }
 
 omnizip_status ozs_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
-                            const char *fmt, ...)
+                             const char *fmt, ...)
 {
     if (!err || err_size == 0)
         return st;
@@ -116,20 +113,23 @@ static omnizip_status parse_tensor(ozs_st_file *f, const char *name, json_t *des
 {
     const char *p = f->path;
     if (!json_is_object(desc))
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': entry is not an object", name);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': entry is not an object",
+                             name);
     json_t *dt = json_object_get(desc, "dtype");
     json_t *shape = json_object_get(desc, "shape");
     json_t *offs = json_object_get(desc, "data_offsets");
     if (!json_is_string(dt))
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-string dtype", name);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
+                             "tensor '%s': missing or non-string dtype", name);
     if (ozs_st_dtype_parse(json_string_value(dt), &t->dtype) != 0)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': unknown dtype '%s'", name,
-                    json_string_value(dt));
+                             json_string_value(dt));
     if (!json_is_array(shape))
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': missing or non-array shape", name);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
+                             "tensor '%s': missing or non-array shape", name);
     if (json_array_size(shape) > OZ_ST_MAX_RANK)
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': rank %zu exceeds %d", name,
-                    json_array_size(shape), OZ_ST_MAX_RANK);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': rank %zu exceeds %d",
+                             name, json_array_size(shape), OZ_ST_MAX_RANK);
     t->name = name;
     t->rank = (int)json_array_size(shape);
     uint64_t count = 1;
@@ -137,33 +137,37 @@ static omnizip_status parse_tensor(ozs_st_file *f, const char *name, json_t *des
         uint64_t dim;
         if (read_u64(json_array_get(shape, (size_t)d), &dim) != 0)
             return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                        "tensor '%s': shape[%d] is not a non-negative integer", name, d);
+                                 "tensor '%s': shape[%d] is not a non-negative integer", name, d);
         t->shape[d] = (int64_t)dim;
         if (__builtin_mul_overflow(count, dim, &count) || count > INT64_MAX)
-            return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
+            return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large",
+                                 name);
     }
     uint64_t nbytes;
     if (__builtin_mul_overflow(count, (uint64_t)ozs_st_dtype_size(t->dtype), &nbytes) ||
         nbytes > SIZE_MAX)
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large", name);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "tensor '%s': shape is too large",
+                             name);
     t->count = (int64_t)count;
     t->nbytes = (size_t)nbytes;
     if (!json_is_array(offs) || json_array_size(offs) != 2 ||
         read_u64(json_array_get(offs, 0), begin) != 0 ||
         read_u64(json_array_get(offs, 1), end) != 0)
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                    "tensor '%s': data_offsets must be [begin, end], non-negative integers", name);
+        return ozs_path_fail(
+            err, es, OMNIZIP_E_INVALID, p,
+            "tensor '%s': data_offsets must be [begin, end], non-negative integers", name);
     if (*end < *begin)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                    "tensor '%s': data_offsets [%llu, %llu] end before begin", name,
-                    (unsigned long long)*begin, (unsigned long long)*end);
+                             "tensor '%s': data_offsets [%llu, %llu] end before begin", name,
+                             (unsigned long long)*begin, (unsigned long long)*end);
     if (*end - *begin != nbytes)
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                    "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but %s shape needs "
-                    "%llu",
-                    name, (unsigned long long)*begin, (unsigned long long)*end,
-                    (unsigned long long)(*end - *begin), ozs_st_dtype_name(t->dtype),
-                    (unsigned long long)nbytes);
+        return ozs_path_fail(
+            err, es, OMNIZIP_E_INVALID, p,
+            "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but %s shape needs "
+            "%llu",
+            name, (unsigned long long)*begin, (unsigned long long)*end,
+            (unsigned long long)(*end - *begin), ozs_st_dtype_name(t->dtype),
+            (unsigned long long)nbytes);
     return OMNIZIP_OK;
 }
 
@@ -177,7 +181,7 @@ static omnizip_status parse_meta(ozs_st_file *f, json_t *meta, char *err, size_t
     {
         if (!json_is_string(v))
             return ozs_path_fail(err, es, OMNIZIP_E_INVALID, f->path,
-                        "__metadata__ value of '%s' is not a string", key);
+                                 "__metadata__ value of '%s' is not a string", key);
     }
     f->meta = meta;
     return OMNIZIP_OK;
@@ -205,8 +209,8 @@ static omnizip_status check_overlap(ozs_st_file *f, struct span *spans, char *er
             continue;
         if (last && spans[i].begin < last->end)
             return ozs_path_fail(err, es, OMNIZIP_E_INVALID, f->path,
-                        "tensors '%s' and '%s' overlap in the data block",
-                        f->tensors[last->index].name, f->tensors[spans[i].index].name);
+                                 "tensors '%s' and '%s' overlap in the data block",
+                                 f->tensors[last->index].name, f->tensors[spans[i].index].name);
         if (!last || spans[i].end > last->end)
             last = &spans[i];
     }
@@ -214,8 +218,8 @@ static omnizip_status check_overlap(ozs_st_file *f, struct span *spans, char *er
 }
 
 /* Points each tensor at its data, copying the ones the file leaves unaligned. */
-static omnizip_status place_data(ozs_st_file *f, const struct span *spans, const unsigned char *data,
-                                 char *err, size_t es)
+static omnizip_status place_data(ozs_st_file *f, const struct span *spans,
+                                 const unsigned char *data, char *err, size_t es)
 {
     static const int64_t empty[1];
     for (size_t i = 0; i < f->n; i++) {
@@ -230,7 +234,8 @@ static omnizip_status place_data(ozs_st_file *f, const struct span *spans, const
             void *copy = aligned_alloc(8, (t->nbytes + 7) / 8 * 8);
             if (!copy)
                 return ozs_path_fail(err, es, OMNIZIP_E_NOMEM, f->path,
-                            "out of memory copying tensor '%s' (%zu bytes)", t->name, t->nbytes);
+                                     "out of memory copying tensor '%s' (%zu bytes)", t->name,
+                                     t->nbytes);
             memcpy(copy, src, t->nbytes);
             f->copies[spans[i].index] = copy;
             t->data = copy;
@@ -248,16 +253,16 @@ static omnizip_status parse_header(ozs_st_file *f, char *err, size_t es)
     uint64_t avail = f->map_size - 8;
     if (hlen > avail)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                    "header length %llu is larger than the %llu bytes after it",
-                    (unsigned long long)hlen, (unsigned long long)avail);
+                             "header length %llu is larger than the %llu bytes after it",
+                             (unsigned long long)hlen, (unsigned long long)avail);
     if (hlen > MAX_HEADER)
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "header length %llu exceeds %llu bytes",
-                    (unsigned long long)hlen, (unsigned long long)MAX_HEADER);
+                             (unsigned long long)hlen, (unsigned long long)MAX_HEADER);
     json_error_t jerr;
     f->root = json_loadb((const char *)f->map + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!f->root)
-        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "header is not valid JSON (byte %d): %s",
-                    jerr.position, jerr.text);
+        return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
+                             "header is not valid JSON (byte %d): %s", jerr.position, jerr.text);
     if (!json_is_object(f->root))
         return ozs_path_fail(err, es, OMNIZIP_E_INVALID, p, "header is not a JSON object");
 
@@ -283,9 +288,10 @@ static omnizip_status parse_header(ozs_st_file *f, char *err, size_t es)
         struct span *s = &spans[f->n];
         st = parse_tensor(f, key, v, &f->tensors[f->n], &s->begin, &s->end, err, es);
         if (st == OMNIZIP_OK && s->end > data_len)
-            st = ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
-                      "tensor '%s': data_offsets end %llu is past the %llu-byte data block", key,
-                      (unsigned long long)s->end, (unsigned long long)data_len);
+            st =
+                ozs_path_fail(err, es, OMNIZIP_E_INVALID, p,
+                              "tensor '%s': data_offsets end %llu is past the %llu-byte data block",
+                              key, (unsigned long long)s->end, (unsigned long long)data_len);
         s->index = f->n++;
     }
     if (st == OMNIZIP_OK)
@@ -317,15 +323,16 @@ omnizip_status ozs_st_open(const char *path, ozs_st_file **out, char *err, size_
         st = ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "not a regular file");
     else if (sb.st_size < 8)
         st = ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path,
-                  "file is %lld bytes, shorter than the 8-byte header length",
-                  (long long)sb.st_size);
+                           "file is %lld bytes, shorter than the 8-byte header length",
+                           (long long)sb.st_size);
     else if ((uint64_t)sb.st_size > SIZE_MAX)
         st = ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "file is too large to map");
     if (st == OMNIZIP_OK) {
         f->map_size = (size_t)sb.st_size;
         void *m = mmap(NULL, f->map_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m == MAP_FAILED)
-            st = ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot map: %s", strerror(errno));
+            st = ozs_path_fail(err, err_size, OMNIZIP_E_IO, path, "cannot map: %s",
+                               strerror(errno));
         else
             f->map = m;
     }

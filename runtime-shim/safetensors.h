@@ -52,8 +52,8 @@ struct ozs_st_tensor {
     enum ozs_st_dtype dtype;
     int rank;
     int64_t shape[OZ_ST_MAX_RANK];
-    int64_t count;  /* product of shape (1 for rank 0) */
-    size_t nbytes;  /* count * dtype size */
+    int64_t count; /* product of shape (1 for rank 0) */
+    size_t nbytes; /* count * dtype size */
     const void *data;
 };
 
@@ -82,7 +82,7 @@ const char *ozs_st_path(const ozs_st_file *file);
 /* Writes "PATH: " and the formatted problem into err (truncating safely) and
  * returns st: the one shape of every error message of the shim's files. */
 omnizip_status ozs_path_fail(char *err, size_t err_size, omnizip_status st, const char *path,
-                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- writer ---- */
 typedef struct ozs_st_writer ozs_st_writer;
@@ -95,13 +95,13 @@ ozs_st_writer *ozs_st_writer_new(void);
  * (duplicate name, bad rank or dim, missing data) are remembered and
  * reported by save; the return says whether this call was accepted. */
 omnizip_status ozs_st_writer_add(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
-                                int rank, const int64_t *shape, const void *data);
+                                 int rank, const int64_t *shape, const void *data);
 
 /* Adds a tensor whose data lies in shape[0] pieces of row_bytes each, at
  * rows[i] (all borrowed until save): written by writev, with no copy. */
 omnizip_status ozs_st_writer_add_rows(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
-                                     int rank, const int64_t *shape, const void *const *rows,
-                                     size_t row_bytes);
+                                      int rank, const int64_t *shape, const void *const *rows,
+                                      size_t row_bytes);
 
 /* Adds a __metadata__ entry (both strings copied). */
 omnizip_status ozs_st_writer_meta(ozs_st_writer *w, const char *key, const char *value);
@@ -113,8 +113,7 @@ omnizip_status ozs_st_writer_meta(ozs_st_writer *w, const char *key, const char 
  * name) so each is aligned. On any failure the temp file is removed and path
  * is left as it was. Returns OMNIZIP_E_IO, OMNIZIP_E_INVALID or
  * OMNIZIP_E_NOMEM with "PATH: problem" in err. */
-omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err,
-                                 size_t err_size);
+omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err, size_t err_size);
 
 /* NULL is a no-op. */
 void ozs_st_writer_free(ozs_st_writer *w);

@@ -77,7 +77,7 @@ void ozs_st_writer_free(ozs_st_writer *w)
 }
 
 omnizip_status ozs_st_writer_add(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
-                                int rank, const int64_t *shape, const void *data)
+                                 int rank, const int64_t *shape, const void *data)
 {
     if (!w)
         return OMNIZIP_E_INVALID;
@@ -122,8 +122,8 @@ omnizip_status ozs_st_writer_add(ozs_st_writer *w, const char *name, enum ozs_st
 }
 
 omnizip_status ozs_st_writer_add_rows(ozs_st_writer *w, const char *name, enum ozs_st_dtype dtype,
-                                     int rank, const int64_t *shape, const void *const *rows,
-                                     size_t row_bytes)
+                                      int rank, const int64_t *shape, const void *const *rows,
+                                      size_t row_bytes)
 {
     omnizip_status st = ozs_st_writer_add(w, name, dtype, rank, shape, rows);
     if (st != OMNIZIP_OK)
@@ -184,8 +184,8 @@ static char *build_header(ozs_st_writer *w, size_t *order, size_t *len)
         json_t *shape = json_array();
         for (int d = 0; shape && d < e->rank; d++)
             json_array_append_new(shape, json_integer(e->shape[d]));
-        json_t *t = json_pack("{s:s, s:o, s:[I,I]}", "dtype", ozs_st_dtype_name(e->dtype),
-                              "shape", shape, "data_offsets", (json_int_t)off,
+        json_t *t = json_pack("{s:s, s:o, s:[I,I]}", "dtype", ozs_st_dtype_name(e->dtype), "shape",
+                              shape, "data_offsets", (json_int_t)off,
                               (json_int_t)(off + e->nbytes));
         bad = !t || json_object_set_new(root, e->name, t) != 0;
         off += e->nbytes;
@@ -258,7 +258,7 @@ omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err,
 {
     if (!w || !path)
         return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path ? path : "(null)",
-                    "no writer or path given");
+                             "no writer or path given");
     if (w->problem[0])
         return ozs_path_fail(err, err_size, OMNIZIP_E_INVALID, path, "%s", w->problem);
     size_t *order = malloc((w->n ? w->n : 1) * sizeof *order);
@@ -266,7 +266,8 @@ omnizip_status ozs_st_writer_save(ozs_st_writer *w, const char *path, char *err,
     char *header = order ? build_header(w, order, &hlen) : NULL;
     if (!header) {
         free(order);
-        return ozs_path_fail(err, err_size, OMNIZIP_E_NOMEM, path, "out of memory building the header");
+        return ozs_path_fail(err, err_size, OMNIZIP_E_NOMEM, path,
+                             "out of memory building the header");
     }
     struct ozs_outfile out;
     omnizip_status st = ozs_outfile_open(&out, path, err, err_size);

@@ -22,7 +22,8 @@
 #include "abi/layout_1_2.h"
 
 /* Only the types of the public headers: the plugin's own are private. */
-#define ABIDW_FLAGS "--no-corpus-path --no-comp-dir-path --headers-dir include/omnizip --drop-private-types"
+#define ABIDW_FLAGS \
+    "--no-corpus-path --no-comp-dir-path --headers-dir include/omnizip --drop-private-types"
 #define CONFIG_SIZE_1_0 (offsetof(struct omnizip_config, reserved1) + sizeof(uint32_t))
 #define HOST_SIZE_1_0 (offsetof(struct omnizip_host, parallel_for) + sizeof(void *))
 
@@ -125,7 +126,9 @@ Test(abi, host_services_give_same_result)
 {
     struct clip_result want, got;
     reference(&want);
-    struct omnizip_host host = {.struct_size = sizeof host, .user = &logs, .log = count_log,
+    struct omnizip_host host = {.struct_size = sizeof host,
+                                .user = &logs,
+                                .log = count_log,
                                 .parallel_for = serial_for};
     struct omnizip_config cfg = {.struct_size = sizeof cfg};
     P->config_default(&cfg);
@@ -351,7 +354,8 @@ Test(abi, public_headers_compile_alone_and_together)
 {
     glob_t g;
     cr_assert_eq(glob("include/omnizip/*.h", 0, NULL, &g), 0, "run from the repository root");
-    static const char *langs[][2] = {{"cc -x c -std=c99", "c"}, {"cc -x c -std=c11", "c"},
+    static const char *langs[][2] = {{"cc -x c -std=c99", "c"},
+                                     {"cc -x c -std=c11", "c"},
                                      {"c++ -x c++ -std=c++11", "cc"},
                                      {"c++ -x c++ -std=c++17", "cc"}};
     const char *flags = "-Wall -Wextra -pedantic -Werror -Iinclude -fsyntax-only";
@@ -360,8 +364,8 @@ Test(abi, public_headers_compile_alone_and_together)
         const char *name = g.gl_pathv[h] + strlen("include/");
         snprintf(all + strlen(all), sizeof all - strlen(all), " -include %s", name);
         for (int l = 0; l < 4; l++) {
-            snprintf(cmd, sizeof cmd, "%s %s -DOZ_HEADER='<%s>' tests/headers/each.c",
-                     langs[l][0], flags, name);
+            snprintf(cmd, sizeof cmd, "%s %s -DOZ_HEADER='<%s>' tests/headers/each.c", langs[l][0],
+                     flags, name);
             cr_expect_eq(sh(cmd), 0, "%s", cmd);
         }
     }

@@ -30,10 +30,10 @@ static omnizip_shim *open_plugin(void)
 struct golden {
     struct omnizip_dump dump;
     ozs_st_file *st;
-    const uint8_t *keep;  /* expected_keep [L] */
-    const float *embeds;  /* expected_embeds [L, D] */
+    const uint8_t *keep;    /* expected_keep [L] */
+    const float *embeds;    /* expected_embeds [L, D] */
     const float *retention; /* expected_audio_retention [guided] */
-    const double *rates;  /* expected_video_rates [video runs] */
+    const double *rates;    /* expected_video_rates [video runs] */
     int64_t n_retention, n_rates;
     struct omnizip_config cfg;
 };
@@ -62,13 +62,12 @@ static void golden_load(struct golden *g, const char *name, const struct omnizip
     cr_assert_eq(g->dump.seq.dtype, OMNIZIP_DTYPE_F32);
     g->cfg = (struct omnizip_config){.struct_size = sizeof g->cfg};
     p->config_default(&g->cfg);
-    static const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio",
-                                 "rho_min", "rho_max", "dpc_k"};
+    static const char *keys[] = {"rho_audio", "rho_video", "g",    "contextual_ratio",
+                                 "rho_min",   "rho_max",   "dpc_k"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         const char *val = omnizip_dump_meta(&g->dump, keys[k]);
         cr_assert_not_null(val, "%s: metadata %s missing", path, keys[k]);
-        cr_assert_eq(p->config_set(&g->cfg, keys[k], val, err, sizeof err), OMNIZIP_OK, "%s",
-                     err);
+        cr_assert_eq(p->config_set(&g->cfg, keys[k], val, err, sizeof err), OMNIZIP_OK, "%s", err);
     }
 }
 
@@ -82,8 +81,8 @@ static void assert_row(const float *got, const float *want, int64_t d, int64_t r
 {
     for (int64_t c = 0; c < d; c++)
         cr_assert_leq(fabsf(got[c] - want[c]), 1e-5f * fmaxf(1.0f, fabsf(want[c])),
-                      "row %lld col %lld: got %.9g want %.9g", (long long)row, (long long)c,
-                      got[c], want[c]);
+                      "row %lld col %lld: got %.9g want %.9g", (long long)row, (long long)c, got[c],
+                      want[c]);
 }
 
 static uint32_t windows_seen;
@@ -145,8 +144,8 @@ static void run_golden(const char *name)
         if ((int64_t)i < g.n_retention)
             cr_assert_eq((float)infos[i].s_a, g.retention[i], "window %u S_a", i);
         if ((int64_t)i < g.n_rates)
-            cr_assert_leq(fabs(infos[i].rate - g.rates[i]), 1e-12, "window %u rate %.17g/%.17g",
-                          i, infos[i].rate, g.rates[i]);
+            cr_assert_leq(fabs(infos[i].rate - g.rates[i]), 1e-12, "window %u rate %.17g/%.17g", i,
+                          infos[i].rate, g.rates[i]);
     }
     cr_assert_eq(wa, audio_kept);
     cr_assert_eq(wv, video_kept);
@@ -156,8 +155,7 @@ static void run_golden(const char *name)
     sp.embeds = NULL;
     struct omnizip_window_info pinfos[64];
     struct omnizip_run_report rp = {.windows = pinfos, .capacity = 64};
-    cr_assert_eq(omnizip_shim_plan(shim, &g.cfg, &sp, &rp, err, sizeof err), OMNIZIP_OK, "%s",
-                 err);
+    cr_assert_eq(omnizip_shim_plan(shim, &g.cfg, &sp, &rp, err, sizeof err), OMNIZIP_OK, "%s", err);
     cr_assert_eq(rp.n_windows, r0.n_windows);
     cr_assert_eq(rp.plan.audio_kept, audio_kept);
     cr_assert_eq(rp.plan.video_kept, video_kept);
@@ -175,8 +173,7 @@ static void run_golden(const char *name)
         ids[j] = in->input_ids[j];
         mask[j] = j;
         for (int r = 0; r < 3; r++)
-            pos[r * L + j] = in->position_ids ? in->position_ids[r * in->position_stride + j]
-                                              : j;
+            pos[r * L + j] = in->position_ids ? in->position_ids[r * in->position_stride + j] : j;
     }
     /* Extras of each kind carry their row's ordinal among their tokens. */
     int64_t nv = 0, na = 0;
@@ -254,8 +251,11 @@ static void run_golden(const char *name)
     omnizip_shim_close(shim);
 }
 
-#define GOLDEN(name) \
-    Test(golden, name) { run_golden(#name); }
+#define GOLDEN(name)       \
+    Test(golden, name)     \
+    {                      \
+        run_golden(#name); \
+    }
 GOLDEN(basic)
 GOLDEN(audio_only)
 GOLDEN(video_only)
@@ -272,8 +272,8 @@ Test(adapter, pass_through_keeps_everything)
     cr_assert_eq(omnizip_shim_open("/nonexistent/libomnizip.so", NULL, &shim), OMNIZIP_OK);
     struct omnizip_dump d;
     char err[512] = "";
-    cr_assert_eq(omnizip_dump_load("tests/data/basic.safetensors", &d, err, sizeof err),
-                 OMNIZIP_OK, "%s", err);
+    cr_assert_eq(omnizip_dump_load("tests/data/basic.safetensors", &d, err, sizeof err), OMNIZIP_OK,
+                 "%s", err);
     int64_t L = d.seq.length, D = d.seq.hidden;
     float *e = malloc((size_t)(L * D) * 4);
     memcpy(e, d.seq.embeds, (size_t)(L * D) * 4);
@@ -284,8 +284,8 @@ Test(adapter, pass_through_keeps_everything)
     s.keep_mask = keep;
     s.position_ids = NULL;
     struct omnizip_run_report r = {0};
-    cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, &r, err, sizeof err),
-                 OMNIZIP_OK, "%s", err);
+    cr_assert_eq(omnizip_shim_compress(shim, NULL, &s, NULL, NULL, &r, err, sizeof err), OMNIZIP_OK,
+                 "%s", err);
     cr_assert_eq(s.length, L);
     cr_assert_eq(s.next_position, L);
     cr_assert_eq(r.n_windows, 0);
@@ -355,8 +355,8 @@ Test(adapter, bad_sequences_are_refused_untouched)
     omnizip_shim *shim = open_plugin();
     struct omnizip_dump d;
     char err[512] = "";
-    cr_assert_eq(omnizip_dump_load("tests/data/basic.safetensors", &d, err, sizeof err),
-                 OMNIZIP_OK, "%s", err);
+    cr_assert_eq(omnizip_dump_load("tests/data/basic.safetensors", &d, err, sizeof err), OMNIZIP_OK,
+                 "%s", err);
     uint8_t keep[8] = {0xAB, 0xAB};
     struct omnizip_sequence s = d.seq;
     s.keep_mask = keep;

@@ -119,9 +119,13 @@ Test(baseline, config_keys)
 Test(baseline, equal_budgets_on_a_plan)
 {
     const int64_t alen[2] = {10, 10}, vlen[2] = {8, 8};
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = 2,
-                                 .n_audio_runs = 2, .video_run_len = vlen,
-                                 .audio_run_len = alen, .tokens_per_frame = 4, .grid_t = 4};
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = 2,
+                                 .n_audio_runs = 2,
+                                 .video_run_len = vlen,
+                                 .audio_run_len = alen,
+                                 .tokens_per_frame = 4,
+                                 .grid_t = 4};
     float s[20];
     for (int j = 0; j < 20; j++)
         s[j] = (float)((j * 7) % 20);
@@ -170,8 +174,10 @@ Test(baseline, numpy_reference, .timeout = 300)
     if (!py)
         cr_skip_test("python3 with numpy not found: baseline reference not run");
     char cmd[512], line[1024], last[1024] = "";
-    snprintf(cmd, sizeof cmd, "%s tests/ref/baselines.py --random 40 --seed 7 tests/data/*.safetensors "
-             "2>&1", py);
+    snprintf(cmd, sizeof cmd,
+             "%s tests/ref/baselines.py --random 40 --seed 7 tests/data/*.safetensors "
+             "2>&1",
+             py);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     while (fgets(line, sizeof line, p)) {

@@ -119,8 +119,7 @@ static ozs_st_file *st_open(const char *path)
     return f;
 }
 
-static const struct ozs_st_tensor *tensor(ozs_st_file *f, const char *name,
-                                         enum ozs_st_dtype dtype)
+static const struct ozs_st_tensor *tensor(ozs_st_file *f, const char *name, enum ozs_st_dtype dtype)
 {
     const struct ozs_st_tensor *t = ozs_st_find(f, name);
     cr_assert_not_null(t, "%s: no tensor %s", ozs_st_path(f), name);
@@ -129,7 +128,7 @@ static const struct ozs_st_tensor *tensor(ozs_st_file *f, const char *name,
     return t;
 }
 
-static const char *const param_keys[] = {"rho_audio", "rho_video", "g",     "contextual_ratio",
+static const char *const param_keys[] = {"rho_audio", "rho_video", "g",    "contextual_ratio",
                                          "rho_min",   "rho_max",   "dpc_k"};
 #define N_PARAMS (sizeof param_keys / sizeof param_keys[0])
 
@@ -146,8 +145,7 @@ static void param_sets(ozs_st_file *f, const char **args, int *n, char sets[][96
     }
 }
 
-static struct result run_case(const char *cmd, const char *in, const char *out,
-                              const char *extra)
+static struct result run_case(const char *cmd, const char *in, const char *out, const char *extra)
 {
     ozs_st_file *f = st_open(in);
     const char *args[40];
@@ -205,8 +203,8 @@ static void check_golden(const char *name)
         for (int64_t d = 0; d < D; d++) {
             float w = eed[i * D + d], g = ged[row * D + d];
             cr_assert(fabsf(g - w) <= 1e-5f * fmaxf(1.0f, fabsf(w)),
-                      "%s: row %lld (seq %lld) col %lld: got %.9g want %.9g", name,
-                      (long long)row, (long long)i, (long long)d, g, w);
+                      "%s: row %lld (seq %lld) col %lld: got %.9g want %.9g", name, (long long)row,
+                      (long long)i, (long long)d, g, w);
         }
         row++;
     }
@@ -228,8 +226,11 @@ static void check_golden(const char *name)
     ozs_st_close(got);
 }
 
-#define GOLDEN(name) \
-    Test(cli, golden_##name) { check_golden(#name); }
+#define GOLDEN(name)         \
+    Test(cli, golden_##name) \
+    {                        \
+        check_golden(#name); \
+    }
 GOLDEN(audio_only)
 GOLDEN(balanced50)
 GOLDEN(basic)
@@ -416,8 +417,10 @@ Test(cli, bad_input_files_exit_3)
     static const struct {
         enum breakage how;
         const char *file;
-    } cases[] = {{DROP_SCORES, "noscores.safetensors"},  {SHORT_SCORES, "short.safetensors"},
-                 {NAN_EMBED, "nan.safetensors"},         {ZERO_GRID_T, "grid_t0.safetensors"},
+    } cases[] = {{DROP_SCORES, "noscores.safetensors"},
+                 {SHORT_SCORES, "short.safetensors"},
+                 {NAN_EMBED, "nan.safetensors"},
+                 {ZERO_GRID_T, "grid_t0.safetensors"},
                  {ZERO_GRID_HW, "grid_hw0.safetensors"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *in = tpath(cases[i].file);
@@ -466,8 +469,7 @@ Test(cli, bad_config_exit_4)
     FAILS(4, "rho_audio", "compress", in, "-o", out, "--set", "rho_audio=1.5");
     FAILS(4, "did you mean rho_audio", "compress", in, "-o", out, "--set", "rhoaudio=0.3");
     FAILS(4, "g", "compress", in, "-o", out, "--set", "g=-1");
-    FAILS(4, "rho_min", "compress", in, "-o", out, "--set", "rho_min=0.7", "--set",
-          "rho_max=0.5");
+    FAILS(4, "rho_min", "compress", in, "-o", out, "--set", "rho_min=0.7", "--set", "rho_max=0.5");
     FAILS(4, "no plan ahead", "plan", in, "--set", "mode=streaming");
     write_text(tpath("bad.yaml"), "rho_audio: 0.3\nrho_video: [1, 2]\n");
     FAILS(4, "bad.yaml:2", "compress", in, "-o", out, "--profile", tpath("bad.yaml"));
@@ -603,8 +605,10 @@ Test(cli, streaming_compress_writes_out_trace_and_cumulative_fractions)
     json_t *pw = jobj(j, "per_window"), *tok = jobj(j, "tokens");
     cr_assert_eq(json_array_size(pw), 60);
     json_t *last = jobj(json_array_get(pw, 59), "cumulative");
-    double audio = (double)jint(jobj(tok, "audio"), "kept") / (double)jint(jobj(tok, "audio"), "in");
-    double video = (double)jint(jobj(tok, "video"), "kept") / (double)jint(jobj(tok, "video"), "in");
+    double audio = (double)jint(jobj(tok, "audio"), "kept") /
+                   (double)jint(jobj(tok, "audio"), "in");
+    double video = (double)jint(jobj(tok, "video"), "kept") /
+                   (double)jint(jobj(tok, "video"), "in");
     cr_assert_float_eq(json_real_value(jobj(last, "audio")), audio, 1e-12);
     cr_assert_float_eq(json_real_value(jobj(last, "video")), video, 1e-12);
     cr_assert(fabs(video - 0.5) <= 0.01, "video kept %.4f", video);

@@ -127,7 +127,8 @@ Test(cli_tune, plan_shows_merged_as_not_computed)
     cr_assert_eq(run("plan " DUMP), 0, "%s", out);
     cr_assert(strstr(out, "3/-"), "%s", out);
     cr_assert(strstr(out, "KV cache (qwen2.5-omni-7b, media tokens, 16-bit): 66.7 MiB -> 34.2 MiB "
-                          "(48.8% saved)"), "%s", out);
+                          "(48.8% saved)"),
+              "%s", out);
 }
 
 /* Each baseline at the same config keeps OmniZip's audio and video totals,
@@ -196,8 +197,9 @@ Test(cli_tune, inspector_compares_two_profiles)
 {
     const char *b = getenv("OMNIZIP_BUILD");
     char cmd[900];
-    snprintf(cmd, sizeof cmd, "LC_ALL=C OMNIZIP_PROFILE_PATH=profiles %s/omnizip-inspect --tune "
-             DUMP " --task paper-45 --compare balanced-50 --dump --plugin %s/libomnizip.so 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "LC_ALL=C OMNIZIP_PROFILE_PATH=profiles %s/omnizip-inspect --tune " DUMP
+             " --task paper-45 --compare balanced-50 --dump --plugin %s/libomnizip.so 2>&1",
              b && *b ? b : "build", b && *b ? b : "build");
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);

@@ -37,8 +37,8 @@ static void split(const char *seq, const int64_t *grids, uint32_t n, struct resu
         ids[j] = seq[j] == 'v' ? VIDEO : seq[j] == 'a' ? AUDIO : 1;
     struct omnizip_clips_in in = {sizeof in, n, ids, L, AUDIO, VIDEO, 1, grids};
     memset(r, 0, sizeof *r);
-    r->out = (struct omnizip_clips_out){sizeof r->out, 0, 0, 8, r->clips, r->start, r->len,
-                                        MAXL, 0};
+    r->out = (struct omnizip_clips_out){sizeof r->out, 0,      0,    8, r->clips,
+                                        r->start,      r->len, MAXL, 0};
     r->st = ext()->split(&in, &r->out, r->err, sizeof r->err);
 }
 

@@ -17,8 +17,7 @@ static struct omnizip_config fresh(void)
 }
 
 /* Sets key=value on a default config and returns the status; err gets the message. */
-static omnizip_status set(struct omnizip_config *c, const char *key, const char *value,
-                          char *err)
+static omnizip_status set(struct omnizip_config *c, const char *key, const char *value, char *err)
 {
     err[0] = '\0';
     return oz_config_set(c, key, value, err, 256);
@@ -60,8 +59,10 @@ Test(config, defaults_are_the_reference_defaults)
 /* Doubles must be exactly what strtod reads: counts depend on them. */
 Test(config, ratios_parse_exactly_as_strtod)
 {
-    const char *texts[] = {"0.6", "0.3", "0.55", ".5", "0", "0.999999999999999", "6e-1",
-                           "0.1234567890123456789"};
+    const char *texts[] = {"0.6",  "0.3",
+                           "0.55", ".5",
+                           "0",    "0.999999999999999",
+                           "6e-1", "0.1234567890123456789"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         struct omnizip_config c = fresh();
         char err[256];

@@ -170,8 +170,12 @@ static struct omnizip_layout exact_layout(void)
 {
     static const int64_t vlen[5] = {12, 20, 8, 16, 24}, alen[5] = {10, 10, 10, 10, 10};
     return (struct omnizip_layout){.struct_size = sizeof(struct omnizip_layout),
-                                   .n_video_runs = 5, .n_audio_runs = 5, .video_run_len = vlen,
-                                   .audio_run_len = alen, .tokens_per_frame = 4, .grid_t = 20};
+                                   .n_video_runs = 5,
+                                   .n_audio_runs = 5,
+                                   .video_run_len = vlen,
+                                   .audio_run_len = alen,
+                                   .tokens_per_frame = 4,
+                                   .grid_t = 20};
 }
 
 Test(stage2, exact_normalisation_meets_the_budget)
@@ -236,8 +240,12 @@ Test(stage3, counts_partial_frames_and_short_runs)
     struct omnizip_config c = defaults();
     c.rho_video = 0.6;
     const int64_t vlen[2] = {10, 3};
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = 2, .n_audio_runs = 0,
-                                 .video_run_len = vlen, .tokens_per_frame = 4, .grid_t = 3};
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = 2,
+                                 .n_audio_runs = 0,
+                                 .video_run_len = vlen,
+                                 .tokens_per_frame = 4,
+                                 .grid_t = 3};
     struct oz_plan p;
     char err[128];
     cr_assert_eq(oz_plan_build(&p, &c, &lay, NULL, 0, err, sizeof err), OMNIZIP_OK, "%s", err);
@@ -260,13 +268,17 @@ Test(plan, no_video_no_audio_and_bad_grid)
     struct oz_plan p;
     const int64_t alen[1] = {6}, vlen[1] = {8};
     const float s[6] = {6, 5, 4, 3, 2, 1};
-    struct omnizip_layout audio_only = {.struct_size = sizeof audio_only, .n_audio_runs = 1,
+    struct omnizip_layout audio_only = {.struct_size = sizeof audio_only,
+                                        .n_audio_runs = 1,
                                         .audio_run_len = alen};
     cr_assert_eq(oz_plan_build(&p, &c, &audio_only, s, 6, err, sizeof err), OMNIZIP_OK, "%s", err);
     cr_assert(p.n_windows == 1 && p.n_guided == 0 && p.audio_kept == 3 && p.video_kept == 0);
     oz_plan_free(&p);
-    struct omnizip_layout video_only = {.struct_size = sizeof video_only, .n_video_runs = 1,
-                                        .video_run_len = vlen, .tokens_per_frame = 4, .grid_t = 2};
+    struct omnizip_layout video_only = {.struct_size = sizeof video_only,
+                                        .n_video_runs = 1,
+                                        .video_run_len = vlen,
+                                        .tokens_per_frame = 4,
+                                        .grid_t = 2};
     cr_assert_eq(oz_plan_build(&p, &c, &video_only, NULL, 0, err, sizeof err), OMNIZIP_OK);
     /* rho_v .5: num_keep int(4 * .5) = 2 per frame, 2 frames. */
     cr_assert(p.n_windows == 1 && p.win[0].rate == 0.5 && p.video_kept == 4);
@@ -339,7 +351,7 @@ Test(convert, half_precision_round_trips)
 {
     cr_assert_eq(ozc_f16_to_f32(0x3c00), 1.0f);
     cr_assert_eq(ozc_f32_to_f16(1.0f), 0x3c00);
-    cr_assert_eq(ozc_f32_to_f16(65520.0f), 0x7c00); /* rounds up to infinity */
+    cr_assert_eq(ozc_f32_to_f16(65520.0f), 0x7c00);           /* rounds up to infinity */
     cr_assert_eq(ozc_f32_to_bf16(1.0f + 1.0f / 256), 0x3f80); /* a tie goes to even */
     cr_assert_eq(ozc_bf16_to_f32(0x3f81), 1.0078125f);
     for (uint32_t h = 0; h < 0x7c00; h += 7)

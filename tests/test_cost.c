@@ -35,8 +35,8 @@ static const struct want models[] = {
     {"qwen2.5-omni-7b", 28, 3584, 18944, 4, 128, 2, 151646, 151656, OMNIZIP_AUDIO_SCORE_FULL, 2},
     {"qwen2.5-omni-3b", 36, 2048, 11008, 2, 128, 2, 151646, 151656, OMNIZIP_AUDIO_SCORE_FULL, 2},
     /* MoE: 8 active experts x moe_intermediate_size 768. */
-    {"qwen3-omni-30b-a3b", 48, 2048, 6144, 4, 128, 2, 151675, 151656,
-     OMNIZIP_AUDIO_SCORE_WINDOWED, 1},
+    {"qwen3-omni-30b-a3b", 48, 2048, 6144, 4, 128, 2, 151675, 151656, OMNIZIP_AUDIO_SCORE_WINDOWED,
+     1},
 };
 
 Test(cost_ext, presets_hold_each_models_figures)

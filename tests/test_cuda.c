@@ -156,7 +156,11 @@ static double frand(void)
     return (double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0;
 }
 
-static void fill(float *x, int64_t n) { for (int64_t i = 0; i < n; i++) x[i] = (float)frand(); }
+static void fill(float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (float)frand();
+}
 
 static double dot_unit(const float *a, const float *b, int64_t d, double eps)
 {
@@ -192,8 +196,9 @@ Test(cuda_parity, cross_sigma_and_assignment)
     int64_t assign[200];
     double flops = 0;
     char err[512] = "";
-    cr_assert_eq(oz_cuda_cross(cu, NULL, &am, pool, n_pool, anchors, n_anchor, &vm, spans, 2,
-                               sigma, assign, &flops, err, sizeof err), OMNIZIP_OK, "%s", err);
+    cr_assert_eq(oz_cuda_cross(cu, NULL, &am, pool, n_pool, anchors, n_anchor, &vm, spans, 2, sigma,
+                               assign, &flops, err, sizeof err),
+                 OMNIZIP_OK, "%s", err);
     int near = 0;
     for (int64_t q = 0; q < n_pool; q++) {
         const float *a = audio + pool[q] * S;
@@ -269,16 +274,16 @@ static void ref_frame(const float *v, const float *prev, int64_t tpf, int64_t d,
 
 /* Counts exact per frame; a token may differ only where its score is within
  * 1e-5 of the cut, and then on at most 0.2% of the tokens (2 at least). */
-static void check_istc(struct oz_cuda *cu, const float *video, int64_t row, int64_t n,
-                       int64_t tpf, int64_t frames, int64_t num_keep, int64_t d,
-                       const struct omnizip_matrix *m)
+static void check_istc(struct oz_cuda *cu, const float *video, int64_t row, int64_t n, int64_t tpf,
+                       int64_t frames, int64_t num_keep, int64_t d, const struct omnizip_matrix *m)
 {
     uint8_t *keep = malloc((size_t)n), want[512];
     double score[512];
     char err[512] = "";
     double flops = 0;
     cr_assert_eq(oz_cuda_istc(cu, NULL, m, row, n, tpf, frames, num_keep, 0, 5, keep, &flops, err,
-                              sizeof err), OMNIZIP_OK, "%s", err);
+                              sizeof err),
+                 OMNIZIP_OK, "%s", err);
     int64_t differ = 0;
     for (int64_t f = 0; f < frames; f++) {
         const float *v = video + (row + f * tpf) * d;
@@ -325,7 +330,8 @@ Test(cuda_parity, istc_device_rows_with_stride)
     cr_assert(dev);
     char err[512] = "";
     cr_assert_eq(be->copy(oz_cuda_dev(cu), dev, host, sizeof(float) * N * STRIDE, 0, err,
-                          sizeof err), OMNIZIP_OK, "%s", err);
+                          sizeof err),
+                 OMNIZIP_OK, "%s", err);
     struct omnizip_matrix m = {dev, N, D, STRIDE, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_CUDA};
     check_istc(cu, dense, 0, N, TPF, FR, 40, D, &m);
     be->free(oz_cuda_dev(cu), dev);
@@ -359,8 +365,8 @@ Test(cuda_parity, merge_bf16_within_1e3)
     float out[3 * D];
     char err[512] = "";
     cr_assert_eq(oz_cuda_merge_anchors(cu, NULL, &p, 3, &am, anchor_rows, pool_rows, 0, 3, 0, 12,
-                                       sigma, assign, out, D, err, sizeof err), OMNIZIP_OK, "%s",
-                 err);
+                                       sigma, assign, out, D, err, sizeof err),
+                 OMNIZIP_OK, "%s", err);
     for (int c = 0; c < 3; c++) {
         int64_t m[12], n = 0;
         for (int q = 0; q < 12; q++)
@@ -368,7 +374,9 @@ Test(cuda_parity, merge_bf16_within_1e3)
                 m[n++] = q;
         for (int64_t i = 1; i < n; i++) /* by sigma, descending; ties keep pool order */
             for (int64_t j = i; j > 0 && sigma[m[j]] > sigma[m[j - 1]]; j--) {
-                int64_t t = m[j]; m[j] = m[j - 1]; m[j - 1] = t;
+                int64_t t = m[j];
+                m[j] = m[j - 1];
+                m[j - 1] = t;
             }
         int64_t take = n < 3 ? n : 3;
         double z = 0, mx = take ? sigma[m[0]] : 0, ws = 0;
@@ -396,8 +404,8 @@ Test(cuda_parity, audio_importance)
     enum { H = 2, T = 301, HD = 32 };
     float *q = malloc(sizeof(float) * H * T * HD), *k = malloc(sizeof(float) * H * T * HD);
     fill(q, H * T * HD), fill(k, H * T * HD);
-    struct omnizip_importance_in in = {sizeof in, H, 2, 0, host_f32(q, H * T, HD, HD),
-                                       host_f32(k, H * T, HD, HD), NULL};
+    struct omnizip_importance_in in =
+        {sizeof in, H, 2, 0, host_f32(q, H * T, HD, HD), host_f32(k, H * T, HD, HD), NULL};
     float got[T / 2];
     char err[512] = "";
     cr_assert_eq(oz_cuda_importance(cu, &in, got, T / 2, err, sizeof err), OMNIZIP_OK, "%s", err);

@@ -109,7 +109,8 @@ Test(cuda_stream, outputs_valid_on_return_without_host_sync)
 
     omnizip_ctx *ctx = cuda_ctx_or_skip();
     void *s = NULL, *da = NULL, *dv = NULL;
-    const size_t abytes = sizeof(float) * CLIP_NA * CLIP_D, vbytes = sizeof(float) * CLIP_NV * CLIP_D;
+    const size_t abytes = sizeof(float) * CLIP_NA * CLIP_D,
+                 vbytes = sizeof(float) * CLIP_NV * CLIP_D;
     cr_assert_eq(rt.stream_create(&s), 0);
     cr_assert_eq(rt.malloc_(&da, abytes), 0);
     cr_assert_eq(rt.malloc_(&dv, vbytes), 0);

@@ -44,20 +44,20 @@ static const int64_t base_ids[NL] = {100, V, V, V, V, A, A, A, 101, V, V, A, A, 
 struct spec {
     enum ozs_st_dtype edt; /* embeds dtype (default F32) */
     int erank3, ids_rank2, ids_i32, grid_rank1;
-    int64_t rows;        /* embedding rows, default NL */
-    int64_t n_scores;    /* default 5 */
-    int64_t bad_embed;   /* flat index + 1 of a NaN/Inf embedding value */
-    int bad_score;       /* index + 1 of a NaN score */
-    const int64_t *ids;  /* default base_ids */
-    int64_t grid[3];     /* default {2, 4, 4} */
-    int positions;       /* 0 none, 2 [3,L], 3 [3,1,L] */
+    int64_t rows;       /* embedding rows, default NL */
+    int64_t n_scores;   /* default 5 */
+    int64_t bad_embed;  /* flat index + 1 of a NaN/Inf embedding value */
+    int bad_score;      /* index + 1 of a NaN score */
+    const int64_t *ids; /* default base_ids */
+    int64_t grid[3];    /* default {2, 4, 4} */
+    int positions;      /* 0 none, 2 [3,L], 3 [3,1,L] */
     int positions_i32;
-    int64_t pos_len;     /* default NL */
-    int mask;            /* 0 none, 1 I64, 2 BOOL */
+    int64_t pos_len; /* default NL */
+    int mask;        /* 0 none, 1 I64, 2 BOOL */
     int mask_rank2;
-    int64_t mask_len;    /* default NL */
+    int64_t mask_len;                        /* default NL */
     const char *audio_id, *video_id, *merge; /* NULL: "7", "8", absent */
-    const char *omit;    /* a tensor to leave out */
+    const char *omit;                        /* a tensor to leave out */
 };
 
 static void write_dump(const char *path, struct spec s)
@@ -105,23 +105,24 @@ static void write_dump(const char *path, struct spec s)
     const char *omit = s.omit ? s.omit : "";
     if (strcmp(omit, "inputs_embeds"))
         ozs_st_writer_add(w, "inputs_embeds", edt, s.erank3 ? 3 : 2, s.erank3 ? e3 : e3 + 1,
-                         ozs_st_dtype_size(edt) == 4 ? (const void *)f32 : (const void *)f16);
+                          ozs_st_dtype_size(edt) == 4 ? (const void *)f32 : (const void *)f16);
     if (strcmp(omit, "input_ids"))
         ozs_st_writer_add(w, "input_ids", s.ids_i32 ? OZ_ST_I32 : OZ_ST_I64, s.ids_rank2 ? 2 : 1,
-                         s.ids_rank2 ? i2 : i2 + 1, s.ids_i32 ? (const void *)ids32 : (const void *)ids);
+                          s.ids_rank2 ? i2 : i2 + 1,
+                          s.ids_i32 ? (const void *)ids32 : (const void *)ids);
     if (strcmp(omit, "audio_scores"))
         ozs_st_writer_add(w, "audio_scores", OZ_ST_F32, 1, &ns, scores);
     if (strcmp(omit, "video_grid_thw"))
         ozs_st_writer_add(w, "video_grid_thw", OZ_ST_I64, s.grid_rank1 ? 1 : 2,
-                         s.grid_rank1 ? &g1 : g2, grid);
+                          s.grid_rank1 ? &g1 : g2, grid);
     if (s.positions)
-        ozs_st_writer_add(w, "position_ids", s.positions_i32 ? OZ_ST_I32 : OZ_ST_I64,
-                         s.positions, s.positions == 3 ? p3 : p2,
-                         s.positions_i32 ? (const void *)pos32 : (const void *)pos64);
+        ozs_st_writer_add(w, "position_ids", s.positions_i32 ? OZ_ST_I32 : OZ_ST_I64, s.positions,
+                          s.positions == 3 ? p3 : p2,
+                          s.positions_i32 ? (const void *)pos32 : (const void *)pos64);
     if (s.mask)
         ozs_st_writer_add(w, "attention_mask", s.mask == 2 ? OZ_ST_BOOL : OZ_ST_I64,
-                         s.mask_rank2 ? 2 : 1, s.mask_rank2 ? m2 : m2 + 1,
-                         s.mask == 2 ? (const void *)mask8 : (const void *)mask64);
+                          s.mask_rank2 ? 2 : 1, s.mask_rank2 ? m2 : m2 + 1,
+                          s.mask == 2 ? (const void *)mask8 : (const void *)mask64);
     ozs_st_writer_meta(w, "audio_token_id", s.audio_id ? s.audio_id : "7");
     ozs_st_writer_meta(w, "video_token_id", s.video_id ? s.video_id : "8");
     if (s.merge)
@@ -185,8 +186,10 @@ Test(dump, golden_basic)
 
 Test(dump, every_golden_file_loads)
 {
-    static const char *names[] = {"audio_only", "balanced50", "basic", "paper35_g15", "paper45",
-                                  "three_frames", "two_windows_g0", "unguided_tail_ragged",
+    static const char *names[] = {"audio_only",     "balanced50",
+                                  "basic",          "paper35_g15",
+                                  "paper45",        "three_frames",
+                                  "two_windows_g0", "unguided_tail_ragged",
                                   "video_only"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[128];
@@ -213,9 +216,16 @@ Test(dump, accepts_every_variant, .init = make_tmpdir, .fini = remove_tmpdir)
 {
     char p[128];
     snprintf(p, sizeof p, "%s/v.safetensors", tmpdir);
-    write_dump(p, (struct spec){.edt = OZ_ST_F16, .erank3 = 1, .ids_rank2 = 1, .ids_i32 = 1,
-                                .positions = 3, .positions_i32 = 1, .mask = 2, .mask_rank2 = 1,
-                                .grid_rank1 = 1, .merge = "2"});
+    write_dump(p, (struct spec){.edt = OZ_ST_F16,
+                                .erank3 = 1,
+                                .ids_rank2 = 1,
+                                .ids_i32 = 1,
+                                .positions = 3,
+                                .positions_i32 = 1,
+                                .mask = 2,
+                                .mask_rank2 = 1,
+                                .grid_rank1 = 1,
+                                .merge = "2"});
     struct omnizip_dump d;
     load_ok(p, &d);
     cr_assert_eq(d.seq.dtype, OMNIZIP_DTYPE_F16);
@@ -311,15 +321,14 @@ Test(dump, refuses_each_problem, .init = make_tmpdir, .fini = remove_tmpdir)
 }
 
 static const struct ozs_st_tensor *need(ozs_st_file *f, const char *name, enum ozs_st_dtype dt,
-                                       int rank, const int64_t *shape)
+                                        int rank, const int64_t *shape)
 {
     const struct ozs_st_tensor *t = ozs_st_find(f, name);
     cr_assert_not_null(t, "output lacks %s", name);
     cr_assert_eq(t->dtype, dt, "%s dtype %s", name, ozs_st_dtype_name(t->dtype));
     cr_assert_eq(t->rank, rank, "%s rank %d", name, t->rank);
     for (int i = 0; i < rank; i++)
-        cr_assert_eq(t->shape[i], shape[i], "%s shape[%d] = %lld", name, i,
-                     (long long)t->shape[i]);
+        cr_assert_eq(t->shape[i], shape[i], "%s shape[%d] = %lld", name, i, (long long)t->shape[i]);
     return t;
 }
 
@@ -336,8 +345,8 @@ static void make_report(struct omnizip_run_report *r, struct omnizip_window_info
     }
     ap[0] = 5;
     ap[1] = 11;
-    const float vals[2 * ND] = {1.5f, -2.25f, 1.0f + 0x1p-11f, 1.0f + 0x1p-8f,
-                                100.0f, 0.0f, -0.0f, 3.0f};
+    const float vals[2 * ND] = {1.5f,   -2.25f, 1.0f + 0x1p-11f, 1.0f + 0x1p-8f,
+                                100.0f, 0.0f,   -0.0f,           3.0f};
     memcpy(rows, vals, sizeof vals);
     r->windows = w;
     r->capacity = 3;
@@ -358,8 +367,14 @@ Test(dump, write_f16_rank3_i32, .init = make_tmpdir, .fini = remove_tmpdir)
     char in[128], out[128], err[512] = "";
     snprintf(in, sizeof in, "%s/in.safetensors", tmpdir);
     snprintf(out, sizeof out, "%s/out.safetensors", tmpdir);
-    write_dump(in, (struct spec){.edt = OZ_ST_F16, .erank3 = 1, .ids_rank2 = 1, .ids_i32 = 1,
-                                 .positions = 3, .positions_i32 = 1, .mask = 2, .mask_rank2 = 1,
+    write_dump(in, (struct spec){.edt = OZ_ST_F16,
+                                 .erank3 = 1,
+                                 .ids_rank2 = 1,
+                                 .ids_i32 = 1,
+                                 .positions = 3,
+                                 .positions_i32 = 1,
+                                 .mask = 2,
+                                 .mask_rank2 = 1,
                                  .merge = "2"});
     struct omnizip_dump d;
     load_ok(in, &d);
@@ -394,7 +409,8 @@ Test(dump, write_f16_rank3_i32, .init = make_tmpdir, .fini = remove_tmpdir)
     cr_assert_eq(e[9 * ND + 2], 0x8000);
     cr_assert_eq(e[10 * ND + 0], 0x4a00); /* row 12: 12.0 */
     const int32_t *ids = need(f, "input_ids", OZ_ST_I32, 2, si)->data;
-    cr_assert(ids[0] == 100 && ids[1] == V && ids[2] == V && ids[12] == V && ids[6] == 101 && ids[7] == V);
+    cr_assert(ids[0] == 100 && ids[1] == V && ids[2] == V && ids[12] == V && ids[6] == 101 &&
+              ids[7] == V);
     const int32_t *pos = need(f, "position_ids", OZ_ST_I32, 3, sp)->data;
     cr_assert(pos[0] == 0 && pos[2] == 3 && pos[K + 2] == 13 && pos[2 * K + 12] == 34);
     const uint8_t *m = need(f, "attention_mask", OZ_ST_BOOL, 2, si)->data;

@@ -24,8 +24,23 @@ static void replay(const char *target)
               "replaying tests/fuzz/corpus/%s failed (status %d): run %s", target, status, cmd);
 }
 
-Test(fuzz_corpus, abi, .timeout = 300) { replay("abi"); }
-Test(fuzz_corpus, dump, .timeout = 300) { replay("dump"); }
-Test(fuzz_corpus, profile, .timeout = 300) { replay("profile"); }
-Test(fuzz_corpus, ring, .timeout = 300) { replay("ring"); }
-Test(fuzz_corpus, trace, .timeout = 300) { replay("trace"); }
+Test(fuzz_corpus, abi, .timeout = 300)
+{
+    replay("abi");
+}
+Test(fuzz_corpus, dump, .timeout = 300)
+{
+    replay("dump");
+}
+Test(fuzz_corpus, profile, .timeout = 300)
+{
+    replay("profile");
+}
+Test(fuzz_corpus, ring, .timeout = 300)
+{
+    replay("ring");
+}
+Test(fuzz_corpus, trace, .timeout = 300)
+{
+    replay("trace");
+}

@@ -17,8 +17,9 @@ struct gcase {
     char name[32];
 };
 static struct gcase cases[] = {
-    {"audio_only"}, {"balanced50"}, {"basic"}, {"paper35_g15"}, {"paper45"},
-    {"three_frames"}, {"two_windows_g0"}, {"unguided_tail_ragged"}, {"video_only"},
+    {"audio_only"}, {"balanced50"},   {"basic"},          {"paper35_g15"},
+    {"paper45"},    {"three_frames"}, {"two_windows_g0"}, {"unguided_tail_ragged"},
+    {"video_only"},
 };
 
 struct runs {
@@ -67,16 +68,19 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     int64_t l = ids_t->count, d = emb->shape[emb->rank - 1];
     const int64_t *ids = ids_t->data, *g = grid->data;
     const float *x = emb->data;
-    int64_t aid = atoll(ozs_st_meta(f, "audio_token_id")), vid = atoll(ozs_st_meta(f, "video_token_id"));
+    int64_t aid = atoll(ozs_st_meta(f, "audio_token_id")),
+            vid = atoll(ozs_st_meta(f, "video_token_id"));
     int64_t s = atoll(ozs_st_meta(f, "spatial_merge_size"));
 
     const struct omnizip_plugin *p = omnizip_plugin_entry(1);
     cr_assert_not_null(p);
     struct omnizip_config cfg = {.struct_size = sizeof cfg};
     p->config_default(&cfg);
-    const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k"};
+    const char *keys[] = {"rho_audio", "rho_video", "g",    "contextual_ratio",
+                          "rho_min",   "rho_max",   "dpc_k"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        cr_assert_eq(p->config_set(&cfg, keys[k], ozs_st_meta(f, keys[k]), err, sizeof err), 0, "%s", err);
+        cr_assert_eq(p->config_set(&cfg, keys[k], ozs_st_meta(f, keys[k]), err, sizeof err), 0,
+                     "%s", err);
     if (extra_key)
         cr_assert_eq(p->config_set(&cfg, extra_key, extra_value, err, sizeof err), 0, "%s", err);
     omnizip_ctx *ctx;
@@ -85,9 +89,13 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
     struct runs ar, vr;
     find_runs(ids, l, aid, &ar);
     find_runs(ids, l, vid, &vr);
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = vr.n, .n_audio_runs = ar.n,
-                                 .video_run_len = vr.len, .audio_run_len = ar.len,
-                                 .tokens_per_frame = (g[1] / s) * (g[2] / s), .grid_t = g[0]};
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = vr.n,
+                                 .n_audio_runs = ar.n,
+                                 .video_run_len = vr.len,
+                                 .audio_run_len = ar.len,
+                                 .tokens_per_frame = (g[1] / s) * (g[2] / s),
+                                 .grid_t = g[0]};
     if (sequence_rows) {
         lay.video_run_start = vr.start;
         lay.audio_run_start = ar.start;
@@ -97,7 +105,8 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
 
     /* Gather the clip's audio and video rows, in sequence order. */
     int64_t na = 0, nv = 0;
-    float *arows = malloc((size_t)(sc->count + 1) * d * 4), *vrows = malloc((size_t)(l + 1) * d * 4);
+    float *arows = malloc((size_t)(sc->count + 1) * d * 4),
+          *vrows = malloc((size_t)(l + 1) * d * 4);
     for (int64_t q = 0; q < l; q++) {
         if (ids[q] == aid)
             memcpy(arows + na++ * d, x + q * d, (size_t)d * 4);
@@ -119,18 +128,25 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
         keep[q] = ids[q] != aid && ids[q] != vid;
     int64_t aoff = 0, voff = 0, kept_audio = 0, kept_video = 0;
     for (uint32_t i = 0; i < plan.n_windows; i++) {
-        struct omnizip_window_info wp = {.struct_size = sizeof wp}, info = {.struct_size = sizeof info};
+        struct omnizip_window_info wp = {.struct_size = sizeof wp},
+                                   info = {.struct_size = sizeof info};
         cr_assert_eq(p->window_plan(ctx, i, &wp), 0);
         int64_t alen = i < ar.n ? ar.len[i] : 0, vlen = i < vr.n ? vr.len[i] : 0;
         uint8_t astate[alen + 1], vkeep[vlen + 1];
         float anchors[(wp.audio_anchors + 1) * d];
         struct omnizip_window_in in = {.struct_size = sizeof in,
-            .audio = {arows + aoff * d, alen, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
-            .video = {vrows + voff * d, vlen, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}};
-        struct omnizip_window_out wo = {.struct_size = sizeof wo, .audio_state = astate,
-            .audio_capacity = alen, .video_keep = vkeep, .video_capacity = vlen,
-            .anchors = {anchors, wp.audio_anchors, d, d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
-            .info = &info};
+                                       .audio = {arows + aoff * d, alen, d, d, OMNIZIP_DTYPE_F32,
+                                                 OMNIZIP_MEMORY_HOST},
+                                       .video = {vrows + voff * d, vlen, d, d, OMNIZIP_DTYPE_F32,
+                                                 OMNIZIP_MEMORY_HOST}};
+        struct omnizip_window_out wo = {.struct_size = sizeof wo,
+                                        .audio_state = astate,
+                                        .audio_capacity = alen,
+                                        .video_keep = vkeep,
+                                        .video_capacity = vlen,
+                                        .anchors = {anchors, wp.audio_anchors, d, d,
+                                                    OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
+                                        .info = &info};
         cr_assert_eq(p->window(ctx, i, &in, &wo), 0, "%s", p->last_error(ctx));
         int64_t ka = 0, kv = 0, an = 0;
         for (int64_t j = 0; j < alen; j++) {
@@ -171,7 +187,8 @@ static void run_case(const char *name, const char *extra_key, const char *extra_
         for (int64_t c = 0; keep[q] && c < d; c++) {
             float gv = out[q * d + c], wv = we[q * d + c];
             cr_assert_leq(fabsf(gv - wv), 1e-5f * fmaxf(1.0f, fabsf(wv)),
-                          "%s row %lld col %lld: %g vs %g", name, (long long)q, (long long)c, gv, wv);
+                          "%s row %lld col %lld: %g vs %g", name, (long long)q, (long long)c, gv,
+                          wv);
         }
     p->destroy(ctx);
     free(arows), free(vrows), free(keep), free(out);
@@ -184,7 +201,10 @@ ParameterizedTestParameters(golden, reference)
     return cr_make_param_array(struct gcase, cases, sizeof cases / sizeof cases[0]);
 }
 
-ParameterizedTest(struct gcase *c, golden, reference) { run_case(c->name, NULL, NULL, 1, 0); }
+ParameterizedTest(struct gcase *c, golden, reference)
+{
+    run_case(c->name, NULL, NULL, 1, 0);
+}
 
 /* The host's interleaved sequence handed as it is (run starts, no gather). */
 ParameterizedTestParameters(golden, sequence_rows)
@@ -192,7 +212,10 @@ ParameterizedTestParameters(golden, sequence_rows)
     return cr_make_param_array(struct gcase, cases, sizeof cases / sizeof cases[0]);
 }
 
-ParameterizedTest(struct gcase *c, golden, sequence_rows) { run_case(c->name, NULL, NULL, 1, 1); }
+ParameterizedTest(struct gcase *c, golden, sequence_rows)
+{
+    run_case(c->name, NULL, NULL, 1, 1);
+}
 
 /* Masks and counts are the same in every scope; only merged rows differ. */
 ParameterizedTestParameters(golden, window_scope)

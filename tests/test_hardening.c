@@ -241,8 +241,8 @@ Test(hardening, output_mode_follows_umask_and_keeps_an_existing_mode)
     char *in = tpath("in.safetensors"), *out = tpath("out.safetensors");
     copy(GOLDEN, in);
     struct child c = {.umask = 027};
-    cr_expect_eq(run_in(&c, "omnizip-run",
-                        (const char *const[]){"compress", in, "-o", out, NULL}), 0);
+    cr_expect_eq(run_in(&c, "omnizip-run", (const char *const[]){"compress", in, "-o", out, NULL}),
+                 0);
     struct stat st;
     cr_assert_eq(stat(out, &st), 0);
     cr_expect_eq(st.st_mode & 0777, 0640, "mode %o", st.st_mode & 0777);
@@ -379,8 +379,14 @@ static void live_killed_by(int sig)
                  left);
 }
 
-Test(hardening, live_run_removes_its_segment_on_sigint) { live_killed_by(SIGINT); }
-Test(hardening, live_run_removes_its_segment_on_sigterm) { live_killed_by(SIGTERM); }
+Test(hardening, live_run_removes_its_segment_on_sigint)
+{
+    live_killed_by(SIGINT);
+}
+Test(hardening, live_run_removes_its_segment_on_sigterm)
+{
+    live_killed_by(SIGTERM);
+}
 
 Test(hardening, inspector_without_terminal_exits_at_once)
 {
@@ -409,8 +415,8 @@ Test(hardening, inspector_cleans_only_stale_segments)
     cr_expect_eq(INSPECT("--clean", pid_text), 0);
     char *first = slurp(tpath("stdout.txt"), NULL);
     int st;
-    cr_expect_eq(segments_of(pid, NULL, 0), 1, "a live writer's segment is not stale: %s (%d)", first,
-                 waitpid(pid, &st, WNOHANG) == pid ? st : -1);
+    cr_expect_eq(segments_of(pid, NULL, 0), 1, "a live writer's segment is not stale: %s (%d)",
+                 first, waitpid(pid, &st, WNOHANG) == pid ? st : -1);
     free(first);
     kill(pid, SIGKILL); /* no handler runs: the segment stays, stale */
     finish(pid, 30);

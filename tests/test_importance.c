@@ -66,10 +66,13 @@ static void check(int h, int t, int hd, int pool, int threads)
     float *q = malloc((size_t)h * t * hd * 4), *k = malloc((size_t)h * t * hd * 4);
     fill(q, h * t * hd, 1u + (unsigned)t);
     fill(k, h * t * hd, 7u + (unsigned)hd);
-    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = (uint32_t)h,
+    struct omnizip_importance_in in = {.struct_size = sizeof in,
+                                       .n_heads = (uint32_t)h,
                                        .pool = (uint32_t)pool,
-                                       .q = {q, h * t, hd, hd, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
-                                       .k = {k, h * t, hd, hd, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}};
+                                       .q = {q, h * t, hd, hd, OMNIZIP_DTYPE_F32,
+                                             OMNIZIP_MEMORY_HOST},
+                                       .k = {k, h * t, hd, hd, OMNIZIP_DTYPE_F32,
+                                             OMNIZIP_MEMORY_HOST}};
     int n = t / pool;
     float *got = malloc((size_t)n * 4);
     double *want = malloc((size_t)n * 8), sum = 0.0;
@@ -88,9 +91,18 @@ static void check(int h, int t, int hd, int pool, int threads)
     free(q), free(k), free(got), free(want);
 }
 
-Test(importance, matches_naive_small) { check(3, 37, 8, 2, 1); }
-Test(importance, matches_naive_more_rows_than_a_chunk) { check(4, 150, 16, 2, 2); }
-Test(importance, no_pooling_many_threads) { check(5, 66, 8, 1, 3); }
+Test(importance, matches_naive_small)
+{
+    check(3, 37, 8, 2, 1);
+}
+Test(importance, matches_naive_more_rows_than_a_chunk)
+{
+    check(4, 150, 16, 2, 2);
+}
+Test(importance, no_pooling_many_threads)
+{
+    check(5, 66, 8, 1, 3);
+}
 
 Test(importance, refuses_bad_shapes)
 {
@@ -102,7 +114,9 @@ Test(importance, refuses_bad_shapes)
     cr_assert_eq(p->create(&cfg, NULL, &ctx, err, sizeof err), 0);
     float q[2 * 10 * 4] = {0}, out[8];
     memset(out, 0xab, sizeof out);
-    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = 2, .pool = 2,
+    struct omnizip_importance_in in = {.struct_size = sizeof in,
+                                       .n_heads = 2,
+                                       .pool = 2,
                                        .q = {q, 20, 4, 4, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
                                        .k = {q, 20, 4, 4, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}};
     cr_assert_eq(p->audio_importance(ctx, &in, out, 4), OMNIZIP_E_INVALID);
@@ -139,9 +153,13 @@ Test(importance, old_host_struct_gets_the_1_0_definition)
     float q[H * T * HD], k[H * T * HD], got[T], old[T];
     fill(q, H * T * HD, 3u);
     fill(k, H * T * HD, 5u);
-    struct omnizip_importance_in in = {.struct_size = sizeof in, .n_heads = H, .pool = 1,
-                                       .q = {q, H * T, HD, HD, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST},
-                                       .k = {k, H * T, HD, HD, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST}};
+    struct omnizip_importance_in in = {.struct_size = sizeof in,
+                                       .n_heads = H,
+                                       .pool = 1,
+                                       .q = {q, H * T, HD, HD, OMNIZIP_DTYPE_F32,
+                                             OMNIZIP_MEMORY_HOST},
+                                       .k = {k, H * T, HD, HD, OMNIZIP_DTYPE_F32,
+                                             OMNIZIP_MEMORY_HOST}};
     cr_assert_eq(p->audio_importance(ctx, &in, got, T), 0, "%s", p->last_error(ctx));
     int64_t junk = 0;
     in.cu_seqlens = &junk; /* garbage beyond an old host's struct */

@@ -214,7 +214,8 @@ Test(model, rows_that_fit)
     cr_expect(l.values && l.video_col);
     /* marker, index, space, kept/in, space, [bar], space, [bar], 2 values, video */
     cr_expect_eq(1 + 4 + 1 + (2 * l.audio_w + 1) + 1 + (l.sa_w + 2) + 1 + (l.rate_w + 2) + 10 +
-                     (1 + 2 * l.video_w + 1), 120, "the row uses the width exactly");
+                     (1 + 2 * l.video_w + 1),
+                 120, "the row uses the width exactly");
     ozi_layout_compute(&l, &m, 80, 24);
     cr_expect_eq(l.table_rows, 24 - 6 - 2);
     ozi_layout_compute(&l, &m, 40, 10);
@@ -306,8 +307,7 @@ static char *slurp(const char *path)
 Test(inspect_dump, golden_ten_windows_120x40)
 {
     static char out[1 << 16];
-    cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump", out, sizeof(out)), 0, "%s",
-                 out);
+    cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump", out, sizeof(out)), 0, "%s", out);
     cr_expect_str_eq(out, slurp("tests/traces/ten.expected"));
     int lines = 0, rows = 0;
     for (char *s = out; *s; s++)
@@ -328,8 +328,9 @@ Test(inspect_dump, golden_ten_windows_120x40)
 Test(inspect_dump, fits_80x24_and_reports_bad_lines)
 {
     static char out[1 << 16];
-    cr_assert_eq(inspect("--replay tests/traces/truncated.jsonl --dump --width 80 --height 24",
-                         out, sizeof(out)), 0, "%s", out);
+    cr_assert_eq(inspect("--replay tests/traces/truncated.jsonl --dump --width 80 --height 24", out,
+                         sizeof(out)),
+                 0, "%s", out);
     int lines = 0, longest = 0, cur = 0;
     for (char *s = out; *s; s++) {
         if (*s == '\n') {
@@ -349,7 +350,8 @@ Test(inspect_dump, too_small)
 {
     static char out[4096];
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump --width 30 --height 8", out,
-                         sizeof(out)), 0);
+                         sizeof(out)),
+                 0);
     cr_expect(strstr(out, "terminal too small") != NULL, "%s", out);
     cr_expect(strstr(out, "(need 40x10)") != NULL, "%s", out);
 }
@@ -360,8 +362,8 @@ Test(inspect_cli, exit_codes)
     cr_expect_eq(inspect("--replay tests/traces/absent.jsonl --dump", out, sizeof(out)), 3);
     cr_expect(strstr(out, "absent.jsonl") != NULL, "%s", out);
     cr_expect_eq(inspect("--bogus", out, sizeof(out)), 2);
-    cr_expect_eq(inspect("--replay tests/traces/ten.jsonl --model gpt-9 --dump", out,
-                         sizeof(out)), 2);
+    cr_expect_eq(inspect("--replay tests/traces/ten.jsonl --model gpt-9 --dump", out, sizeof(out)),
+                 2);
     cr_expect(strstr(out, "qwen2.5-omni-7b") != NULL, "names the known presets: %s", out);
     cr_expect_eq(inspect("--replay a --attach", out, sizeof(out)), 2);
     cr_expect_eq(inspect("--help", out, sizeof(out)), 0);
@@ -372,7 +374,8 @@ Test(inspect_cli, model_preset_changes_figures)
     static char a[1 << 16], b[1 << 16];
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump", a, sizeof(a)), 0);
     cr_assert_eq(inspect("--replay tests/traces/ten.jsonl --dump --model qwen2.5-omni-3b", b,
-                         sizeof(b)), 0);
+                         sizeof(b)),
+                 0);
     cr_expect(strstr(b, "qwen2.5-omni-3b") != NULL);
     /* 3B: 36 layers x 2 KV heads vs 28 x 4: 72/112 of the 7B's KV bytes. */
     cr_expect(strstr(a, "KV saved 31.1 MiB") != NULL, "%s", a);
@@ -422,7 +425,8 @@ Test(model, overlong_line_skipped_not_buffered)
     for (int i = 0; i < 3 << 20; i++)
         fputc('x', f);
     fputs("\n{\"type\":\"window\",\"index\":0,\"audio_in\":50,\"audio_kept\":38,\"video_in\":72,"
-          "\"video_kept\":24,\"s_a\":0.76,\"rate\":0.6}\n", f);
+          "\"video_kept\":24,\"s_a\":0.76,\"rate\":0.6}\n",
+          f);
     fclose(f);
     struct ozi_model m;
     load(&m, path);
@@ -485,8 +489,13 @@ Test(model, streaming_session_shows_the_budget_line)
     m.streaming = 1;
     m.audio_target = 0.55;
     m.video_target = 0.4;
-    struct omnizip_window_info w = {.struct_size = sizeof w, .audio_in = 50, .audio_kept = 28,
-                                    .video_in = 288, .video_kept = 115, .rate = 0.6, .guided = 1};
+    struct omnizip_window_info w = {.struct_size = sizeof w,
+                                    .audio_in = 50,
+                                    .audio_kept = 28,
+                                    .video_in = 288,
+                                    .video_kept = 115,
+                                    .rate = 0.6,
+                                    .guided = 1};
     for (int i = 0; i < 3; i++) {
         w.index = (uint32_t)i;
         cr_assert_eq(ozi_model_add(&m, &w), 0);

@@ -59,7 +59,8 @@ static void start(const char *args)
     char cwd[512];
     cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
     cr_assert_eq(tmux("new-session -d -x 120 -y 40 -c %s 'exec %s/omnizip-inspect %s'", cwd,
-                      build(), args), 0, "tmux new-session failed");
+                      build(), args),
+                 0, "tmux new-session failed");
 }
 
 static void capture(char *out, size_t size)
@@ -246,10 +247,12 @@ Test(tmux, tune_changes_and_writes_profile)
     cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
     cr_assert_not_null(mkdtemp(dir));
     const char *b = build();
-    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --plugin %s%s%s/libomnizip.so",
-             cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
+    snprintf(args, sizeof(args),
+             "--tune %s/tests/data/paper45.safetensors --plugin %s%s%s/libomnizip.so", cwd,
+             b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
     cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'exec %s/%s/omnizip-inspect %s'", dir,
-                      b[0] == '/' ? "" : cwd, b, args), 0);
+                      b[0] == '/' ? "" : cwd, b, args),
+                 0);
     int up = wait_for("[rho_audio 0.5]", s, sizeof(s));
     tmux("send-keys +");
     int changed = wait_for("[rho_audio 0.55]", s, sizeof(s));
@@ -303,10 +306,14 @@ Test(tmux, tune_round_trips_what_the_screen_shows)
     const char *b = build();
     char bin[600];
     snprintf(bin, sizeof(bin), "%s%s%s", b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
-    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --profile %s --out %s "
-             "--plugin %s/libomnizip.so", cwd, path, out, bin);
+    snprintf(args, sizeof(args),
+             "--tune %s/tests/data/paper45.safetensors --profile %s --out %s "
+             "--plugin %s/libomnizip.so",
+             cwd, path, out, bin);
     cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'OMNIZIP_PROFILE_PATH=%s/profiles exec "
-                      "%s/omnizip-inspect %s'", dir, cwd, bin, args), 0);
+                      "%s/omnizip-inspect %s'",
+                      dir, cwd, bin, args),
+                 0);
     int up = wait_for("[rho_audio 0.3]", s, sizeof(s));
     int parent = strstr(s, "rho_video 0.6") && strstr(s, "normalize exact");
     tmux("send-keys Enter 0 . 3 3 3 Enter");
@@ -334,9 +341,10 @@ Test(tmux, tune_round_trips_what_the_screen_shows)
     yaml[n] = '\0';
     if (f)
         fclose(f);
-    snprintf(cmd, sizeof(cmd), "OMNIZIP_PROFILE_PATH=%s/profiles %s/omnizip-run plan "
-             "%s/tests/data/paper45.safetensors --profile %s --plugin %s/libomnizip.so 2>&1", cwd,
-             bin, cwd, out, bin);
+    snprintf(cmd, sizeof(cmd),
+             "OMNIZIP_PROFILE_PATH=%s/profiles %s/omnizip-run plan "
+             "%s/tests/data/paper45.safetensors --profile %s --plugin %s/libomnizip.so 2>&1",
+             cwd, bin, cwd, out, bin);
     FILE *p = popen(cmd, "r");
     n = p ? fread(plan, 1, sizeof(plan) - 1, p) : 0;
     plan[n] = '\0';
@@ -355,8 +363,7 @@ Test(tmux, tune_round_trips_what_the_screen_shows)
     cr_expect(written && asks && kept, "w writes, then asks before overwriting:\n%s", s);
     cr_expect(moved && quit_asks && quit, "q with unsaved changes asks:\n%s", s);
     cr_expect(strstr(yaml, "rho_audio: 0.333\n"), "written:\n%s", yaml);
-    cr_expect(strstr(yaml, "rho_video: 0.6\n") && strstr(yaml, "g: 3\n"), "parent keys:\n%s",
-              yaml);
+    cr_expect(strstr(yaml, "rho_video: 0.6\n") && strstr(yaml, "g: 3\n"), "parent keys:\n%s", yaml);
     cr_expect(strstr(yaml, "normalize: exact\n"), "modes:\n%s", yaml);
     cr_expect(strstr(yaml, "extends: \"paper-45\"\n"), "extends:\n%s", yaml);
     cr_expect(strstr(yaml, "description: \"paper-45, exact budget\"\n"), "description:\n%s", yaml);
@@ -382,7 +389,8 @@ Test(tmux, legible_at_120_100_and_80_columns)
         capture(s, sizeof(s));
         cr_expect(shown, "%dx%d: end of replay marked:\n%s", size[k][0], size[k][1], s);
         int rows = 0;
-        for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        for (char *line = s; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
             int idx, a, ain, used = 0;
             if ((line[0] == ' ' || line[0] == '>') &&
                 sscanf(line + 1, "%4d %d/%d [%n", &idx, &a, &ain, &used) == 3 && used > 0) {
@@ -415,12 +423,14 @@ Test(tmux, tune_cycles_strategies_at_equal_budgets)
     char cwd[512], args[2000];
     cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
     const char *b = build();
-    snprintf(args, sizeof(args), "--tune %s/tests/data/paper45.safetensors --task paper-45 "
-             "--plugin %s%s%s/libomnizip.so", cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/",
-             b);
+    snprintf(args, sizeof(args),
+             "--tune %s/tests/data/paper45.safetensors --task paper-45 "
+             "--plugin %s%s%s/libomnizip.so",
+             cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b);
     cr_assert_eq(tmux("new-session -d -x 120 -y 30 -c %s 'OMNIZIP_PROFILE_PATH=%s/profiles exec "
-                      "%s%s%s/omnizip-inspect %s'", cwd, cwd, b[0] == '/' ? "" : cwd,
-                      b[0] == '/' ? "" : "/", b, args), 0);
+                      "%s%s%s/omnizip-inspect %s'",
+                      cwd, cwd, b[0] == '/' ? "" : cwd, b[0] == '/' ? "" : "/", b, args),
+                 0);
     cr_assert(wait_for("[rho_audio 0.3]", s, sizeof(s)), "%s", s);
     tmux("send-keys Tab Tab Tab Tab Tab Tab Tab Tab");
     cr_assert(wait_for("[strategy omnizip]", s, sizeof(s)), "%s", s);

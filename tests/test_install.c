@@ -51,8 +51,7 @@ static void teardown(void)
 TestSuite(install, .init = setup, .fini = teardown, .timeout = 120);
 
 /* Runs cmd under sh with stdout into out (NUL-terminated); the exit status. */
-static int run(char *out, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int run(char *out, size_t size, const char *fmt, ...)
 {
     char cmd[4096];
@@ -92,8 +91,8 @@ static json_t *parse(const char *text)
 
 static json_int_t kept(json_t *j, const char *what)
 {
-    return json_integer_value(json_object_get(json_object_get(json_object_get(j, "tokens"), what),
-                                              "kept"));
+    return json_integer_value(
+        json_object_get(json_object_get(json_object_get(j, "tokens"), what), "kept"));
 }
 
 /* What the hosts must print for GOLDEN under paper-45: the same summary,
@@ -108,7 +107,8 @@ static void expected_summary(char *buf, size_t size)
     json_t *j = parse(json), *t = json_object_get(j, "tokens");
     ozs_st_file *f;
     cr_assert_eq(ozs_st_open(out, &f, err, sizeof err), OMNIZIP_OK, "%s", err);
-    const struct ozs_st_tensor *e = ozs_st_find(f, "inputs_embeds"), *ids = ozs_st_find(f, "input_ids");
+    const struct ozs_st_tensor *e = ozs_st_find(f, "inputs_embeds"),
+                               *ids = ozs_st_find(f, "input_ids");
     const struct ozs_st_tensor *pos = ozs_st_find(f, "position_ids");
     const struct ozs_st_tensor *keep = ozs_st_find(f, "keep_mask");
     cr_assert(e && ids && pos && keep && e->dtype == OZ_ST_F32 && ids->dtype == OZ_ST_I64);
@@ -125,7 +125,7 @@ static void expected_summary(char *buf, size_t size)
             (long long)json_integer_value(json_object_get(json_object_get(t, "video"), "in")),
             (long long)kept(j, "video"));
     ozs_example_summary(m, n, e->shape[e->rank - 1], e->data, ids->data, pos->data, n, NULL,
-                       max_pos + 1);
+                        max_pos + 1);
     fclose(m);
     ozs_st_close(f);
     json_decref(j);
@@ -211,8 +211,9 @@ Test(install, shim_library_exports_only_its_api)
         n++;
     }
     cr_assert_gt(n, 10);
-    cr_assert_eq(run(out, sizeof out, "readelf -d %s/lib/libomnizip_shim.so.1 | grep -c "
-                                      "'SONAME.*libomnizip_shim.so.1'",
+    cr_assert_eq(run(out, sizeof out,
+                     "readelf -d %s/lib/libomnizip_shim.so.1 | grep -c "
+                     "'SONAME.*libomnizip_shim.so.1'",
                      prefix),
                  0);
 }
@@ -220,11 +221,16 @@ Test(install, shim_library_exports_only_its_api)
 Test(install, docs_man_pages_and_package_files)
 {
     const char *files[] = {
-        "share/man/man1/omnizip-run.1", "share/man/man1/omnizip-inspect.1",
-        "share/doc/omnizip/README.md", "share/doc/omnizip/ALGORITHM.md",
-        "share/doc/omnizip/ABI.md", "share/doc/omnizip/FORMATS.md",
-        "share/doc/omnizip/INTEGRATION.md", "lib/cmake/omnizip/omnizipConfig.cmake",
-        "lib/cmake/omnizip/omnizipConfigVersion.cmake", "include/omnizip/shim.h",
+        "share/man/man1/omnizip-run.1",
+        "share/man/man1/omnizip-inspect.1",
+        "share/doc/omnizip/README.md",
+        "share/doc/omnizip/ALGORITHM.md",
+        "share/doc/omnizip/ABI.md",
+        "share/doc/omnizip/FORMATS.md",
+        "share/doc/omnizip/INTEGRATION.md",
+        "lib/cmake/omnizip/omnizipConfig.cmake",
+        "lib/cmake/omnizip/omnizipConfigVersion.cmake",
+        "include/omnizip/shim.h",
         "share/omnizip/profiles/default.yaml",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -246,10 +252,11 @@ Test(install, docs_man_pages_and_package_files)
  * this build's: the required flags (-ffp-contract=off...) survive CFLAGS. */
 Test(install, o3_native_build_keeps_the_same_tokens, .timeout = 180)
 {
-    const char *cases[] = {"audio_only", "balanced50", "basic", "paper35_g15", "paper45",
-                           "three_frames", "two_windows_g0", "unguided_tail_ragged", "video_only"};
-    const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio", "rho_min",
-                          "rho_max", "dpc_k"};
+    const char *cases[] = {"audio_only", "balanced50",   "basic",          "paper35_g15",
+                           "paper45",    "three_frames", "two_windows_g0", "unguided_tail_ragged",
+                           "video_only"};
+    const char *keys[] = {"rho_audio", "rho_video", "g",    "contextual_ratio",
+                          "rho_min",   "rho_max",   "dpc_k"};
     cr_assert_eq(access(O3_BUILD "/omnizip-run", X_OK), 0, "make test builds " O3_BUILD);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char in[256], sets[1024] = "", err[512];
@@ -266,11 +273,11 @@ Test(install, o3_native_build_keeps_the_same_tokens, .timeout = 180)
         int64_t mask_len[2];
         for (int b = 0; b < 2; b++) {
             cr_assert_eq(run(json[b], sizeof json[b],
-                             "%s/omnizip-run compress %s -o %s/%d.st --json %s", builds[b], in,
-                             tmp, b, sets),
+                             "%s/omnizip-run compress %s -o %s/%d.st --json %s", builds[b], in, tmp,
+                             b, sets),
                          0, "%s on %s", builds[b], in);
-            cr_assert_eq(run(plan[b], sizeof plan[b], "%s/omnizip-run plan %s --json %s",
-                             builds[b], in, sets),
+            cr_assert_eq(run(plan[b], sizeof plan[b], "%s/omnizip-run plan %s --json %s", builds[b],
+                             in, sets),
                          0);
             char out[PATH_MAX];
             snprintf(out, sizeof out, "%s/%d.st", tmp, b);
@@ -299,8 +306,7 @@ Test(install, o3_native_build_keeps_the_same_tokens, .timeout = 180)
             json_decref(a);
             json_decref(o);
         }
-        cr_assert(mask_len[0] == mask_len[1] &&
-                      memcmp(mask[0], mask[1], (size_t)mask_len[0]) == 0,
+        cr_assert(mask_len[0] == mask_len[1] && memcmp(mask[0], mask[1], (size_t)mask_len[0]) == 0,
                   "%s: keep masks differ at -O3", cases[c]);
         free(mask[0]);
         free(mask[1]);

@@ -46,11 +46,25 @@ static void tiny_init(struct tiny *t)
     for (int j = 0; j < 10; j++)
         t->scores[j] = (float)((j * 7) % 10) / 10.0f;
     t->seq = (struct omnizip_sequence){
-        .length = 24, .hidden = 8, .embeds = t->embeds, .dtype = OMNIZIP_DTYPE_F32,
-        .row_stride = 8, .input_ids = t->ids, .position_ids = t->pos, .position_stride = 24,
-        .attention_mask = t->mask, .audio_token_id = 9, .video_token_id = 7, .grid_t = 2,
-        .grid_h = 4, .grid_w = 4, .merge_size = 2, .audio_scores = t->scores,
-        .n_audio_scores = 10, .compact = 1, .keep_mask = t->keep,
+        .length = 24,
+        .hidden = 8,
+        .embeds = t->embeds,
+        .dtype = OMNIZIP_DTYPE_F32,
+        .row_stride = 8,
+        .input_ids = t->ids,
+        .position_ids = t->pos,
+        .position_stride = 24,
+        .attention_mask = t->mask,
+        .audio_token_id = 9,
+        .video_token_id = 7,
+        .grid_t = 2,
+        .grid_h = 4,
+        .grid_w = 4,
+        .merge_size = 2,
+        .audio_scores = t->scores,
+        .n_audio_scores = 10,
+        .compact = 1,
+        .keep_mask = t->keep,
     };
 }
 
@@ -301,9 +315,13 @@ Test(loader, two_copies_side_by_side)
     tiny_init(&ta);
     tiny_init(&tb);
     int64_t vrun = 8, arun = 10;
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = 1, .n_audio_runs = 1,
-                                 .video_run_len = &vrun, .audio_run_len = &arun,
-                                 .tokens_per_frame = 4, .grid_t = 2};
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = 1,
+                                 .n_audio_runs = 1,
+                                 .video_run_len = &vrun,
+                                 .audio_run_len = &arun,
+                                 .tokens_per_frame = 4,
+                                 .grid_t = 2};
     struct omnizip_plan plan_a = {.struct_size = sizeof plan_a}, plan_b = plan_a;
     cr_assert_eq(pa->plan(ca, &lay, ta.scores, 10, &plan_a), OMNIZIP_OK, "%s", pa->last_error(ca));
     cr_assert_eq(pb->plan(cb, &lay, tb.scores, 10, &plan_b), OMNIZIP_OK, "%s", pb->last_error(cb));

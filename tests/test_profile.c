@@ -109,7 +109,8 @@ static const struct broken broken[] = {
     {"wrong_type.yaml", OMNIZIP_E_PROFILE,
      BROKEN "wrong_type.yaml:1:4: expected a scalar value for 'g', found a sequence"},
     {"duplicate_key.yaml", OMNIZIP_E_PROFILE,
-     BROKEN "duplicate_key.yaml:3:1: duplicate key 'g' (first at " BROKEN "duplicate_key.yaml:1:1)"},
+     BROKEN "duplicate_key.yaml:3:1: duplicate key 'g' (first at " BROKEN
+            "duplicate_key.yaml:1:1)"},
     {"cycle_a.yaml", OMNIZIP_E_PROFILE,
      BROKEN "cycle_b.yaml:2:10: extends cycle: " BROKEN "cycle_a.yaml -> " BROKEN
             "cycle_b.yaml -> " BROKEN "cycle_a.yaml"},
@@ -142,8 +143,7 @@ static const struct broken broken[] = {
      BROKEN "does_not_exist.yaml: cannot open: No such file or directory"},
 };
 
-static void count(void *user, const char *key, const char *value, const char *file,
-                  int32_t line)
+static void count(void *user, const char *key, const char *value, const char *file, int32_t line)
 {
     ++*(int *)user;
 }
@@ -170,8 +170,7 @@ struct seen {
     int line;
 };
 
-static void record(void *user, const char *key, const char *value, const char *file,
-                   int32_t line)
+static void record(void *user, const char *key, const char *value, const char *file, int32_t line)
 {
     struct seen *s = user;
     int i = oz_config_key_index(key);
@@ -184,8 +183,8 @@ static void record(void *user, const char *key, const char *value, const char *f
     s[i].line = line;
 }
 
-static void expect_key(const struct seen *s, const char *key, const char *value,
-                       const char *file, int line)
+static void expect_key(const struct seen *s, const char *key, const char *value, const char *file,
+                       int line)
 {
     const struct seen *k = &s[oz_config_key_index(key)];
     cr_assert_str_eq(k->value, value, "%s", key);
@@ -245,8 +244,8 @@ Test(profile, names_are_searched_in_search_path_order)
     snprintf(shadow, sizeof shadow, "%s/paper-45.yaml", dir);
     write_file(shadow, "g: 11\n", 6);
     snprintf(search, sizeof search, "::%s:" SHIPPED, dir);
-    cr_assert_eq(load(SHIPPED "/worldsense.yaml", search, &c, err, sizeof err), OMNIZIP_OK,
-                 "%s", err);
+    cr_assert_eq(load(SHIPPED "/worldsense.yaml", search, &c, err, sizeof err), OMNIZIP_OK, "%s",
+                 err);
     cr_assert_eq(c.g, 11);
     cr_assert_eq(c.rho_audio, 0.5, "the shadowing parent sets no rho_audio");
     c = fresh();
@@ -270,8 +269,7 @@ Test(profile, bad_arguments_and_tiny_error_buffers_are_safe)
     cr_assert_eq(oz_profile_load(SHIPPED "/avut.yaml", NULL, &c, NULL, NULL, err, sizeof err),
                  OMNIZIP_E_INVALID);
     c = fresh();
-    cr_assert_eq(oz_profile_load(BROKEN "out_of_range.yaml", NULL, &c, NULL, NULL, err,
-                                 sizeof err),
+    cr_assert_eq(oz_profile_load(BROKEN "out_of_range.yaml", NULL, &c, NULL, NULL, err, sizeof err),
                  OMNIZIP_E_PROFILE);
     cr_assert_str_eq(err, "tests/profi");
     cr_assert_eq(oz_profile_load(BROKEN "out_of_range.yaml", NULL, &c, NULL, NULL, NULL, 0),

@@ -77,20 +77,29 @@ static void conformance(const char *extra, const char *default_n)
     int rc = pclose(p);
     for (int i = 0; i < shown; i++)
         cr_log_error("%s", first[i]);
-    cr_assert(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
-              "%s: exit %d, last line: %s", cmd, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, last);
+    cr_assert(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "%s: exit %d, last line: %s", cmd,
+              WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, last);
     cr_assert(strstr(last, " passed, 0 failed") != NULL, "unexpected summary: %s", last);
 }
 
-Test(random, reference_conformance, .timeout = 300) { conformance("", DEFAULT_N); }
+Test(random, reference_conformance, .timeout = 300)
+{
+    conformance("", DEFAULT_N);
+}
 
 /* normalize: exact on the same kind of cases: the engine against the
  * reference (masks, rates, plan counts), the mode's contract (the budget to
  * the token when reachable, the same total for other scores, rates in their
  * clamps) and the totals of a plan without audio scores. */
-Test(random, exact_normalisation, .timeout = 300) { conformance("--normalize exact", "60"); }
+Test(random, exact_normalisation, .timeout = 300)
+{
+    conformance("--normalize exact", "60");
+}
 
 /* mode: streaming on the same kind of cases against tests/ref/stream_ref.py,
  * written from docs/STREAMING.md: each window decided from itself and the
  * windows before it; masks, merged anchors (window scope), S_a and rates. */
-Test(random, streaming_conformance, .timeout = 300) { conformance("--mode streaming", "100"); }
+Test(random, streaming_conformance, .timeout = 300)
+{
+    conformance("--mode streaming", "100");
+}

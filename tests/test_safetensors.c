@@ -70,8 +70,8 @@ Test(safetensors, golden_basic_facts)
 {
     char err[256];
     ozs_st_file *f = NULL;
-    cr_assert_eq(ozs_st_open("tests/data/basic.safetensors", &f, err, sizeof err), OMNIZIP_OK,
-                 "%s", err);
+    cr_assert_eq(ozs_st_open("tests/data/basic.safetensors", &f, err, sizeof err), OMNIZIP_OK, "%s",
+                 err);
     cr_assert_eq(ozs_st_count(f), 9);
     const struct ozs_st_tensor *e = ozs_st_find(f, "inputs_embeds");
     cr_assert_not_null(e);
@@ -98,8 +98,10 @@ Test(safetensors, golden_basic_facts)
 
 Test(safetensors, every_golden_file_opens_aligned)
 {
-    static const char *names[] = {"audio_only", "balanced50", "basic", "paper35_g15", "paper45",
-                                  "three_frames", "two_windows_g0", "unguided_tail_ragged",
+    static const char *names[] = {"audio_only",     "balanced50",
+                                  "basic",          "paper35_g15",
+                                  "paper45",        "three_frames",
+                                  "two_windows_g0", "unguided_tail_ragged",
                                   "video_only"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char path[128], err[256];
@@ -154,10 +156,10 @@ Test(safetensors, unaligned_tensor_reads_the_file_bytes)
 
 Test(safetensors, round_trip_every_dtype, .init = make_tmpdir, .fini = remove_tmpdir)
 {
-    static const enum ozs_st_dtype all[] = {OZ_ST_BOOL, OZ_ST_U8,  OZ_ST_I8,   OZ_ST_F8_E4M3,
-                                           OZ_ST_F8_E5M2, OZ_ST_I16, OZ_ST_U16, OZ_ST_F16,
-                                           OZ_ST_BF16, OZ_ST_I32, OZ_ST_U32, OZ_ST_F32,
-                                           OZ_ST_I64, OZ_ST_U64, OZ_ST_F64};
+    static const enum ozs_st_dtype all[] = {OZ_ST_BOOL,    OZ_ST_U8,  OZ_ST_I8,  OZ_ST_F8_E4M3,
+                                            OZ_ST_F8_E5M2, OZ_ST_I16, OZ_ST_U16, OZ_ST_F16,
+                                            OZ_ST_BF16,    OZ_ST_I32, OZ_ST_U32, OZ_ST_F32,
+                                            OZ_ST_I64,     OZ_ST_U64, OZ_ST_F64};
     enum { N = sizeof all / sizeof *all };
     unsigned char data[N][3 * 5 * 8];
     ozs_st_writer *w = ozs_st_writer_new();
@@ -454,8 +456,14 @@ Test(safetensors, corpus_mutations, .init = make_tmpdir, .fini = remove_tmpdir)
 }
 
 /* An all-ones exponent: NaN or an infinity, in each 16-bit format. */
-static int f16_special(uint16_t h) { return (h & 0x7c00u) == 0x7c00u; }
-static int bf16_special(uint16_t h) { return (h & 0x7f80u) == 0x7f80u; }
+static int f16_special(uint16_t h)
+{
+    return (h & 0x7c00u) == 0x7c00u;
+}
+static int bf16_special(uint16_t h)
+{
+    return (h & 0x7f80u) == 0x7f80u;
+}
 
 Test(halfconv, f16_known_values)
 {
@@ -468,8 +476,8 @@ Test(halfconv, f16_known_values)
     cr_assert_eq(ozc_f32_to_f16(ldexpf(1, -25)), 0x0000); /* tie to even: 0 */
     cr_assert_eq(ozc_f32_to_f16(ldexpf(3, -25)), 0x0002); /* tie 1.5 ulp -> 2 */
     cr_assert_eq(ozc_f32_to_f16(ldexpf(1, -14)), 0x0400);
-    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(1, -11)), 0x3c00);    /* tie -> even */
-    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(3, -11)), 0x3c02);    /* tie -> even */
+    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(1, -11)), 0x3c00); /* tie -> even */
+    cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(3, -11)), 0x3c02); /* tie -> even */
     cr_assert_eq(ozc_f32_to_f16(1.0f + ldexpf(1, -11) + ldexpf(1, -20)), 0x3c01);
     cr_assert_eq(ozc_f32_to_f16(INFINITY), 0x7c00);
     cr_assert(f16_special(ozc_f32_to_f16(NAN)));

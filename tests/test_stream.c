@@ -28,7 +28,10 @@ static uint64_t next(uint64_t *s)
     *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
     return *s;
 }
-static double uniform(uint64_t *s) { return (double)(next(s) >> 11) / 9007199254740992.0; }
+static double uniform(uint64_t *s)
+{
+    return (double)(next(s) >> 11) / 9007199254740992.0;
+}
 
 static struct clip make_clip(int n, uint64_t seed)
 {
@@ -108,9 +111,12 @@ static void check_stream(double rho_a, double rho_v, int n, uint64_t seed)
     /* The offline method on the whole clip. */
     struct omnizip_config off = cfg;
     off.mode = OMNIZIP_MODE_REFERENCE;
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = (uint32_t)n,
-                                 .n_audio_runs = (uint32_t)n, .video_run_len = c.vlen,
-                                 .audio_run_len = c.alen, .tokens_per_frame = TPF,
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = (uint32_t)n,
+                                 .n_audio_runs = (uint32_t)n,
+                                 .video_run_len = c.vlen,
+                                 .audio_run_len = c.alen,
+                                 .tokens_per_frame = TPF,
                                  .grid_t = 2 * n};
     struct oz_plan p;
     char err[160];
@@ -128,17 +134,16 @@ static void check_stream(double rho_a, double rho_v, int n, uint64_t seed)
         cr_assert(w[i].extra >= 0 && w[i].extra < w[i].frames);
         if (i >= 9) {
             double fa = (double)a_kept / (double)a_in, fv = (double)v_kept / (double)v_in;
-            cr_assert(fabs(fa - audio_target) <= 0.01, "window %d: audio %.4f target %.4f", i,
-                      fa, audio_target);
-            cr_assert(fabs(fv - (1.0 - rho_v)) <= 0.01, "window %d: video %.4f target %.4f", i,
-                      fv, 1.0 - rho_v);
+            cr_assert(fabs(fa - audio_target) <= 0.01, "window %d: audio %.4f target %.4f", i, fa,
+                      audio_target);
+            cr_assert(fabs(fv - (1.0 - rho_v)) <= 0.01, "window %d: video %.4f target %.4f", i, fv,
+                      1.0 - rho_v);
         }
         sa[i] = w[i].s_a;
         sa_off[i] = p.win[i].s_a;
     }
     double r = pearson(sa, sa_off, n);
-    cr_log_info("rho %.2f/%.2f, %d windows: S_a correlation with offline %.3f", rho_a, rho_v, n,
-                r);
+    cr_log_info("rho %.2f/%.2f, %d windows: S_a correlation with offline %.3f", rho_a, rho_v, n, r);
     cr_assert(r > 0.3, "S_a correlation with the offline method %.3f", r);
     oz_plan_free(&p);
     free(sa), free(sa_off), free(w), free(states), free(s);

@@ -49,7 +49,10 @@ static uint64_t rnd(uint64_t *s)
     *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
     return *s;
 }
-static float unif(uint64_t *s) { return (float)(rnd(s) >> 40) / 16777216.0f; }
+static float unif(uint64_t *s)
+{
+    return (float)(rnd(s) >> 40) / 16777216.0f;
+}
 
 static void make_window(uint64_t seed, int i, int fixed_shape, struct win *w)
 {
@@ -79,12 +82,12 @@ static struct omnizip_matrix host(float *data, int64_t rows)
 
 static omnizip_status push(omnizip_ctx *ctx, struct win *w, struct outs *o)
 {
-    struct omnizip_stream_in in = {sizeof in, 0, host(w->audio, w->na), host(w->video, w->nv),
+    struct omnizip_stream_in in = {sizeof in, 0,   host(w->audio, w->na), host(w->video, w->nv),
                                    w->scores, NULL};
     memset(o, 0xab, sizeof *o);
     o->info.struct_size = sizeof o->info;
-    struct omnizip_window_out out = {sizeof out, 0, o->state, MAX_A, o->keep, MAX_V,
-                                     host(o->anchors, MAX_A), &o->info};
+    struct omnizip_window_out out =
+        {sizeof out, 0, o->state, MAX_A, o->keep, MAX_V, host(o->anchors, MAX_A), &o->info};
     return X->push(ctx, &in, &out);
 }
 

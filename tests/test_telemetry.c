@@ -225,12 +225,30 @@ static void make_segment(const char *name, void (*spoil)(struct omnizip_telemetr
     free(img);
 }
 
-static void bad_magic(struct omnizip_telemetry_header *h) { memcpy(h->magic, "OMNIZIPX", 8); }
-static void bad_version(struct omnizip_telemetry_header *h) { h->version = 99; }
-static void huge_capacity(struct omnizip_telemetry_header *h) { h->capacity = 1u << 31; }
-static void odd_capacity(struct omnizip_telemetry_header *h) { h->capacity = 1000; }
-static void small_record(struct omnizip_telemetry_header *h) { h->record_size = 40; }
-static void bad_slot(struct omnizip_telemetry_header *h) { h->slot_size = 7; }
+static void bad_magic(struct omnizip_telemetry_header *h)
+{
+    memcpy(h->magic, "OMNIZIPX", 8);
+}
+static void bad_version(struct omnizip_telemetry_header *h)
+{
+    h->version = 99;
+}
+static void huge_capacity(struct omnizip_telemetry_header *h)
+{
+    h->capacity = 1u << 31;
+}
+static void odd_capacity(struct omnizip_telemetry_header *h)
+{
+    h->capacity = 1000;
+}
+static void small_record(struct omnizip_telemetry_header *h)
+{
+    h->record_size = 40;
+}
+static void bad_slot(struct omnizip_telemetry_header *h)
+{
+    h->slot_size = 7;
+}
 
 static void expect_refused(void (*spoil)(struct omnizip_telemetry_header *), size_t size,
                            const char *words)
@@ -395,7 +413,10 @@ Test(telemetry, symlink_named_like_a_segment_refused)
     oz_telemetry_close(t);
 }
 
-static void open_mode(struct omnizip_telemetry_header *h) { (void)h; }
+static void open_mode(struct omnizip_telemetry_header *h)
+{
+    (void)h;
+}
 
 Test(telemetry, readable_by_others_refused)
 {
@@ -488,7 +509,8 @@ Test(telemetry, truncation_races_never_kill_the_reader, .timeout = 60)
 {
     struct oz_telemetry *t = open_ring();
     struct flipper f = {oz_telemetry_name(t),
-                        128 + OMNIZIP_TELEMETRY_CAPACITY * sizeof(struct omnizip_telemetry_slot), 0};
+                        128 + OMNIZIP_TELEMETRY_CAPACITY * sizeof(struct omnizip_telemetry_slot),
+                        0};
     struct ozi_ring *r;
     char err[256];
     cr_assert_eq(ozi_ring_attach(&r, f.name, err, sizeof(err)), 0, "%s", err);

@@ -36,13 +36,13 @@ typedef int32_t omnizip_audio_score;
 struct omnizip_model_preset {
     uint32_t struct_size;
     uint32_t reserved0;
-    const char *name;   /* "qwen2.5-omni-7b", ... */
-    int32_t layers;     /* num_hidden_layers */
-    int32_t hidden;     /* hidden_size */
+    const char *name; /* "qwen2.5-omni-7b", ... */
+    int32_t layers;   /* num_hidden_layers */
+    int32_t hidden;   /* hidden_size */
     /* The FFN width one token passes through: intermediate_size, or for a
      * mixture of experts num_experts_per_tok x moe_intermediate_size. */
     int32_t ffn;
-    int32_t kv_heads;   /* num_key_value_heads */
+    int32_t kv_heads; /* num_key_value_heads */
     int32_t head_dim;
     int32_t spatial_merge_size; /* the vision encoder's s: video grids are T x H/s x W/s */
     int64_t audio_token_id;     /* the placeholder id of one audio token */

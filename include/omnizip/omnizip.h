@@ -117,7 +117,8 @@ typedef int32_t omnizip_scope;
 
 typedef int32_t omnizip_mode;
 #define OMNIZIP_MODE_REFERENCE 0
-#define OMNIZIP_MODE_STREAMING 1 /* windows one at a time: the omnizip.streaming/1 extension [1.2] */
+#define OMNIZIP_MODE_STREAMING \
+    1 /* windows one at a time: the omnizip.streaming/1 extension [1.2] */
 
 typedef int32_t omnizip_backend;
 #define OMNIZIP_BACKEND_AUTO 0 /* CPU unless inputs live in CUDA memory */
@@ -142,7 +143,7 @@ typedef int32_t omnizip_strategy;
  * Ratios are doubles on purpose: a float 0.6 changes kept counts. [1.0] */
 struct omnizip_config {
     uint32_t struct_size;
-    uint32_t reserved0; /* zero */
+    uint32_t reserved0;      /* zero */
     double rho_audio;        /* audio pruning ratio, [0,1), default 0.5 */
     double rho_video;        /* video pruning ratio, [0,1), default 0.5 */
     double contextual_ratio; /* anchors per audio token, [0,1), default 0.05 */
@@ -169,8 +170,8 @@ struct omnizip_config {
  * [1.1] for "extends" and "description" when the named file itself sets
  * them (the text as written), so a tool can write the profile back whole.
  * The strings live for the call only. [1.0] */
-typedef void (*omnizip_key_fn)(void *user, const char *key, const char *value,
-                               const char *file, int32_t line);
+typedef void (*omnizip_key_fn)(void *user, const char *key, const char *value, const char *file,
+                               int32_t line);
 
 /* ---- host services (every member may be NULL) ----------------------- [1.0] */
 typedef int32_t omnizip_log_level;
@@ -245,7 +246,7 @@ struct omnizip_plan {
 struct omnizip_window_info {
     uint32_t struct_size;
     uint32_t index;
-    int64_t audio_in;      /* tokens in audio run i (0 past the audio runs) */
+    int64_t audio_in; /* tokens in audio run i (0 past the audio runs) */
     /* audio_kept and video_kept: -1 from window_plan before bind with
      * strategy dycoke, which decides per-window counts from the rows at bind
      * (the plan's totals are exact for every strategy). [1.1] */
@@ -352,12 +353,11 @@ struct omnizip_plugin {
      * and range; err names the key, the allowed range and, for an unknown
      * key, the closest valid one. Returns OMNIZIP_E_PROFILE on a bad key or
      * value. [any-thread] */
-    omnizip_status (*config_set)(struct omnizip_config *config, const char *key,
-                                 const char *value, char *err, size_t err_size);
+    omnizip_status (*config_set)(struct omnizip_config *config, const char *key, const char *value,
+                                 char *err, size_t err_size);
 
     /* Checks the keys together (rho_min <= rho_max...). [any-thread] */
-    omnizip_status (*config_check)(const struct omnizip_config *config, char *err,
-                                   size_t err_size);
+    omnizip_status (*config_check)(const struct omnizip_config *config, char *err, size_t err_size);
 
     /* Applies the YAML profile at path on top of *config (which the caller
      * fills first, usually with config_default), following `extends:`; a
@@ -367,15 +367,14 @@ struct omnizip_plugin {
      * *config is untouched on failure. Returns OMNIZIP_E_PROFILE or
      * OMNIZIP_E_IO on failure. [any-thread] */
     omnizip_status (*profile_load)(const char *path, const char *search_path,
-                                   struct omnizip_config *config, omnizip_key_fn on_key,
-                                   void *user, char *err, size_t err_size);
+                                   struct omnizip_config *config, omnizip_key_fn on_key, void *user,
+                                   char *err, size_t err_size);
 
     /* Creates a context. config and host are copied (host may be NULL; its
      * callbacks must stay valid until destroy). On failure *out is untouched
      * and err says why. [any-thread] */
-    omnizip_status (*create)(const struct omnizip_config *config,
-                             const struct omnizip_host *host, omnizip_ctx **out,
-                             char *err, size_t err_size);
+    omnizip_status (*create)(const struct omnizip_config *config, const struct omnizip_host *host,
+                             omnizip_ctx **out, char *err, size_t err_size);
 
     /* Frees the context, joins its threads, removes its telemetry segment.
      * NULL is a no-op. [one-thread-per-ctx] */
@@ -399,8 +398,7 @@ struct omnizip_plugin {
                            const float *scores, int64_t n_scores, struct omnizip_plan *out);
 
     /* Window i's planned counts and rates (micros = 0). [one-thread-per-ctx] */
-    omnizip_status (*window_plan)(omnizip_ctx *ctx, uint32_t i,
-                                  struct omnizip_window_info *out);
+    omnizip_status (*window_plan)(omnizip_ctx *ctx, uint32_t i, struct omnizip_window_info *out);
 
     /* Hands the whole clip's audio and video rows once after plan (laid out
      * as struct omnizip_layout says: runs concatenated, or the whole
@@ -478,7 +476,7 @@ struct omnizip_plugin {
  * likewise; they are sequence rows). This layout is frozen: arrays of it
  * cross the boundary. */
 struct omnizip_clip {
-    int32_t video;   /* index of the clip's grid, -1 for the audio-only clip */
+    int32_t video; /* index of the clip's grid, -1 for the audio-only clip */
     uint32_t first_run;
     uint32_t n_video_runs;
     uint32_t n_audio_runs;
@@ -495,8 +493,8 @@ struct omnizip_clips_in {
     int64_t length;
     int64_t audio_token_id;
     int64_t video_token_id;
-    int64_t merge_size;       /* spatial merge size s, >= 1 */
-    const int64_t *grid_thw;  /* n_videos x 3: T, H, W */
+    int64_t merge_size;      /* spatial merge size s, >= 1 */
+    const int64_t *grid_thw; /* n_videos x 3: T, H, W */
 };
 
 /* Capacities n_videos + 1 clips and length runs always suffice. */

@@ -110,22 +110,22 @@ struct omnizip_extra {
     const char *name; /* the host's name for it (dumps: per_video_token.NAME) */
     int32_t kind;     /* OMNIZIP_EXTRA_* */
     int32_t reserved0;
-    void *data;       /* rows x row_bytes, host memory */
+    void *data; /* rows x row_bytes, host memory */
     int64_t row_bytes;
-    int64_t rows;     /* L, the video or the audio token count; with compact = 1
+    int64_t rows; /* L, the video or the audio token count; with compact = 1
                        * the kept rows on return */
 };
 
 /* One LLM input sequence. Arrays are host-owned; with compact = 1 they are
  * compacted in place (kept rows moved to the front, original order). */
 struct omnizip_sequence {
-    int64_t length;       /* L; on return the new length when compact = 1 */
-    int64_t hidden;       /* D */
-    void *embeds;         /* L x D rows, host memory */
+    int64_t length; /* L; on return the new length when compact = 1 */
+    int64_t hidden; /* D */
+    void *embeds;   /* L x D rows, host memory */
     omnizip_dtype dtype;
-    int64_t row_stride;   /* elements between rows (>= hidden) */
-    int64_t *input_ids;   /* L */
-    int64_t *position_ids; /* 3 x L (M-RoPE) or NULL */
+    int64_t row_stride;      /* elements between rows (>= hidden) */
+    int64_t *input_ids;      /* L */
+    int64_t *position_ids;   /* 3 x L (M-RoPE) or NULL */
     int64_t position_stride; /* elements between the 3 rows (>= L) */
     int64_t *attention_mask; /* L or NULL */
     int64_t audio_token_id;
@@ -134,8 +134,8 @@ struct omnizip_sequence {
     int64_t merge_size;             /* spatial merge size s (2 for Qwen) */
     const float *audio_scores;      /* one per audio token, sequence order */
     int64_t n_audio_scores;
-    int32_t compact;    /* 1: compact in place; 0: only decide */
-    uint8_t *keep_mask; /* NULL or L bytes (original length): 1 kept */
+    int32_t compact;       /* 1: compact in place; 0: only decide */
+    uint8_t *keep_mask;    /* NULL or L bytes (original length): 1 kept */
     int64_t next_position; /* out: max position id + 1 (L when none given) */
     /* Several videos: n_videos rows of T, H, W (grid_t/h/w are then not read),
      * split into clips by the plugin's omnizip.clips/1 rule (omnizip.h, struct
@@ -208,8 +208,8 @@ omnizip_status omnizip_shim_plan(omnizip_shim *shim, const struct omnizip_config
 struct omnizip_dump {
     struct omnizip_sequence seq; /* compact = 0; embeds read-only */
     int32_t has_position_ids, has_attention_mask;
-    int32_t embeds_rank3;  /* inputs_embeds was [1,L,D] */
-    int32_t ids_rank2;     /* input_ids was [1,L] */
+    int32_t embeds_rank3;    /* inputs_embeds was [1,L,D] */
+    int32_t ids_rank2;       /* input_ids was [1,L] */
     int32_t positions_rank3; /* position_ids was [3,1,L] */
     const char *path;
     void *impl; /* owned by the dump */

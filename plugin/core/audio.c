@@ -40,12 +40,18 @@ static void rank(const double *v, int64_t n, int64_t *order, int desc)
     }
 }
 
-void oz_rank_desc(const double *v, int64_t n, int64_t *order) { rank(v, n, order, 1); }
-void oz_rank_asc(const double *v, int64_t n, int64_t *order) { rank(v, n, order, 0); }
+void oz_rank_desc(const double *v, int64_t n, int64_t *order)
+{
+    rank(v, n, order, 1);
+}
+void oz_rank_asc(const double *v, int64_t n, int64_t *order)
+{
+    rank(v, n, order, 0);
+}
 
 omnizip_status oz_audio_select(const struct omnizip_config *cfg, const float *scores, int64_t n,
-                               uint8_t *state, int64_t *anchors, int64_t *n_anchors,
-                               int64_t *pool, int64_t *n_pool, int64_t *order)
+                               uint8_t *state, int64_t *anchors, int64_t *n_anchors, int64_t *pool,
+                               int64_t *n_pool, int64_t *order)
 {
     *n_anchors = 0;
     *n_pool = 0;

@@ -29,14 +29,14 @@ static omnizip_status check_grids(const struct omnizip_clips_in *in, char *err, 
         const int64_t *g = in->grid_thw + 3 * (size_t)v;
         if (g[0] < 0 || g[1] < 0 || g[2] < 0) {
             ozc_err(err, es, "clips: video %u grid [%lld, %lld, %lld] has a negative size", v,
-                      (long long)g[0], (long long)g[1], (long long)g[2]);
+                    (long long)g[0], (long long)g[1], (long long)g[2]);
             return OMNIZIP_E_INVALID;
         }
         int64_t tpf = tpf_of(g, in->merge_size), n;
         if (g[1] / in->merge_size > INT32_MAX || g[2] / in->merge_size > INT32_MAX ||
             __builtin_mul_overflow(g[0], tpf, &n)) {
             ozc_err(err, es, "clips: video %u grid [%lld, %lld, %lld] is too large", v,
-                      (long long)g[0], (long long)g[1], (long long)g[2]);
+                    (long long)g[0], (long long)g[1], (long long)g[2]);
             return OMNIZIP_E_INVALID;
         }
     }
@@ -61,8 +61,8 @@ static omnizip_status videos(const struct omnizip_clips_in *in, int32_t *owner, 
             continue;
         /* The last video takes every remaining token (a partial frame). */
         while (v + 1 < in->n_videos &&
-               taken == in->grid_thw[3 * (size_t)v] * tpf_of(in->grid_thw + 3 * (size_t)v,
-                                                            in->merge_size)) {
+               taken == in->grid_thw[3 * (size_t)v] *
+                            tpf_of(in->grid_thw + 3 * (size_t)v, in->merge_size)) {
             v++;
             taken = 0;
         }
@@ -83,16 +83,18 @@ static omnizip_status videos(const struct omnizip_clips_in *in, int32_t *owner, 
         for (int64_t j = 0; j < in->length; j++)
             got += owner[j] == (int32_t)i;
         if (got > 0 && want == 0) {
-            ozc_err(err, es, "clips: video %u has %lld tokens but grid [%lld, %lld, %lld] "
-                      "with merge size %lld holds no whole frame", i, (long long)got,
-                      (long long)g[0], (long long)g[1], (long long)g[2],
-                      (long long)in->merge_size);
+            ozc_err(err, es,
+                    "clips: video %u has %lld tokens but grid [%lld, %lld, %lld] "
+                    "with merge size %lld holds no whole frame",
+                    i, (long long)got, (long long)g[0], (long long)g[1], (long long)g[2],
+                    (long long)in->merge_size);
             return OMNIZIP_E_INVALID;
         }
         if (i + 1 < in->n_videos && got < want && n_video > 0) {
-            ozc_err(err, es, "clips: %lld video tokens, fewer than the grids before the last "
-                      "video need (video %u: %lld of %lld)", (long long)n_video, i,
-                      (long long)got, (long long)want);
+            ozc_err(err, es,
+                    "clips: %lld video tokens, fewer than the grids before the last "
+                    "video need (video %u: %lld of %lld)",
+                    (long long)n_video, i, (long long)got, (long long)want);
             return OMNIZIP_E_INVALID;
         }
     }
@@ -102,8 +104,8 @@ static omnizip_status videos(const struct omnizip_clips_in *in, int32_t *owner, 
 /* Clip of every audio token in a sequence of several videos: inside video
  * v's span (or in the audio run right after its last token), clip v's; else
  * the audio-only clip, created on first use. */
-static void assign_audio(const struct omnizip_clips_in *in, struct assign *a,
-                         const int64_t *first, const int64_t *last, const int32_t *video_clip)
+static void assign_audio(const struct omnizip_clips_in *in, struct assign *a, const int64_t *first,
+                         const int64_t *last, const int32_t *video_clip)
 {
     int32_t run_owner = -1, audio_only = -1;
     uint32_t v = 0;
@@ -173,8 +175,8 @@ out:
 }
 
 /* Maximal runs of consecutive positions of clip c's tokens with id `id`. */
-static uint32_t runs(const struct omnizip_clips_in *in, const int32_t *clip, int32_t c,
-                     int64_t id, int64_t *start, int64_t *len, int64_t *count)
+static uint32_t runs(const struct omnizip_clips_in *in, const int32_t *clip, int32_t c, int64_t id,
+                     int64_t *start, int64_t *len, int64_t *count)
 {
     uint32_t k = 0;
     *count = 0;
@@ -192,8 +194,8 @@ static uint32_t runs(const struct omnizip_clips_in *in, const int32_t *clip, int
     return k;
 }
 
-static omnizip_status check_in(const struct omnizip_clips_in *in, const struct omnizip_clips_out *out,
-                               char *err, size_t es)
+static omnizip_status check_in(const struct omnizip_clips_in *in,
+                               const struct omnizip_clips_out *out, char *err, size_t es)
 {
     if (!in || !out || in->length < 0 || (in->length > 0 && !in->input_ids) ||
         (in->n_videos > 0 && !in->grid_thw) || !out->clips || !out->run_start || !out->run_len) {
@@ -201,14 +203,16 @@ static omnizip_status check_in(const struct omnizip_clips_in *in, const struct o
         return OMNIZIP_E_INVALID;
     }
     if (in->merge_size < 1 || in->audio_token_id == in->video_token_id) {
-        ozc_err(err, es, "clips: merge size %lld below 1, or audio and video token ids equal "
-                  "(%lld)", (long long)in->merge_size, (long long)in->audio_token_id);
+        ozc_err(err, es,
+                "clips: merge size %lld below 1, or audio and video token ids equal "
+                "(%lld)",
+                (long long)in->merge_size, (long long)in->audio_token_id);
         return OMNIZIP_E_INVALID;
     }
     if (in->n_videos >= UINT32_MAX || in->length >= (int64_t)UINT32_MAX ||
         (uint64_t)in->length > SIZE_MAX / sizeof(int32_t)) {
         ozc_err(err, es, "clips: %u videos or %lld tokens are too many", in->n_videos,
-                  (long long)in->length);
+                (long long)in->length);
         return OMNIZIP_E_INVALID;
     }
     return check_grids(in, err, es);
@@ -231,7 +235,7 @@ omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_
         goto out;
     if (a.n_clips > out->clip_capacity || (int64_t)out->run_capacity < in->length) {
         ozc_err(err, es, "clips: capacities %u clips and %u runs, need %u and %lld",
-                  out->clip_capacity, out->run_capacity, a.n_clips, (long long)in->length);
+                out->clip_capacity, out->run_capacity, a.n_clips, (long long)in->length);
         st = OMNIZIP_E_INVALID;
         goto out;
     }

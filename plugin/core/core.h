@@ -16,9 +16,9 @@
 /* One window: video run i and audio run i, offsets into the clip's
  * concatenated video and audio rows. */
 struct oz_window {
-    int64_t audio_off, audio_len; /* in the clip's audio tokens */
-    int64_t video_off, video_len; /* in the clip's video tokens */
-    int64_t audio_row, video_row; /* first row in bind's matrices */
+    int64_t audio_off, audio_len;       /* in the clip's audio tokens */
+    int64_t video_off, video_len;       /* in the clip's video tokens */
+    int64_t audio_row, video_row;       /* first row in bind's matrices */
     int64_t anchor_first, anchor_count; /* slice of oz_plan.anchors */
     int64_t pool_first, pool_count;     /* slice of oz_plan.pool */
     int64_t audio_kept, video_kept;
@@ -35,7 +35,7 @@ struct oz_plan {
     uint32_t n_windows, n_guided, n_video_runs, n_audio_runs;
     int64_t tpf, n_video_grid, n_audio, n_video;
     struct oz_window *win;
-    uint8_t *audio_state; /* OMNIZIP_AUDIO_*; pool tokens PRUNED until merged */
+    uint8_t *audio_state;        /* OMNIZIP_AUDIO_*; pool tokens PRUNED until merged */
     int64_t *anchors, n_anchors; /* audio indices, ascending */
     int64_t *pool, n_pool;       /* audio indices, ascending */
     int64_t *audio_row;          /* bind-matrix row of each audio token */
@@ -82,8 +82,8 @@ void oz_keep_below(const double *key, int64_t n, int64_t budget, int64_t *order,
 /* Stage 1.1-1.3 on N scores: writes state[N] (KEPT / ANCHOR / PRUNED), and the
  * anchor and pool index lists (capacity N each); order[N] is scratch. */
 omnizip_status oz_audio_select(const struct omnizip_config *cfg, const float *scores, int64_t n,
-                               uint8_t *state, int64_t *anchors, int64_t *n_anchors,
-                               int64_t *pool, int64_t *n_pool, int64_t *order);
+                               uint8_t *state, int64_t *anchors, int64_t *n_anchors, int64_t *pool,
+                               int64_t *n_pool, int64_t *order);
 
 /* Stage 2 over the guided windows of p (s_a, base, rate). With normalize:
  * exact the rates stay at base (rho_video unguided) for oz_exact_counts. */
@@ -172,10 +172,10 @@ int64_t oz_merge_anchor(float *anchor, int64_t d, const int64_t *members, int64_
 /* Stage 3 decisions on one frame, from the unit rows' Gram matrix (tpf x tpf,
  * full) or the cosines with the previous frame; 0 <= num_keep <= tpf. */
 struct oz_istc_scratch {
-    float *gram;     /* tpf x tpf */
-    double *score;   /* tpf */
-    double *rho;     /* tpf */
-    int64_t *order;  /* tpf */
+    float *gram;    /* tpf x tpf */
+    double *score;  /* tpf */
+    double *rho;    /* tpf */
+    int64_t *order; /* tpf */
 };
 void oz_dpc_knn_keep(const float *gram, int64_t tpf, int32_t k, int64_t num_keep,
                      struct oz_istc_scratch *s, uint8_t *keep);
@@ -229,6 +229,5 @@ omnizip_status oz_cost_kv_bytes(const struct omnizip_model_preset *m, int64_t n,
 /* The omnizip.clips/1 split (the rule at struct omnizip_clip). */
 omnizip_status oz_clips_split(const struct omnizip_clips_in *in, struct omnizip_clips_out *out,
                               char *err, size_t err_size);
-
 
 #endif

@@ -6,22 +6,24 @@
 #include <stddef.h>
 #include <string.h>
 
-#define PRESET(name, layers, hidden, ffn, kv, hd, merge, audio, video, score, pool)                \
-    {sizeof(struct omnizip_model_preset), 0, name, layers, hidden, ffn, kv, hd, merge, audio, video, \
-     score, pool}
+#define PRESET(name, layers, hidden, ffn, kv, hd, merge, audio, video, score, pool)              \
+    {                                                                                            \
+        sizeof(struct omnizip_model_preset), 0, name, layers, hidden, ffn, kv, hd, merge, audio, \
+            video, score, pool                                                                   \
+    }
 
 /* The thinkers' text configs. Qwen3-Omni-30B-A3B is a mixture of experts:
  * 8 experts per token of moe_intermediate_size 768 make its FFN width. */
 static const struct omnizip_model_preset presets[] = {
-    PRESET("qwen2.5-omni-7b", 28, 3584, 18944, 4, 128, 2, 151646, 151656,
-           OMNIZIP_AUDIO_SCORE_FULL, 2),
-    PRESET("qwen2.5-omni-3b", 36, 2048, 11008, 2, 128, 2, 151646, 151656,
-           OMNIZIP_AUDIO_SCORE_FULL, 2),
+    PRESET("qwen2.5-omni-7b", 28, 3584, 18944, 4, 128, 2, 151646, 151656, OMNIZIP_AUDIO_SCORE_FULL,
+           2),
+    PRESET("qwen2.5-omni-3b", 36, 2048, 11008, 2, 128, 2, 151646, 151656, OMNIZIP_AUDIO_SCORE_FULL,
+           2),
     PRESET("qwen3-omni-30b-a3b", 48, 2048, 8 * 768, 4, 128, 2, 151675, 151656,
            OMNIZIP_AUDIO_SCORE_WINDOWED, 1),
 };
 
-#define HAS(m, field)                                                                              \
+#define HAS(m, field) \
     ((m)->struct_size >= offsetof(struct omnizip_model_preset, field) + sizeof((m)->field))
 
 const struct omnizip_model_preset *oz_cost_preset(uint32_t i)

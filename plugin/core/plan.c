@@ -42,8 +42,8 @@ static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, 
     for (int k = 0; k < 2; k++)
         for (uint32_t i = 0; i < n[k]; i++)
             if (s[k][i] < 0 || s[k][i] > OMNIZIP_MAX_ROWS - len[k][i]) {
-                ozc_err(err, es, "layout: %s run %u starts at row %lld (rows end at %lld)",
-                          kind[k], i, (long long)s[k][i], OMNIZIP_MAX_ROWS);
+                ozc_err(err, es, "layout: %s run %u starts at row %lld (rows end at %lld)", kind[k],
+                        i, (long long)s[k][i], OMNIZIP_MAX_ROWS);
                 return OMNIZIP_E_INVALID;
             }
     uint32_t i[2] = {0, 0};
@@ -61,8 +61,10 @@ static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, 
             return OMNIZIP_OK;
         run_at(s[k], len[k], n[k], i[k], &lo, &hi);
         if (lo < end) {
-            ozc_err(err, es, "layout: %s run %u (rows %lld..%lld) overlaps an earlier run or "
-                      "comes out of order", kind[k], i[k], (long long)lo, (long long)hi);
+            ozc_err(err, es,
+                    "layout: %s run %u (rows %lld..%lld) overlaps an earlier run or "
+                    "comes out of order",
+                    kind[k], i[k], (long long)lo, (long long)hi);
             return OMNIZIP_E_INVALID;
         }
         end = hi;
@@ -71,8 +73,8 @@ static omnizip_status check_starts(const struct omnizip_layout *lay, char *err, 
 }
 
 static omnizip_status check_layout(const struct omnizip_layout *lay, const float *scores,
-                                   int64_t n_scores, int64_t *n_audio, int64_t *n_video,
-                                   char *err, size_t es)
+                                   int64_t n_scores, int64_t *n_audio, int64_t *n_video, char *err,
+                                   size_t es)
 {
     int64_t na = 0, nv = 0;
     if (lay->n_audio_runs && !lay->audio_run_len) {
@@ -85,18 +87,20 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
     }
     for (uint32_t i = 0; i < lay->n_audio_runs; i++) {
         if (lay->audio_run_len[i] < 0 || lay->audio_run_len[i] > OMNIZIP_MAX_TOKENS - na) {
-            ozc_err(err, es, "layout: audio run %u has length %lld (negative, or the "
-                      "clip's audio tokens past %lld)", i, (long long)lay->audio_run_len[i],
-                      OMNIZIP_MAX_TOKENS);
+            ozc_err(err, es,
+                    "layout: audio run %u has length %lld (negative, or the "
+                    "clip's audio tokens past %lld)",
+                    i, (long long)lay->audio_run_len[i], OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
         }
         na += lay->audio_run_len[i];
     }
     for (uint32_t i = 0; i < lay->n_video_runs; i++) {
         if (lay->video_run_len[i] < 0 || lay->video_run_len[i] > OMNIZIP_MAX_TOKENS - nv) {
-            ozc_err(err, es, "layout: video run %u has length %lld (negative, or the "
-                      "clip's video tokens past %lld)", i, (long long)lay->video_run_len[i],
-                      OMNIZIP_MAX_TOKENS);
+            ozc_err(err, es,
+                    "layout: video run %u has length %lld (negative, or the "
+                    "clip's video tokens past %lld)",
+                    i, (long long)lay->video_run_len[i], OMNIZIP_MAX_TOKENS);
             return OMNIZIP_E_INVALID;
         }
         nv += lay->video_run_len[i];
@@ -109,7 +113,7 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         return OMNIZIP_E_INVALID;
     if (n_scores != na && !(n_scores == 0 && !scores)) {
         ozc_err(err, es, "plan: %lld audio scores for %lld audio tokens", (long long)n_scores,
-                  (long long)na);
+                (long long)na);
         return OMNIZIP_E_INVALID;
     }
     if (na > 0 && !scores && n_scores != 0) {
@@ -123,21 +127,23 @@ static omnizip_status check_layout(const struct omnizip_layout *lay, const float
         }
     if (lay->grid_t < 0 || lay->tokens_per_frame < 0) {
         ozc_err(err, es, "layout: negative grid (T=%lld, tokens per frame %lld)",
-                  (long long)lay->grid_t, (long long)lay->tokens_per_frame);
+                (long long)lay->grid_t, (long long)lay->tokens_per_frame);
         return OMNIZIP_E_INVALID;
     }
     if (nv > 0 && (lay->tokens_per_frame == 0 || lay->grid_t == 0)) {
-        ozc_err(err, es, "layout: %lld video tokens but the grid is empty (T=%lld, tokens "
-                  "per frame %lld)", (long long)nv, (long long)lay->grid_t,
-                  (long long)lay->tokens_per_frame);
+        ozc_err(err, es,
+                "layout: %lld video tokens but the grid is empty (T=%lld, tokens "
+                "per frame %lld)",
+                (long long)nv, (long long)lay->grid_t, (long long)lay->tokens_per_frame);
         return OMNIZIP_E_INVALID;
     }
     if (lay->tokens_per_frame > OMNIZIP_MAX_TOKENS_PER_FRAME ||
         (lay->grid_t > 0 && lay->tokens_per_frame > OMNIZIP_MAX_TOKENS / lay->grid_t)) {
-        ozc_err(err, es, "layout: grid too large (T=%lld, tokens per frame %lld; at most %d "
-                  "tokens per frame and %lld in the grid)", (long long)lay->grid_t,
-                  (long long)lay->tokens_per_frame, OMNIZIP_MAX_TOKENS_PER_FRAME,
-                  OMNIZIP_MAX_TOKENS);
+        ozc_err(err, es,
+                "layout: grid too large (T=%lld, tokens per frame %lld; at most %d "
+                "tokens per frame and %lld in the grid)",
+                (long long)lay->grid_t, (long long)lay->tokens_per_frame,
+                OMNIZIP_MAX_TOKENS_PER_FRAME, OMNIZIP_MAX_TOKENS);
         return OMNIZIP_E_INVALID;
     }
     *n_audio = na;
@@ -174,8 +180,10 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
      * the budget, or every window at a bound of its layout). */
     int totals_only = na > 0 && !scores;
     if (totals_only && cfg->normalize != OMNIZIP_NORMALIZE_EXACT) {
-        ozc_err(err, es, "plan: no audio scores for %lld audio tokens; only normalize: exact "
-                  "plans without scores (the totals)", (long long)na);
+        ozc_err(err, es,
+                "plan: no audio scores for %lld audio tokens; only normalize: exact "
+                "plans without scores (the totals)",
+                (long long)na);
         return OMNIZIP_E_INVALID;
     }
 
@@ -267,7 +275,8 @@ omnizip_status oz_plan_build(struct oz_plan *out, const struct omnizip_config *c
             istc_counts(&p.win[i], p.tpf);
         p.video_kept += p.win[i].video_kept;
     }
-    if (cfg->strategy != OMNIZIP_STRATEGY_OMNIZIP && (st = oz_baseline_plan(&p, cfg)) != OMNIZIP_OK) {
+    if (cfg->strategy != OMNIZIP_STRATEGY_OMNIZIP &&
+        (st = oz_baseline_plan(&p, cfg)) != OMNIZIP_OK) {
         oz_plan_free(&p);
         ozc_err(err, es, "plan: out of memory for the baseline strategy");
         return st;

@@ -5,7 +5,10 @@
 
 #include <math.h>
 
-static double clamp(double x, double lo, double hi) { return fmin(fmax(x, lo), hi); }
+static double clamp(double x, double lo, double hi)
+{
+    return fmin(fmax(x, lo), hi);
+}
 
 /* The published normalisation: scale the windows other than the extremes so
  * the guided discard meets the budget, then shift by the residue. */
@@ -66,8 +69,8 @@ void oz_rates(const struct omnizip_config *cfg, struct oz_plan *p)
         w->s_a = 0.0f;
         if (i < g && w->audio_len > 0)
             w->s_a = (float)w->audio_kept / (float)w->audio_len;
-        w->base = clamp(cfg->rho_max + (cfg->rho_min - cfg->rho_max) * (double)w->s_a,
-                        cfg->rho_min, cfg->rho_max);
+        w->base = clamp(cfg->rho_max + (cfg->rho_min - cfg->rho_max) * (double)w->s_a, cfg->rho_min,
+                        cfg->rho_max);
         if (i >= g)
             unguided_tokens += (double)w->video_len;
     }

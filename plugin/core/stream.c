@@ -67,7 +67,10 @@ static double anchor_ratio(const struct omnizip_config *cfg)
     return cfg->g > 0 ? fmin(cfg->contextual_ratio, cfg->rho_audio) : 0.0;
 }
 
-static int64_t clamp64(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : x > hi ? hi : x; }
+static int64_t clamp64(int64_t x, int64_t lo, int64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
 
 /* How many of the window's tokens rank above rho_audio among every score
  * seen, this window included. rank[n] orders the window by score, desc. */
@@ -157,8 +160,7 @@ omnizip_status oz_stream_decide(const struct omnizip_config *cfg, const struct o
     double lo = (double)(m - kmax) / (double)m, hi = (double)(m - kmin) / (double)m;
     double rate = fmin(fmax(w->base + (cfg->rho_video - mean_base), lo), hi);
     int64_t kept = banded((1.0 - cfg->rho_video) * frames_seen, BAND * frames_seen - 0.5,
-                          s->video_kept_frames,
-                          (1.0 - cfg->rho_video) * (double)s->frame_tokens,
+                          s->video_kept_frames, (1.0 - cfg->rho_video) * (double)s->frame_tokens,
                           (int64_t)rint((double)m * (1.0 - rate)));
     oz_exact_apply(w, tpf, clamp64(kept, kmin, kmax));
     return OMNIZIP_OK;

@@ -80,8 +80,8 @@ static omnizip_status istc(void *self, void *stream, const struct omnizip_matrix
     return OMNIZIP_OK;
 }
 
-static omnizip_status importance(void *self, const struct omnizip_importance_in *in,
-                                 float *scores, int64_t n_scores, char *err, size_t es)
+static omnizip_status importance(void *self, const struct omnizip_importance_in *in, float *scores,
+                                 int64_t n_scores, char *err, size_t es)
 {
     return oz_cpu_importance(self, in, scores, n_scores, err, es);
 }

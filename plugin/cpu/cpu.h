@@ -38,8 +38,7 @@ struct oz_cpu_set {
 };
 
 /* Runs fn(arg, t) for t < n on the exec's threads. */
-static inline void oz_cpu_run(const struct oz_cpu_set *x, uint32_t n, omnizip_task_fn fn,
-                              void *arg)
+static inline void oz_cpu_run(const struct oz_cpu_set *x, uint32_t n, omnizip_task_fn fn, void *arg)
 {
     x->exec->run(x->exec, n, fn, arg);
 }

@@ -150,8 +150,8 @@ omnizip_status oz_cpu_importance(const struct oz_cpu_set *x, const struct omnizi
         ok = ok && k[w] && q[w] && sc[w] && acc[w];
     }
     if (ok) {
-        struct heads_arg a = {in, cu, n_win, t, hd, tasks, (float)(1.0 / sqrt((double)hd)),
-                              k, q, sc, acc};
+        struct heads_arg a = {in, cu, n_win, t,  hd, tasks, (float)(1.0 / sqrt((double)hd)),
+                              k,  q,  sc,    acc};
         oz_cpu_run(x, tasks, heads_task, &a);
         for (uint32_t w = 1; w < tasks; w++)
             for (int64_t j = 0; j < t; j++)
@@ -169,8 +169,7 @@ omnizip_status oz_cpu_importance(const struct oz_cpu_set *x, const struct omnizi
     for (uint32_t w = 0; w < tasks; w++)
         free(k[w]), free(q[w]), free(sc[w]), free(acc[w]);
     if (!ok) {
-        ozc_err(err, err_size, "audio_importance: out of memory for T = %lld",
-                  (long long)t);
+        ozc_err(err, err_size, "audio_importance: out of memory for T = %lld", (long long)t);
         return OMNIZIP_E_NOMEM;
     }
     return OMNIZIP_OK;

@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* Frame rows as f32: in place for F32 input, else converted into buf. */
-static const float *frame_rows(const struct omnizip_matrix *v, int64_t row, int64_t tpf,
-                               float *buf, int64_t *ld)
+static const float *frame_rows(const struct omnizip_matrix *v, int64_t row, int64_t tpf, float *buf,
+                               int64_t *ld)
 {
     if (v->dtype == OMNIZIP_DTYPE_F32) {
         *ld = v->row_stride;
@@ -23,7 +23,10 @@ static const float *frame_rows(const struct omnizip_matrix *v, int64_t row, int6
     return buf;
 }
 
-static double inv_unit(double norm) { return 1.0 / (norm > 1e-12 ? norm : 1e-12); }
+static double inv_unit(double norm)
+{
+    return 1.0 / (norm > 1e-12 ? norm : 1e-12);
+}
 
 void oz_cpu_istc_run(int64_t row, int64_t n, const double *norm, int64_t tpf, int64_t frames,
                      int64_t num_keep, int64_t extra, uint8_t *keep, struct oz_frame_job *jobs,

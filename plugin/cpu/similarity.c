@@ -36,8 +36,8 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t
     size_t D = (size_t)d, P = (size_t)pool, A = (size_t)anchors, T = (size_t)tpf, R = (size_t)run;
     size_t wide = A > VBLOCK ? A : VBLOCK;
     size_t pool_b, anchor_b, prod_b, gram_b, block_b, frames_b;
-    if (d < 0 || anchors < 0 || tpf < 0 || run < 0 ||
-        __builtin_mul_overflow(P * 4, D, &pool_b) || __builtin_mul_overflow(A * 4, D, &anchor_b) ||
+    if (d < 0 || anchors < 0 || tpf < 0 || run < 0 || __builtin_mul_overflow(P * 4, D, &pool_b) ||
+        __builtin_mul_overflow(A * 4, D, &anchor_b) ||
         __builtin_mul_overflow(P * 4, wide, &prod_b) || __builtin_mul_overflow(T * 4, T, &gram_b) ||
         __builtin_mul_overflow((size_t)VBLOCK * 4, D, &block_b) ||
         __builtin_mul_overflow(T * 8, D, &frames_b) || T > SIZE_MAX / 8 || R > SIZE_MAX / 8)
@@ -47,9 +47,9 @@ omnizip_status oz_cpu_reserve(struct oz_cpu *c, int64_t d, int64_t pool, int64_t
     if (!grow((void **)&c->pool_u, pool_b) || !grow((void **)&c->anchor_u, anchor_b) ||
         !grow((void **)&c->prod, prod_b) || !grow((void **)&c->row, D * 4) ||
         !grow((void **)&c->acc, D * 8) || !grow((void **)&c->gram, gram_b) ||
-        !grow((void **)&c->score, T * 8) ||
-        !grow((void **)&c->rho, T * 8) || !grow((void **)&c->order, T * 8) ||
-        !grow((void **)&c->norm, R * 8) || !grow((void **)&c->part, P * 4))
+        !grow((void **)&c->score, T * 8) || !grow((void **)&c->rho, T * 8) ||
+        !grow((void **)&c->order, T * 8) || !grow((void **)&c->norm, R * 8) ||
+        !grow((void **)&c->part, P * 4))
         return OMNIZIP_E_NOMEM;
     /* F32 rows are used where they lie; only other dtypes need f32 copies. */
     if ((convert || c->block) &&
@@ -226,8 +226,7 @@ void oz_cpu_cross(const struct oz_cpu_set *x, const struct oz_cross *in)
         }
         if (n_anchor > 0) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)np, (int)n_anchor, (int)d,
-                        1.0f, c->pool_u, (int)d, c->anchor_u, (int)d, 0.0f, c->prod,
-                        (int)n_anchor);
+                        1.0f, c->pool_u, (int)d, c->anchor_u, (int)d, 0.0f, c->prod, (int)n_anchor);
             c->flops += 2.0 * (double)np * (double)n_anchor * (double)d;
             for (int64_t r = 0; r < np; r++) {
                 const float *p = c->prod + r * n_anchor;
@@ -241,8 +240,9 @@ void oz_cpu_cross(const struct oz_cpu_set *x, const struct oz_cross *in)
         }
         if (have_video == 0)
             continue;
-        struct cross_arg a = {x, c->pool_u, np, video, spans, n_spans, in->vnorm,
-                              in->fill_norms && p0 == 0, 0};
+        struct cross_arg a = {x,     c->pool_u, np,        video,
+                              spans, n_spans,   in->vnorm, in->fill_norms && p0 == 0,
+                              0};
         uint32_t n = blocks < (int64_t)x->tasks ? (uint32_t)blocks : x->tasks;
         if (n <= 1) {
             struct oz_cpu_set one = *x;

@@ -87,8 +87,8 @@ struct oz_cuda_backend {
                             char *err, size_t err_size);
     omnizip_status (*merge)(struct oz_cu *cu, const struct oz_cuda_merge *a, void *stream,
                             char *err, size_t err_size);
-    omnizip_status (*istc)(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream,
-                           char *err, size_t err_size);
+    omnizip_status (*istc)(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream, char *err,
+                           size_t err_size);
     /* Audio importance, as the public audio_importance says, into the host
      * array scores[n_scores]. */
     omnizip_status (*importance)(struct oz_cu *cu, const struct omnizip_importance_in *in,

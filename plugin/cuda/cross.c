@@ -55,16 +55,16 @@ static omnizip_status video_max(struct oz_cu *cu, const struct oz_cuda_cross *a,
             TRY(oz_cu_check(oz_k_rows(&vv, NULL, 0, 0, nb, d, OZ_NORM_EPS, video_u, s),
                             "video normalisation kernel", err, es));
             TRY(gemm_nt(cu, pool_u, n, video_u, nb, d, prod, err, es));
-            TRY(oz_cu_check(oz_k_rowmax(prod, n, nb, first, sigma, NULL, s), "row max kernel",
-                            err, es));
+            TRY(oz_cu_check(oz_k_rowmax(prod, n, nb, first, sigma, NULL, s), "row max kernel", err,
+                            es));
             first = 0;
         }
     }
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void *stream,
-                           char *err, size_t es)
+omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void *stream, char *err,
+                           size_t es)
 {
     cudaStream_t s = (cudaStream_t)stream;
     int64_t d = a->audio->cols, np = a->n_pool, na = a->n_anchor, nv = 0, longest = 0;
@@ -98,22 +98,21 @@ omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void
         return OMNIZIP_E_NOMEM;
     float *anchor_u = other, *video_u = other + na * d;
     const char *up = "uploading index lists";
-    TRY(oz_cu_check(cudaMemcpyAsync(idx, a->pool_rows, (size_t)np * 8, cudaMemcpyHostToDevice,
-                                    s), up, err, es));
+    TRY(oz_cu_check(cudaMemcpyAsync(idx, a->pool_rows, (size_t)np * 8, cudaMemcpyHostToDevice, s),
+                    up, err, es));
     if (na > 0)
         TRY(oz_cu_check(cudaMemcpyAsync(idx + np, a->anchor_rows, (size_t)na * 8,
-                                        cudaMemcpyHostToDevice, s), up, err, es));
+                                        cudaMemcpyHostToDevice, s),
+                        up, err, es));
     const char *kn = "cross-modal similarity kernels";
-    TRY(oz_cu_check(oz_k_rows(&av, idx + np, lo, 0, na, d, OZ_NORM_EPS, anchor_u, s), kn, err,
-                    es));
+    TRY(oz_cu_check(oz_k_rows(&av, idx + np, lo, 0, na, d, OZ_NORM_EPS, anchor_u, s), kn, err, es));
     for (int64_t p0 = 0; p0 < np; p0 += chunk) {
         int64_t n = np - p0 < chunk ? np - p0 : chunk;
         TRY(oz_cu_check(oz_k_rows(&av, idx + p0, lo, 0, n, d, OZ_NORM_EPS, pool_u, s), kn, err,
                         es));
         if (na > 0) {
             TRY(gemm_nt(cu, pool_u, n, anchor_u, na, d, prod, err, es));
-            TRY(oz_cu_check(oz_k_rowmax(prod, n, na, 1, sigma + p0, assign + p0, s), kn, err,
-                            es));
+            TRY(oz_cu_check(oz_k_rowmax(prod, n, na, 1, sigma + p0, assign + p0, s), kn, err, es));
         }
         TRY(video_max(cu, a, pool_u, n, block, video_u, prod, sigma + p0, s, err, es));
     }
@@ -121,8 +120,9 @@ omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void
     TRY(oz_cu_check(cudaMemcpyAsync(a->sigma, sigma, (size_t)np * 4, cudaMemcpyDeviceToHost, s),
                     down, err, es));
     if (na > 0)
-        TRY(oz_cu_check(cudaMemcpyAsync(a->assign, assign, (size_t)np * 8,
-                                        cudaMemcpyDeviceToHost, s), down, err, es));
+        TRY(oz_cu_check(cudaMemcpyAsync(a->assign, assign, (size_t)np * 8, cudaMemcpyDeviceToHost,
+                                        s),
+                        down, err, es));
     TRY(oz_cu_check(cudaStreamSynchronize(s), down, err, es));
     if (na == 0)
         for (int64_t q = 0; q < np; q++)
@@ -130,8 +130,8 @@ omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void *stream,
-                           char *err, size_t es)
+omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void *stream, char *err,
+                           size_t es)
 {
     cudaStream_t s = (cudaStream_t)stream;
     int64_t n = a->n_anchor, m = n > 0 ? a->start[n] : 0, d = a->audio->cols;
@@ -151,14 +151,18 @@ omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void
     double *weight = (double *)(member_row + m), *wsum = weight + m;
     const char *up = "uploading the merge selection";
     TRY(oz_cu_check(cudaMemcpyAsync(anchor_row, a->anchor_row, (size_t)n * 8,
-                                    cudaMemcpyHostToDevice, s), up, err, es));
+                                    cudaMemcpyHostToDevice, s),
+                    up, err, es));
     TRY(oz_cu_check(cudaMemcpyAsync(start, a->start, (size_t)(n + 1) * 8, cudaMemcpyHostToDevice,
-                                    s), up, err, es));
+                                    s),
+                    up, err, es));
     if (m > 0) {
         TRY(oz_cu_check(cudaMemcpyAsync(member_row, a->member_row, (size_t)m * 8,
-                                        cudaMemcpyHostToDevice, s), up, err, es));
+                                        cudaMemcpyHostToDevice, s),
+                        up, err, es));
         TRY(oz_cu_check(cudaMemcpyAsync(weight, a->weight, (size_t)m * 8, cudaMemcpyHostToDevice,
-                                        s), up, err, es));
+                                        s),
+                        up, err, es));
     }
     TRY(oz_cu_check(cudaMemcpyAsync(wsum, a->wsum, (size_t)n * 8, cudaMemcpyHostToDevice, s), up,
                     err, es));
@@ -171,8 +175,8 @@ omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void
         if (!dst)
             return OMNIZIP_E_NOMEM;
     }
-    TRY(oz_cu_check(oz_k_merge(&av, lo, anchor_row, start, member_row, weight, wsum, n,
-                               d, dst, dst_stride, o->dtype, s),
+    TRY(oz_cu_check(oz_k_merge(&av, lo, anchor_row, start, member_row, weight, wsum, n, d, dst,
+                               dst_stride, o->dtype, s),
                     "anchor merge kernel", err, es));
     if (o->memory == OMNIZIP_MEMORY_CUDA)
         return OMNIZIP_OK;

@@ -42,7 +42,7 @@ void *oz_cu_scratch(struct oz_cu *cu, int slot, size_t bytes, char *err, size_t 
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
         ozc_err(err, err_size, "cudaMalloc of %zu bytes of device scratch: %s", want,
-            cudaGetErrorString(e));
+                cudaGetErrorString(e));
         return NULL;
     }
     cu->buf[slot] = p;
@@ -50,9 +50,8 @@ void *oz_cu_scratch(struct oz_cu *cu, int slot, size_t bytes, char *err, size_t 
     return p;
 }
 
-omnizip_status oz_cu_view(struct oz_cu *cu, const struct omnizip_matrix *m, int64_t r0,
-                          int64_t r1, int slot, cudaStream_t s, struct oz_dview *v, char *err,
-                          size_t err_size)
+omnizip_status oz_cu_view(struct oz_cu *cu, const struct omnizip_matrix *m, int64_t r0, int64_t r1,
+                          int slot, cudaStream_t s, struct oz_dview *v, char *err, size_t err_size)
 {
     size_t es = m->dtype == OMNIZIP_DTYPE_F32 ? 4 : 2;
     v->stride = m->row_stride;
@@ -82,7 +81,7 @@ static omnizip_status open_dev(struct oz_cu **out, char *err, size_t err_size)
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
         ozc_err(err, err_size, "no CUDA device: cudaGetDeviceCount failed: %s (%s)",
-            cudaGetErrorString(e), cudaGetErrorName(e));
+                cudaGetErrorString(e), cudaGetErrorName(e));
         return OMNIZIP_E_BACKEND;
     }
     if (n == 0) {
@@ -134,8 +133,8 @@ static void dev_free(struct oz_cu *cu, void *p)
     cudaFree(p);
 }
 
-static omnizip_status dev_copy(struct oz_cu *cu, void *dst, const void *src, size_t bytes,
-                               int dir, char *err, size_t err_size)
+static omnizip_status dev_copy(struct oz_cu *cu, void *dst, const void *src, size_t bytes, int dir,
+                               char *err, size_t err_size)
 {
     (void)cu;
     return oz_cu_check(cudaMemcpy(dst, src, bytes,

@@ -44,21 +44,20 @@ struct oz_dview {
 void *oz_cu_scratch(struct oz_cu *cu, int slot, size_t bytes, char *err, size_t err_size);
 
 /* Rows [r0, r1) of m as a device view; host rows are copied into slot. */
-omnizip_status oz_cu_view(struct oz_cu *cu, const struct omnizip_matrix *m, int64_t r0,
-                          int64_t r1, int slot, cudaStream_t s, struct oz_dview *v, char *err,
-                          size_t err_size);
+omnizip_status oz_cu_view(struct oz_cu *cu, const struct omnizip_matrix *m, int64_t r0, int64_t r1,
+                          int slot, cudaStream_t s, struct oz_dview *v, char *err, size_t err_size);
 
 /* Checks a CUDA status; writes "what: cuda error text" into err. */
 omnizip_status oz_cu_check(cudaError_t e, const char *what, char *err, size_t err_size);
 omnizip_status oz_cu_blas(cublasStatus_t e, const char *what, char *err, size_t err_size);
 
 /* Operations (cross.c, istc.c, importance.c). */
-omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void *stream,
-                           char *err, size_t err_size);
-omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void *stream,
-                           char *err, size_t err_size);
-omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream,
-                          char *err, size_t err_size);
+omnizip_status oz_cu_cross(struct oz_cu *cu, const struct oz_cuda_cross *a, void *stream, char *err,
+                           size_t err_size);
+omnizip_status oz_cu_merge(struct oz_cu *cu, const struct oz_cuda_merge *a, void *stream, char *err,
+                           size_t err_size);
+omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream, char *err,
+                          size_t err_size);
 omnizip_status oz_cu_importance(struct oz_cu *cu, const struct omnizip_importance_in *in,
                                 float *scores, int64_t n_scores, char *err, size_t err_size);
 
@@ -76,10 +75,9 @@ cudaError_t oz_k_rowmax(const float *prod, int64_t rows, int64_t cols, int init,
 /* out row a = (x_a + sum w x_m) / (1 + wsum_a) with rows anchor_row[a] - base
  * and member_row[m] - base of v; start holds n + 1 offsets into the members. */
 cudaError_t oz_k_merge(const struct oz_dview *v, int64_t base, const int64_t *anchor_row,
-                       const int64_t *start,
-                       const int64_t *member_row, const double *weight, const double *wsum,
-                       int64_t n, int64_t d, void *out, int64_t out_stride, omnizip_dtype dtype,
-                       cudaStream_t s);
+                       const int64_t *start, const int64_t *member_row, const double *weight,
+                       const double *wsum, int64_t n, int64_t d, void *out, int64_t out_stride,
+                       omnizip_dtype dtype, cudaStream_t s);
 /* DPC-KNN scores delta * rho of the even frames into score (frames x tpf;
  * rho: n_even x tpf scratch); gram holds n_even tpf x tpf blocks for
  * frames 0, 2, 4... */

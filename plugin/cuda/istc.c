@@ -9,8 +9,8 @@
 
 enum { QCHUNK = 2048 };
 
-omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream,
-                          char *err, size_t es)
+omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *stream, char *err,
+                          size_t es)
 {
     cudaStream_t s = (cudaStream_t)stream;
     int64_t n = a->n, d = a->video->cols, tpf = a->tpf, frames = a->frames;
@@ -43,10 +43,9 @@ omnizip_status oz_cu_istc(struct oz_cu *cu, const struct oz_cuda_istc *a, void *
     TRY(oz_cu_blas(cublasSetStream(cu->blas, s), "cublasSetStream", err, es));
     const float one = 1.0f, zero = 0.0f;
     long long step = (long long)(2 * tpf * d);
-    TRY(oz_cu_blas(cublasSgemmStridedBatched(cu->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)tpf,
-                                             (int)tpf, (int)d, &one, u, (int)d, step, u, (int)d,
-                                             step, &zero, gram, (int)tpf,
-                                             (long long)(tpf * tpf), (int)n_even),
+    TRY(oz_cu_blas(cublasSgemmStridedBatched(cu->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)tpf, (int)tpf,
+                                             (int)d, &one, u, (int)d, step, u, (int)d, step, &zero,
+                                             gram, (int)tpf, (long long)(tpf * tpf), (int)n_even),
                    "cublasSgemmStridedBatched (frame Gram matrices)", err, es));
     TRY(oz_cu_check(oz_k_dpc(gram, n_even, tpf, a->dpc_k, rho, score, s), kn, err, es));
     TRY(oz_cu_check(oz_k_temporal(u, frames, tpf, d, score, s), kn, err, es));
@@ -75,16 +74,20 @@ omnizip_status oz_cu_importance(struct oz_cu *cu, const struct omnizip_importanc
     uint32_t h = in->n_heads, pool = in->pool ? in->pool : 1;
     if (h == 0 || in->q.rows % h != 0 || in->k.rows != in->q.rows || in->q.cols != in->k.cols ||
         !valid_matrix(&in->q) || !valid_matrix(&in->k)) {
-        snprintf(err, es, "audio_importance: q (%lld x %lld) and k (%lld x %lld) must be "
+        snprintf(err, es,
+                 "audio_importance: q (%lld x %lld) and k (%lld x %lld) must be "
                  "n_heads (%u) blocks of T rows of one head_dim, with data, a known dtype "
-                 "and row_stride >= cols", (long long)in->q.rows, (long long)in->q.cols,
-                 (long long)in->k.rows, (long long)in->k.cols, h);
+                 "and row_stride >= cols",
+                 (long long)in->q.rows, (long long)in->q.cols, (long long)in->k.rows,
+                 (long long)in->k.cols, h);
         return OMNIZIP_E_INVALID;
     }
     int64_t t = in->q.rows / h, hd = in->q.cols;
     if (t == 0 || n_scores != t / pool) {
-        snprintf(err, es, "audio_importance: scores holds %lld, expected T/pool = %lld/%u = "
-                 "%lld", (long long)n_scores, (long long)t, pool, (long long)(t / pool));
+        snprintf(err, es,
+                 "audio_importance: scores holds %lld, expected T/pool = %lld/%u = "
+                 "%lld",
+                 (long long)n_scores, (long long)t, pool, (long long)(t / pool));
         return OMNIZIP_E_INVALID;
     }
     struct oz_dview qv, kv;
@@ -111,12 +114,10 @@ omnizip_status oz_cu_importance(struct oz_cu *cu, const struct omnizip_importanc
             int64_t nq = t - q0 < chunk ? t - q0 : chunk;
             TRY(oz_cu_check(oz_k_rows(&qv, NULL, 0, r0 + q0, nq, hd, OZ_NORM_NONE, q, s), kn, err,
                             es));
-            TRY(oz_cu_blas(cublasSgemm(cu->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)t, (int)nq,
-                                       (int)hd, &scale, k, (int)hd, q, (int)hd, &zero, sm,
-                                       (int)t),
+            TRY(oz_cu_blas(cublasSgemm(cu->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)t, (int)nq, (int)hd,
+                                       &scale, k, (int)hd, q, (int)hd, &zero, sm, (int)t),
                            "cublasSgemm (Q K^T)", err, es));
-            TRY(oz_cu_check(oz_k_softmax_colsum(sm, nq, t, row_max, row_inv, acc, s), kn, err,
-                            es));
+            TRY(oz_cu_check(oz_k_softmax_colsum(sm, nq, t, row_max, row_inv, acc, s), kn, err, es));
         }
     }
     double norm = 1.0 / ((double)h * (double)t);

@@ -20,7 +20,10 @@ __device__ static float load(const void *row, omnizip_dtype t, int64_t c)
     return __uint_as_float((unsigned int)h << 16);
 }
 
-__device__ static size_t esize(omnizip_dtype t) { return t == OMNIZIP_DTYPE_F32 ? 4 : 2; }
+__device__ static size_t esize(omnizip_dtype t)
+{
+    return t == OMNIZIP_DTYPE_F32 ? 4 : 2;
+}
 
 __device__ static const void *row_ptr(const oz_dview &v, int64_t r)
 {
@@ -131,10 +134,9 @@ __device__ static void store(void *row, omnizip_dtype t, int64_t c, float x)
 }
 
 __global__ static void merge_kernel(oz_dview v, int64_t base, const int64_t *anchor_row,
-                                    const int64_t *start,
-                                    const int64_t *member_row, const double *weight,
-                                    const double *wsum, int64_t d, void *out, int64_t out_stride,
-                                    omnizip_dtype dtype)
+                                    const int64_t *start, const int64_t *member_row,
+                                    const double *weight, const double *wsum, int64_t d, void *out,
+                                    int64_t out_stride, omnizip_dtype dtype)
 {
     int64_t a = blockIdx.y, c = (int64_t)blockIdx.x * THREADS + threadIdx.x;
     if (c >= d)
@@ -149,17 +151,17 @@ __global__ static void merge_kernel(oz_dview v, int64_t base, const int64_t *anc
     store((char *)out + (size_t)a * (size_t)out_stride * es, dtype, c, y);
 }
 
-extern "C" cudaError_t oz_k_merge(const struct oz_dview *v, int64_t base,
-                                  const int64_t *anchor_row, const int64_t *start,
-                                  const int64_t *member_row, const double *weight,
-                                  const double *wsum, int64_t n, int64_t d, void *out,
-                                  int64_t out_stride, omnizip_dtype dtype, cudaStream_t s)
+extern "C" cudaError_t oz_k_merge(const struct oz_dview *v, int64_t base, const int64_t *anchor_row,
+                                  const int64_t *start, const int64_t *member_row,
+                                  const double *weight, const double *wsum, int64_t n, int64_t d,
+                                  void *out, int64_t out_stride, omnizip_dtype dtype,
+                                  cudaStream_t s)
 {
     if (n <= 0 || d <= 0)
         return cudaSuccess;
     dim3 grid((unsigned)((d + THREADS - 1) / THREADS), (unsigned)n);
-    merge_kernel<<<grid, THREADS, 0, s>>>(*v, base, anchor_row, start, member_row, weight, wsum,
-                                          d, out, out_stride, dtype);
+    merge_kernel<<<grid, THREADS, 0, s>>>(*v, base, anchor_row, start, member_row, weight, wsum, d,
+                                          out, out_stride, dtype);
     return cudaGetLastError();
 }
 

@@ -181,28 +181,25 @@ __global__ static void softmax_rows_kernel(const float *sm, int64_t t, float *ro
     }
 }
 
-__global__ static void colsum_kernel(const float *sm, int64_t rows, int64_t t,
-                                     const float *row_max, const double *row_inv, double *acc)
+__global__ static void colsum_kernel(const float *sm, int64_t rows, int64_t t, const float *row_max,
+                                     const double *row_inv, double *acc)
 {
     int64_t j = (int64_t)blockIdx.x * THREADS + threadIdx.x;
     if (j >= t)
         return;
     double a = acc[j];
     for (int64_t r = 0; r < rows; r++)
-        a = __dadd_rn(a, __dmul_rn((double)expf(__fsub_rn(sm[r * t + j], row_max[r])),
-                                   row_inv[r]));
+        a = __dadd_rn(a, __dmul_rn((double)expf(__fsub_rn(sm[r * t + j], row_max[r])), row_inv[r]));
     acc[j] = a;
 }
 
-extern "C" cudaError_t oz_k_softmax_colsum(const float *sm, int64_t rows, int64_t t,
-                                           float *row_max, double *row_inv, double *acc,
-                                           cudaStream_t s)
+extern "C" cudaError_t oz_k_softmax_colsum(const float *sm, int64_t rows, int64_t t, float *row_max,
+                                           double *row_inv, double *acc, cudaStream_t s)
 {
     if (rows <= 0 || t <= 0)
         return cudaSuccess;
     softmax_rows_kernel<<<(unsigned)rows, THREADS, 0, s>>>(sm, t, row_max, row_inv);
-    colsum_kernel<<<(unsigned)((t + THREADS - 1) / THREADS), THREADS, 0, s>>>(sm, rows, t,
-                                                                              row_max, row_inv,
-                                                                              acc);
+    colsum_kernel<<<(unsigned)((t + THREADS - 1) / THREADS), THREADS, 0, s>>>(sm, rows, t, row_max,
+                                                                              row_inv, acc);
     return cudaGetLastError();
 }

@@ -40,12 +40,16 @@ static omnizip_status decide_video(omnizip_ctx *ctx, const struct omnizip_matrix
     for (uint32_t i = 0; i < p->n_windows; i++) {
         const struct oz_window *w = &p->win[i];
         if (w->video_len > 0)
-            ctx->runs[n++] = (struct oz_run){w->video_row, w->video_len, w->frames, w->num_keep,
-                                             w->extra, ctx->video_norm + w->video_off,
+            ctx->runs[n++] = (struct oz_run){w->video_row,
+                                             w->video_len,
+                                             w->frames,
+                                             w->num_keep,
+                                             w->extra,
+                                             ctx->video_norm + w->video_off,
                                              ctx->video_keep + w->video_off};
     }
-    return ctx->be.ops->istc(ctx->be.self, ctx->stream, video, ctx->runs, n, p->tpf,
-                             ctx->cfg.dpc_k, ctx->err, sizeof ctx->err);
+    return ctx->be.ops->istc(ctx->be.self, ctx->stream, video, ctx->runs, n, p->tpf, ctx->cfg.dpc_k,
+                             ctx->err, sizeof ctx->err);
 }
 
 omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
@@ -64,8 +68,8 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
         return st;
     int64_t d = p->n_audio > 0 ? audio->cols : (p->n_video > 0 ? video->cols : 0);
     if (ctx->d && d && d != ctx->d) {
-        ozc_err(ctx->err, sizeof ctx->err, "bind: hidden size %lld, earlier %lld",
-                  (long long)d, (long long)ctx->d);
+        ozc_err(ctx->err, sizeof ctx->err, "bind: hidden size %lld, earlier %lld", (long long)d,
+                (long long)ctx->d);
         return OMNIZIP_E_INVALID;
     }
     int convert = audio->dtype != OMNIZIP_DTYPE_F32 || video->dtype != OMNIZIP_DTYPE_F32;

@@ -107,7 +107,7 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
     size_t es = sizeof ctx->err;
     if (m->memory < 0 || m->memory > 31 || !(ctx->be.ops->memory & (1u << m->memory))) {
         ozc_err(e, es, "%s: memory kind %d needs the cuda backend (backend auto or cuda)", what,
-                  (int)m->memory);
+                (int)m->memory);
         return OMNIZIP_E_UNSUPPORTED;
     }
     if (ozc_dtype_size(m->dtype) == 0) {
@@ -116,7 +116,7 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
     }
     if (m->rows != rows || m->rows < 0) {
         ozc_err(e, es, "%s: %lld rows, the plan has %lld", what, (long long)m->rows,
-                  (long long)rows);
+                (long long)rows);
         return OMNIZIP_E_INVALID;
     }
     /* The last element's offset, rows * row_stride * element size, must be
@@ -127,8 +127,8 @@ omnizip_status oz_check_matrix(omnizip_ctx *ctx, const char *what, const struct 
                      __builtin_mul_overflow(m->rows, m->row_stride, &span) ||
                      __builtin_mul_overflow(span, (int64_t)ozc_dtype_size(m->dtype), &span))) {
         ozc_err(e, es, "%s: bad shape (cols %lld, row stride %lld, data %s; hidden size %lld)",
-                  what, (long long)m->cols, (long long)m->row_stride, m->data ? "set" : "NULL",
-                  (long long)cols);
+                what, (long long)m->cols, (long long)m->row_stride, m->data ? "set" : "NULL",
+                (long long)cols);
         return OMNIZIP_E_INVALID;
     }
     return OMNIZIP_OK;
@@ -141,15 +141,18 @@ static omnizip_status check_windows(omnizip_ctx *ctx, const struct omnizip_impor
     const int64_t *cu = in->cu_seqlens;
     uint32_t n_win = in->n_cu_seqlens - 1;
     if (in->n_cu_seqlens < 2 || cu[0] != 0 || cu[n_win] != t) {
-        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens must hold at least "
-                  "2 offsets from 0 to T = %lld", (long long)t);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "audio_importance: cu_seqlens must hold at least "
+                "2 offsets from 0 to T = %lld",
+                (long long)t);
         return OMNIZIP_E_INVALID;
     }
     for (uint32_t w = 0; w < n_win; w++)
         if (cu[w + 1] < cu[w]) {
-            ozc_err(ctx->err, sizeof ctx->err, "audio_importance: cu_seqlens[%u] = %lld is "
-                      "below cu_seqlens[%u] = %lld", w + 1, (long long)cu[w + 1], w,
-                      (long long)cu[w]);
+            ozc_err(ctx->err, sizeof ctx->err,
+                    "audio_importance: cu_seqlens[%u] = %lld is "
+                    "below cu_seqlens[%u] = %lld",
+                    w + 1, (long long)cu[w + 1], w, (long long)cu[w]);
             return OMNIZIP_E_INVALID;
         }
     return OMNIZIP_OK;
@@ -160,13 +163,15 @@ omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_impor
 {
     uint32_t h = in->n_heads, pool = in->pool ? in->pool : 1;
     if (in->cu_seqlens && in->q.memory == OMNIZIP_MEMORY_CUDA)
-        return oz_engine_fail(ctx, OMNIZIP_E_UNSUPPORTED, "audio_importance: the windowed "
-                                                          "definition (cu_seqlens) runs on host "
-                                                          "memory only");
+        return oz_engine_fail(ctx, OMNIZIP_E_UNSUPPORTED,
+                              "audio_importance: the windowed "
+                              "definition (cu_seqlens) runs on host "
+                              "memory only");
     if (h == 0 || in->q.rows % h != 0 || in->k.rows != in->q.rows) {
-        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: q has %lld rows and k %lld, "
-                  "not n_heads (%u) blocks of T rows", (long long)in->q.rows,
-                  (long long)in->k.rows, h);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "audio_importance: q has %lld rows and k %lld, "
+                "not n_heads (%u) blocks of T rows",
+                (long long)in->q.rows, (long long)in->k.rows, h);
         return OMNIZIP_E_INVALID;
     }
     int64_t t = in->q.rows / h, hd = in->q.cols;
@@ -180,9 +185,10 @@ omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_impor
     if (st != OMNIZIP_OK)
         return st;
     if (t <= 0 || t > OMNIZIP_MAX_TOKENS || hd <= 0 || n_scores != t / pool) {
-        ozc_err(ctx->err, sizeof ctx->err, "audio_importance: scores holds %lld, expected "
-                  "T/pool = %lld/%u = %lld", (long long)n_scores, (long long)t, pool,
-                  (long long)(t / pool));
+        ozc_err(ctx->err, sizeof ctx->err,
+                "audio_importance: scores holds %lld, expected "
+                "T/pool = %lld/%u = %lld",
+                (long long)n_scores, (long long)t, pool, (long long)(t / pool));
         return OMNIZIP_E_INVALID;
     }
     if (in->cu_seqlens && (st = check_windows(ctx, in, t)) != OMNIZIP_OK)

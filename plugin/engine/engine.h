@@ -26,19 +26,19 @@ struct omnizip_ctx {
     int64_t d;      /* hidden size, known from bind or the first window */
     float *anchors; /* merged anchor rows from anchor_base on */
     int64_t anchor_base;
-    float *sigma;   /* per pool token */
+    float *sigma; /* per pool token */
     int64_t *assign;
     int64_t *pool_rows, *anchor_rows; /* rows of the audio matrix in use */
-    double *video_norm; /* per video token (bind), or one run's (window scope) */
-    struct oz_span *spans; /* video runs in scope */
-    struct oz_run *runs;   /* video runs handed to stage 3 */
+    double *video_norm;               /* per video token (bind), or one run's (window scope) */
+    struct oz_span *spans;            /* video runs in scope */
+    struct oz_run *runs;              /* video runs handed to stage 3 */
     struct oz_merge_sel sel;
-    uint8_t *video_keep; /* every run's mask, decided at bind */
-    struct oz_exec exec; /* how stages run in parallel */
+    uint8_t *video_keep;  /* every run's mask, decided at bind */
+    struct oz_exec exec;  /* how stages run in parallel */
     struct oz_pool *pool; /* internal threads when the host lends none */
     struct oz_backend be;
-    double flops;   /* arithmetic of a backend replaced since the last window */
-    void *stream;   /* the host's stream for the call in progress */
+    double flops; /* arithmetic of a backend replaced since the last window */
+    void *stream; /* the host's stream for the call in progress */
     struct oz_telemetry *tel;
     struct oz_streamer *streamer; /* mode streaming: the stream (stream.c) */
     uint32_t window_base;         /* streaming: the stream index of plan window 0 */
@@ -46,8 +46,9 @@ struct omnizip_ctx {
 };
 
 /* The refusal of per-window calls after a plan without scores. */
-#define OZ_TOTALS_ONLY "planned without audio scores: only the totals are known; plan again " \
-                       "with the scores for per-window counts and compression"
+#define OZ_TOTALS_ONLY                                                     \
+    "planned without audio scores: only the totals are known; plan again " \
+    "with the scores for per-window counts and compression"
 
 /* context.c */
 
@@ -101,8 +102,8 @@ int64_t oz_video_spans(omnizip_ctx *ctx, uint32_t lo, uint32_t hi, int local);
 void oz_audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t a1,
                    const struct oz_window *local);
 omnizip_status oz_cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                const struct omnizip_matrix *video, double *vnorm,
-                                int fill_norms, uint32_t w0, uint32_t w1, int local);
+                                const struct omnizip_matrix *video, double *vnorm, int fill_norms,
+                                uint32_t w0, uint32_t w1, int local);
 omnizip_status oz_merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *audio, int64_t a0,
                                 int64_t a1, int64_t q0, int64_t q1);
 /* Counts the merged pool tokens of windows [w0, w1) into their audio_merged. */
@@ -112,8 +113,7 @@ void oz_count_merged(omnizip_ctx *ctx, uint32_t w0, uint32_t w1);
  * window (masks from the plan). */
 omnizip_status oz_baseline_bind(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
                                 const struct omnizip_matrix *video);
-omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
-                                  const struct omnizip_window_in *in,
+omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
                                   const struct omnizip_window_out *out,
                                   struct omnizip_window_info *info);
 

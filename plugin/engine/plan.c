@@ -21,7 +21,10 @@ static int64_t max_run(const struct oz_plan *p)
 }
 
 /* n elements of size sz, at least one. */
-static void *alloc(int64_t n, size_t sz) { return malloc((size_t)(n > 0 ? n : 1) * sz); }
+static void *alloc(int64_t n, size_t sz)
+{
+    return malloc((size_t)(n > 0 ? n : 1) * sz);
+}
 
 /* The plan's arrays into ctx: all or nothing. */
 static int alloc_arrays(omnizip_ctx *ctx, const struct oz_plan *p)
@@ -29,8 +32,8 @@ static int alloc_arrays(omnizip_ctx *ctx, const struct oz_plan *p)
     int64_t np = p->n_pool, na = p->n_anchors;
     int64_t nv = oz_engine_local(ctx) ? max_run(p) : p->n_video;
     struct oz_merge_sel s = {alloc(na + 1, sizeof(int64_t)), alloc(np, sizeof(int64_t)),
-                             alloc(np, sizeof(double)),     alloc(na, sizeof(double)),
-                             alloc(np, sizeof(int64_t)),    alloc(np, sizeof(int64_t)),
+                             alloc(np, sizeof(double)),      alloc(na, sizeof(double)),
+                             alloc(np, sizeof(int64_t)),     alloc(np, sizeof(int64_t)),
                              alloc(np, sizeof(double))};
     ctx->sel = s;
     ctx->sigma = alloc(np, sizeof(float));
@@ -126,9 +129,10 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
     int64_t widest = p->n_anchors > p->n_pool ? p->n_anchors : p->n_pool, cells;
     if (d <= 0 || d > OMNIZIP_MAX_HIDDEN || __builtin_mul_overflow(widest, d, &cells) ||
         cells > OMNIZIP_MAX_CELLS) {
-        ozc_err(ctx->err, sizeof ctx->err, "clip too large: %lld anchor or pool tokens of %lld "
-                "columns (at most %lld values)", (long long)widest, (long long)d,
-                OMNIZIP_MAX_CELLS);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "clip too large: %lld anchor or pool tokens of %lld "
+                "columns (at most %lld values)",
+                (long long)widest, (long long)d, OMNIZIP_MAX_CELLS);
         return OMNIZIP_E_INVALID;
     }
     int64_t max_anchor = 0, max_pool = 0, frames = 0, k = ctx->cfg.scope_radius;
@@ -150,8 +154,8 @@ omnizip_status oz_engine_reserve(omnizip_ctx *ctx, int64_t d, int convert)
         max_anchor *= 2 * k + 1;
     if (global)
         max_pool = p->n_pool;
-    struct oz_sizes s = {d,      max_pool,     max_anchor, p->tpf, max_run(p),
-                         frames, p->n_windows, convert};
+    struct oz_sizes s = {d,          max_pool, max_anchor,   p->tpf,
+                         max_run(p), frames,   p->n_windows, convert};
     omnizip_status st = ctx->be.ops->reserve(ctx->be.self, &s, ctx->err, sizeof ctx->err);
     if (st != OMNIZIP_OK)
         return st;

@@ -13,8 +13,8 @@ void oz_audio_rows(omnizip_ctx *ctx, int64_t q0, int64_t q1, int64_t a0, int64_t
     for (int64_t q = q0; q < q1; q++)
         ctx->pool_rows[q] = local ? p->pool[q] - local->audio_off : p->audio_row[p->pool[q]];
     for (int64_t c = a0; c < a1; c++)
-        ctx->anchor_rows[c] =
-            local ? p->anchors[c] - local->audio_off : p->audio_row[p->anchors[c]];
+        ctx->anchor_rows[c] = local ? p->anchors[c] - local->audio_off
+                                    : p->audio_row[p->anchors[c]];
 }
 
 /* The video runs of windows [lo, hi] as spans of the video matrix: rows of
@@ -34,16 +34,16 @@ int64_t oz_video_spans(omnizip_ctx *ctx, uint32_t lo, uint32_t hi, int local)
  * the anchors and video of its scope. vnorm: norms of the video tokens of
  * windows from w0 on; fill_norms (global scope only) computes them here. */
 omnizip_status oz_cross_windows(omnizip_ctx *ctx, const struct omnizip_matrix *audio,
-                                const struct omnizip_matrix *video, double *vnorm,
-                                int fill_norms, uint32_t w0, uint32_t w1, int local)
+                                const struct omnizip_matrix *video, double *vnorm, int fill_norms,
+                                uint32_t w0, uint32_t w1, int local)
 {
     struct oz_plan *p = &ctx->plan;
     const struct oz_backend *be = &ctx->be;
     if (ctx->cfg.similarity_scope == OMNIZIP_SCOPE_GLOBAL) {
         int64_t ns = p->n_windows ? oz_video_spans(ctx, 0, p->n_windows - 1, 0) : 0;
-        struct oz_cross a = {audio,      video, ctx->pool_rows, ctx->anchor_rows,
-                             p->n_pool,  p->n_anchors, ctx->spans, ns, vnorm, fill_norms,
-                             ctx->sigma, ctx->assign};
+        struct oz_cross a = {audio,     video,        ctx->pool_rows, ctx->anchor_rows,
+                             p->n_pool, p->n_anchors, ctx->spans,     ns,
+                             vnorm,     fill_norms,   ctx->sigma,     ctx->assign};
         return be->ops->cross(be->self, ctx->stream, &a, ctx->err, sizeof ctx->err);
     }
     int64_t k = ctx->cfg.scope_radius;
@@ -85,10 +85,14 @@ omnizip_status oz_merge_anchors(omnizip_ctx *ctx, const struct omnizip_matrix *a
 {
     if (a1 <= a0)
         return OMNIZIP_OK;
-    oz_merge_select(&ctx->plan, ctx->assign, ctx->sigma, ctx->cfg.g, ctx->pool_rows, a0, a1, q0,
-                    q1, &ctx->sel);
-    struct oz_merge m = {audio, ctx->anchor_rows + a0, a1 - a0, &ctx->sel,
-                         ctx->anchors + (a0 - ctx->anchor_base) * ctx->d, ctx->d};
+    oz_merge_select(&ctx->plan, ctx->assign, ctx->sigma, ctx->cfg.g, ctx->pool_rows, a0, a1, q0, q1,
+                    &ctx->sel);
+    struct oz_merge m = {audio,
+                         ctx->anchor_rows + a0,
+                         a1 - a0,
+                         &ctx->sel,
+                         ctx->anchors + (a0 - ctx->anchor_base) * ctx->d,
+                         ctx->d};
     return ctx->be.ops->merge(ctx->be.self, ctx->stream, &m, ctx->err, sizeof ctx->err);
 }
 

@@ -122,8 +122,7 @@ omnizip_status oz_baseline_bind(omnizip_ctx *ctx, const struct omnizip_matrix *a
     return OMNIZIP_OK;
 }
 
-omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
-                                  const struct omnizip_window_in *in,
+omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
                                   const struct omnizip_window_out *out,
                                   struct omnizip_window_info *info)
 {
@@ -131,8 +130,9 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
     const struct oz_window *w = &p->win[i];
     double t0 = ozc_now_us();
     if (p->counts_at_bind && !ctx->bound)
-        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "window before bind (strategy dycoke "
-                                                    "decides from the clip's rows at bind)");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE,
+                              "window before bind (strategy dycoke "
+                              "decides from the clip's rows at bind)");
     omnizip_status st = oz_engine_reach(ctx, in->video.memory);
     if (st == OMNIZIP_OK)
         st = oz_check_matrix(ctx, "window: video", &in->video, w->video_len, 0);
@@ -140,8 +140,10 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i,
         return st;
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
         (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
-        ozc_err(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
-                  "video entries", i, (long long)w->audio_len, (long long)w->video_len);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "window %u: output masks need %lld audio and %lld "
+                "video entries",
+                i, (long long)w->audio_len, (long long)w->video_len);
         return OMNIZIP_E_INVALID;
     }
     if (w->audio_len > 0)

@@ -37,8 +37,9 @@ void oz_stream_end(omnizip_ctx *ctx)
 omnizip_status oz_stream_start(omnizip_ctx *ctx, int64_t tpf)
 {
     if (ctx->cfg.mode != OMNIZIP_MODE_STREAMING)
-        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "streaming: the context was not created "
-                                                    "with mode streaming");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE,
+                              "streaming: the context was not created "
+                              "with mode streaming");
     if (tpf < 0)
         return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: tokens_per_frame is negative");
     if (!ctx->streamer && !(ctx->streamer = calloc(1, sizeof *ctx->streamer)))
@@ -51,12 +52,12 @@ omnizip_status oz_stream_start(omnizip_ctx *ctx, int64_t tpf)
     return OMNIZIP_OK;
 }
 
-#define GROW(p, n)                                                      \
-    do {                                                                \
+#define GROW(p, n)                                                          \
+    do {                                                                    \
         void *q_ = realloc((p), (size_t)((n) > 0 ? (n) : 1) * sizeof *(p)); \
-        if (!q_)                                                        \
-            return OMNIZIP_E_NOMEM;                                     \
-        (p) = q_;                                                       \
+        if (!q_)                                                            \
+            return OMNIZIP_E_NOMEM;                                         \
+        (p) = q_;                                                           \
     } while (0)
 
 /* Grows the one-window plan and the window path's buffers for na audio and
@@ -119,8 +120,8 @@ static omnizip_status reserve(omnizip_ctx *ctx, int64_t d, int convert)
     if (!ctx->anchors)
         return OMNIZIP_E_NOMEM;
     int64_t frames = s->st.tpf > 0 ? s->video_cap / s->st.tpf : 0;
-    struct oz_sizes z = {d, s->audio_cap, s->audio_cap, s->st.tpf, s->video_cap, frames, 1,
-                         convert};
+    struct oz_sizes z = {d, s->audio_cap, s->audio_cap, s->st.tpf, s->video_cap, frames,
+                         1, convert};
     if (ctx->be.ops->reserve(ctx->be.self, &z, ctx->err, sizeof ctx->err) != OMNIZIP_OK)
         return OMNIZIP_E_NOMEM;
     ctx->d = d;
@@ -138,12 +139,13 @@ static omnizip_status check_in(omnizip_ctx *ctx, const struct omnizip_stream_in 
     for (int64_t j = 0; j < in->audio.rows; j++)
         if (!isfinite(in->audio_scores[j])) {
             ozc_err(ctx->err, sizeof ctx->err, "streaming: audio score %lld is not finite",
-                      (long long)j);
+                    (long long)j);
             return OMNIZIP_E_INVALID;
         }
     if (in->video.rows > 0 && ctx->streamer->st.tpf == 0)
-        return oz_engine_fail(ctx, OMNIZIP_E_INVALID, "streaming: video rows in a stream begun "
-                                                      "with 0 tokens per frame");
+        return oz_engine_fail(ctx, OMNIZIP_E_INVALID,
+                              "streaming: video rows in a stream begun "
+                              "with 0 tokens per frame");
     return OMNIZIP_OK;
 }
 

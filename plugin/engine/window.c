@@ -18,7 +18,8 @@ static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
         }
         uint16_t *h = (uint16_t *)dst;
         for (int64_t c = 0; c < ctx->d; c++)
-            h[c] = out->dtype == OMNIZIP_DTYPE_F16 ? ozc_f32_to_f16(src[c]) : ozc_f32_to_bf16(src[c]);
+            h[c] = out->dtype == OMNIZIP_DTYPE_F16 ? ozc_f32_to_f16(src[c])
+                                                   : ozc_f32_to_bf16(src[c]);
     }
 }
 
@@ -27,17 +28,20 @@ static omnizip_status check_outputs(omnizip_ctx *ctx, uint32_t i, const struct o
 {
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
         (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
-        ozc_err(ctx->err, sizeof ctx->err, "window %u: output masks need %lld audio and %lld "
-                  "video entries", i, (long long)w->audio_len, (long long)w->video_len);
+        ozc_err(ctx->err, sizeof ctx->err,
+                "window %u: output masks need %lld audio and %lld "
+                "video entries",
+                i, (long long)w->audio_len, (long long)w->video_len);
         return OMNIZIP_E_INVALID;
     }
     if (w->anchor_count > 0) {
         const struct omnizip_matrix *a = &out->anchors;
         if (a->memory != OMNIZIP_MEMORY_HOST || ozc_dtype_size(a->dtype) == 0 || !a->data ||
             a->rows < w->anchor_count || a->cols != d || a->row_stride < a->cols) {
-            ozc_err(ctx->err, sizeof ctx->err, "window %u: anchors output must be a host "
-                      "matrix of at least %lld x %lld", i, (long long)w->anchor_count,
-                      (long long)d);
+            ozc_err(ctx->err, sizeof ctx->err,
+                    "window %u: anchors output must be a host "
+                    "matrix of at least %lld x %lld",
+                    i, (long long)w->anchor_count, (long long)d);
             return OMNIZIP_E_INVALID;
         }
     }
@@ -75,14 +79,15 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     struct oz_plan *p = &ctx->plan;
     if (i >= p->n_windows) {
         ozc_err(ctx->err, sizeof ctx->err, "window %u out of range (the plan has %u)", i,
-                  p->n_windows);
+                p->n_windows);
         return OMNIZIP_E_INVALID;
     }
     if (ctx->cfg.strategy != OMNIZIP_STRATEGY_OMNIZIP)
         return oz_baseline_window(ctx, i, in, out, info);
     if (!ctx->bound && !oz_engine_local(ctx))
-        return oz_engine_fail(ctx, OMNIZIP_E_STATE, "window before bind (the global similarity "
-                                                    "scope needs the clip's rows first)");
+        return oz_engine_fail(ctx, OMNIZIP_E_STATE,
+                              "window before bind (the global similarity "
+                              "scope needs the clip's rows first)");
     const struct oz_window *w = &p->win[i];
     double t0 = ozc_now_us();
     int64_t d = ctx->d;
@@ -101,8 +106,8 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
         st = check_outputs(ctx, i, w, out, d);
     if (st != OMNIZIP_OK)
         return st;
-    int convert = !ctx->bound && (in->video.dtype != OMNIZIP_DTYPE_F32 ||
-                                  in->audio.dtype != OMNIZIP_DTYPE_F32);
+    int convert = !ctx->bound &&
+                  (in->video.dtype != OMNIZIP_DTYPE_F32 || in->audio.dtype != OMNIZIP_DTYPE_F32);
     if (d > 0 && (st = oz_engine_reserve(ctx, d, convert)) != OMNIZIP_OK)
         return st;
     if (!ctx->bound && w->video_len > 0) {
@@ -115,8 +120,8 @@ omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omniz
     if (w->video_len > 0 && ctx->bound) {
         memcpy(out->video_keep, ctx->video_keep + w->video_off, (size_t)w->video_len);
     } else if (w->video_len > 0) {
-        struct oz_run run = {0,           w->video_len, w->frames, w->num_keep, w->extra,
-                             ctx->video_norm, out->video_keep};
+        struct oz_run run = {0,        w->video_len,    w->frames,      w->num_keep,
+                             w->extra, ctx->video_norm, out->video_keep};
         st = ctx->be.ops->istc(ctx->be.self, ctx->stream, &in->video, &run, 1, p->tpf,
                                ctx->cfg.dpc_k, ctx->err, sizeof ctx->err);
         if (st != OMNIZIP_OK)

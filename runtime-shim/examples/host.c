@@ -34,16 +34,16 @@
 /* The LLM input of one request, owned by the runtime. */
 struct request {
     int64_t length, hidden;
-    float *embeds;          /* length x hidden */
-    int64_t *ids;           /* length */
-    int64_t *positions;     /* 3 x stride (temporal, height, width) */
-    int64_t stride;         /* the original length: rows stay put */
-    int64_t *mask;          /* length */
+    float *embeds;      /* length x hidden */
+    int64_t *ids;       /* length */
+    int64_t *positions; /* 3 x stride (temporal, height, width) */
+    int64_t stride;     /* the original length: rows stay put */
+    int64_t *mask;      /* length */
     int64_t audio_id, video_id;
     int64_t grid_t, tokens_per_frame;
-    const float *scores;    /* one per audio token, sequence order */
+    const float *scores; /* one per audio token, sequence order */
     int64_t n_scores;
-    int64_t next_position;  /* out: the first decode step's position */
+    int64_t next_position; /* out: the first decode step's position */
 };
 
 /* Maximal runs of consecutive `id` tokens: their starts and lengths. */
@@ -65,16 +65,20 @@ static uint32_t find_runs(const struct request *r, int64_t id, int64_t *start, i
 
 static struct omnizip_matrix rows(float *base, int64_t first, int64_t n, int64_t hidden)
 {
-    struct omnizip_matrix m = {n ? base + first * hidden : NULL, n, hidden, hidden,
-                               OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
+    struct omnizip_matrix m = {n ? base + first * hidden : NULL,
+                               n,
+                               hidden,
+                               hidden,
+                               OMNIZIP_DTYPE_F32,
+                               OMNIZIP_MEMORY_HOST};
     return m;
 }
 
 /* What the windows decided, in sequence terms, until the edits. */
 struct decisions {
-    uint8_t *keep;       /* per token; text and special tokens stay 1 */
-    int64_t *anchor_of;  /* per token: its row in anchors, or -1 */
-    float *anchors;      /* the merged anchor rows, plan.audio_anchors x hidden */
+    uint8_t *keep;      /* per token; text and special tokens stay 1 */
+    int64_t *anchor_of; /* per token: its row in anchors, or -1 */
+    float *anchors;     /* the merged anchor rows, plan.audio_anchors x hidden */
     int64_t n_anchors;
 };
 
@@ -92,10 +96,13 @@ static omnizip_status run_window(const struct omnizip_plugin *p, omnizip_ctx *ct
     struct omnizip_window_in in = {.struct_size = sizeof in,
                                    .audio = rows(r->embeds, a0, an, r->hidden),
                                    .video = rows(r->embeds, v0, vn, r->hidden)};
-    struct omnizip_window_out out = {
-        .struct_size = sizeof out, .audio_state = state, .audio_capacity = an,
-        .video_keep = vkeep, .video_capacity = vn,
-        .anchors = rows(d->anchors, d->n_anchors, plan.audio_anchors, r->hidden)};
+    struct omnizip_window_out out = {.struct_size = sizeof out,
+                                     .audio_state = state,
+                                     .audio_capacity = an,
+                                     .video_keep = vkeep,
+                                     .video_capacity = vn,
+                                     .anchors = rows(d->anchors, d->n_anchors, plan.audio_anchors,
+                                                     r->hidden)};
     st = state && vkeep ? p->window(ctx, i, &in, &out) : OMNIZIP_E_NOMEM;
     for (int64_t j = 0; st == OMNIZIP_OK && j < vn; j++)
         d->keep[v0 + j] = vkeep[j];
@@ -155,10 +162,15 @@ static omnizip_status compress_sequence(const struct omnizip_plugin *p,
     uint32_t nv = find_runs(r, r->video_id, vs, vl), na = find_runs(r, r->audio_id, as, al);
     /* Interleaved layout: the run starts say where each run lies in the
      * sequence, so bind reads the LLM input as it is, with no gather. */
-    struct omnizip_layout layout = {
-        .struct_size = sizeof layout, .n_video_runs = nv, .n_audio_runs = na,
-        .video_run_len = vl, .audio_run_len = al, .tokens_per_frame = r->tokens_per_frame,
-        .grid_t = r->grid_t, .video_run_start = vs, .audio_run_start = as};
+    struct omnizip_layout layout = {.struct_size = sizeof layout,
+                                    .n_video_runs = nv,
+                                    .n_audio_runs = na,
+                                    .video_run_len = vl,
+                                    .audio_run_len = al,
+                                    .tokens_per_frame = r->tokens_per_frame,
+                                    .grid_t = r->grid_t,
+                                    .video_run_start = vs,
+                                    .audio_run_start = as};
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     struct omnizip_matrix all = rows(r->embeds, 0, r->length, r->hidden);
     if ((st = p->create(cfg, NULL, &ctx, err, err_size)) != OMNIZIP_OK)
@@ -171,8 +183,8 @@ static omnizip_status compress_sequence(const struct omnizip_plugin *p,
     d.anchors = malloc(((size_t)plan.audio_anchors + 1) * (size_t)r->hidden * sizeof(float));
     st = d.anchors ? OMNIZIP_OK : OMNIZIP_E_NOMEM;
     for (uint32_t i = 0; st == OMNIZIP_OK && i < plan.n_windows; i++)
-        st = run_window(p, ctx, i, r, i < nv ? vs[i] : 0, i < nv ? vl[i] : 0,
-                        i < na ? as[i] : 0, i < na ? al[i] : 0, &d);
+        st = run_window(p, ctx, i, r, i < nv ? vs[i] : 0, i < nv ? vl[i] : 0, i < na ? as[i] : 0,
+                        i < na ? al[i] : 0, &d);
     struct omnizip_summary sum = {.struct_size = sizeof sum};
     if (st != OMNIZIP_OK || (st = p->finish(ctx, &sum)) != OMNIZIP_OK)
         goto fail;
@@ -209,9 +221,13 @@ static int request_from_dump(const struct omnizip_dump *d, struct request *r)
     size_t L = (size_t)s->length;
     if (s->dtype != OMNIZIP_DTYPE_F32)
         return -1; /* this template keeps F32 embeddings */
-    *r = (struct request){.length = s->length, .hidden = s->hidden, .stride = s->length,
-                          .audio_id = s->audio_token_id, .video_id = s->video_token_id,
-                          .grid_t = s->grid_t, .scores = s->audio_scores,
+    *r = (struct request){.length = s->length,
+                          .hidden = s->hidden,
+                          .stride = s->length,
+                          .audio_id = s->audio_token_id,
+                          .video_id = s->video_token_id,
+                          .grid_t = s->grid_t,
+                          .scores = s->audio_scores,
                           .n_scores = s->n_audio_scores};
     r->tokens_per_frame = (s->grid_h / s->merge_size) * (s->grid_w / s->merge_size);
     r->embeds = malloc(L * (size_t)s->hidden * sizeof(float) + 1);
@@ -227,9 +243,9 @@ static int request_from_dump(const struct omnizip_dump *d, struct request *r)
         r->ids[j] = s->input_ids[j];
         r->mask[j] = s->attention_mask ? s->attention_mask[j] : 1;
         for (size_t k = 0; k < 3; k++)
-            r->positions[k * L + j] =
-                s->position_ids ? s->position_ids[k * (size_t)s->position_stride + j]
-                                : (int64_t)j;
+            r->positions[k * L + j] = s->position_ids
+                                          ? s->position_ids[k * (size_t)s->position_stride + j]
+                                          : (int64_t)j;
     }
     return 0;
 }
@@ -276,8 +292,8 @@ int main(int argc, char **argv)
     }
     if (rc == 0)
         ozs_example_summary(stdout, r.length, r.hidden, r.embeds, r.ids,
-                           dump.has_position_ids ? r.positions : NULL, r.stride,
-                           dump.has_attention_mask ? r.mask : NULL, r.next_position);
+                            dump.has_position_ids ? r.positions : NULL, r.stride,
+                            dump.has_attention_mask ? r.mask : NULL, r.next_position);
     free(r.embeds);
     free(r.ids);
     free(r.positions);

@@ -19,10 +19,14 @@
 
 #include "summary.h"
 
-namespace {
+namespace
+{
 
 struct shim_closer {
-    void operator()(omnizip_shim *s) const { omnizip_shim_close(s); }
+    void operator()(omnizip_shim *s) const
+    {
+        omnizip_shim_close(s);
+    }
 };
 struct dump_freer {
     void operator()(omnizip_dump *d) const
@@ -100,8 +104,8 @@ int main(int argc, char **argv)
     r.positions.resize(3 * L);
     for (size_t k = 0; k < 3; k++)
         for (size_t j = 0; j < L; j++)
-            r.positions[k * L + j] =
-                in.position_ids ? in.position_ids[k * in.position_stride + j] : int64_t(j);
+            r.positions[k * L + j] = in.position_ids ? in.position_ids[k * in.position_stride + j]
+                                                     : int64_t(j);
 
     omnizip_sequence seq = in; // ids, grid, scores and token ids as loaded
     seq.embeds = r.embeds.data();
@@ -113,8 +117,8 @@ int main(int argc, char **argv)
     seq.compact = 1;
     seq.keep_mask = nullptr;
     omnizip_run_report report{};
-    if (omnizip_shim_compress(shim.get(), &cfg, &seq, nullptr, nullptr, &report, err,
-                              sizeof err) != OMNIZIP_OK)
+    if (omnizip_shim_compress(shim.get(), &cfg, &seq, nullptr, nullptr, &report, err, sizeof err) !=
+        OMNIZIP_OK)
         return fail(1, err);
     omnizip_run_report_release(&report);
     if (report.passthrough)
@@ -125,7 +129,7 @@ int main(int argc, char **argv)
                 static_cast<long long>(report.summary.video_in),
                 static_cast<long long>(report.summary.video_kept));
     ozs_example_summary(stdout, seq.length, seq.hidden, r.embeds.data(), r.ids.data(),
-                       dump->has_position_ids ? r.positions.data() : nullptr, in.length,
-                       dump->has_attention_mask ? r.mask.data() : nullptr, seq.next_position);
+                        dump->has_position_ids ? r.positions.data() : nullptr, in.length,
+                        dump->has_attention_mask ? r.mask.data() : nullptr, seq.next_position);
     return 0;
 }

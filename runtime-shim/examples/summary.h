@@ -25,10 +25,10 @@ static inline uint64_t ozs_example_hash(uint64_t h, const void *data, size_t n)
 
 /* positions: 3 rows of `length` ids each, position_stride apart (NULL: none);
  * mask: `length` entries (NULL: none). */
-static inline void ozs_example_summary(FILE *f, int64_t length, int64_t hidden,
-                                      const float *embeds, const int64_t *ids,
-                                      const int64_t *positions, int64_t position_stride,
-                                      const int64_t *mask, int64_t next_position)
+static inline void ozs_example_summary(FILE *f, int64_t length, int64_t hidden, const float *embeds,
+                                       const int64_t *ids, const int64_t *positions,
+                                       int64_t position_stride, const int64_t *mask,
+                                       int64_t next_position)
 {
     uint64_t h = OZ_EXAMPLE_HASH0;
     for (int64_t j = 0; j < length; j++)
@@ -43,7 +43,7 @@ static inline void ozs_example_summary(FILE *f, int64_t length, int64_t hidden,
         h = OZ_EXAMPLE_HASH0;
         for (int r = 0; r < 3; r++)
             h = ozs_example_hash(h, positions + r * position_stride,
-                                (size_t)length * sizeof(int64_t));
+                                 (size_t)length * sizeof(int64_t));
         fprintf(f, "position_ids %016llx\n", (unsigned long long)h);
     }
     if (mask) {

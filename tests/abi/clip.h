@@ -57,17 +57,19 @@ static struct omnizip_layout clip_layout(void)
 {
     static const int64_t vlen[CLIP_WINDOWS] = {CLIP_VRUN, CLIP_VRUN, CLIP_VRUN, CLIP_VRUN};
     static const int64_t alen[CLIP_WINDOWS] = {CLIP_ARUN, CLIP_ARUN, CLIP_ARUN, CLIP_ARUN};
-    struct omnizip_layout lay = {.struct_size = sizeof lay, .n_video_runs = CLIP_WINDOWS,
-                                 .n_audio_runs = CLIP_WINDOWS, .video_run_len = vlen,
-                                 .audio_run_len = alen, .tokens_per_frame = CLIP_TPF,
+    struct omnizip_layout lay = {.struct_size = sizeof lay,
+                                 .n_video_runs = CLIP_WINDOWS,
+                                 .n_audio_runs = CLIP_WINDOWS,
+                                 .video_run_len = vlen,
+                                 .audio_run_len = alen,
+                                 .tokens_per_frame = CLIP_TPF,
                                  .grid_t = 2 * CLIP_WINDOWS};
     return lay;
 }
 
 static struct omnizip_matrix clip_matrix(float *data, int64_t rows)
 {
-    struct omnizip_matrix m = {data, rows, CLIP_D, CLIP_D, OMNIZIP_DTYPE_F32,
-                               OMNIZIP_MEMORY_HOST};
+    struct omnizip_matrix m = {data, rows, CLIP_D, CLIP_D, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
     return m;
 }
 
@@ -95,22 +97,23 @@ static struct omnizip_window_in clip_window_in(uint32_t i)
 
 static struct omnizip_window_out clip_window_out(struct clip_outs *o)
 {
-    struct omnizip_window_out out = {sizeof out, 0, o->state, CLIP_ARUN, o->keep, CLIP_VRUN,
-                                     clip_matrix(o->anchors, CLIP_ARUN), &o->info};
+    struct omnizip_window_out out =
+        {sizeof out, 0, o->state, CLIP_ARUN, o->keep, CLIP_VRUN, clip_matrix(o->anchors, CLIP_ARUN),
+         &o->info};
     return out;
 }
 
-#define CLIP_FAIL(what)                                                                   \
-    do {                                                                                  \
-        snprintf(err, err_size, "%s: %s", what, p->last_error(ctx));                     \
-        p->destroy(ctx);                                                                  \
-        return st;                                                                        \
+#define CLIP_FAIL(what)                                              \
+    do {                                                             \
+        snprintf(err, err_size, "%s: %s", what, p->last_error(ctx)); \
+        p->destroy(ctx);                                             \
+        return st;                                                   \
     } while (0)
 
 /* create, plan, bind, every window, finish, destroy; err names the stage. */
 static omnizip_status clip_run(const struct omnizip_plugin *p, const struct omnizip_config *cfg,
-                               const struct omnizip_host *host, struct clip_result *r,
-                               char *err, size_t err_size)
+                               const struct omnizip_host *host, struct clip_result *r, char *err,
+                               size_t err_size)
 {
     memset(r, 0, sizeof *r);
     omnizip_ctx *ctx = NULL;
@@ -148,8 +151,8 @@ static void clip_assert_same(const struct clip_result *a, const struct clip_resu
         cr_assert_arr_eq(a->w[i].keep, b->w[i].keep, CLIP_VRUN, "window %d video", i);
         for (int64_t k = 0; k < a->w[i].info.audio_anchors * CLIP_D; k++) {
             float x = a->w[i].anchors[k], y = b->w[i].anchors[k];
-            cr_assert_leq(fabsf(x - y), 1e-5f * fmaxf(1.0f, fabsf(x)), "window %d anchor %ld",
-                          i, (long)k);
+            cr_assert_leq(fabsf(x - y), 1e-5f * fmaxf(1.0f, fabsf(x)), "window %d anchor %ld", i,
+                          (long)k);
         }
     }
 }

@@ -5,6 +5,8 @@
  * leaves these true. Only the sizes of structs embedded by value elsewhere
  * (omnizip_matrix) may never change; the others may grow at the end.
  */
+/* Left as written: one line per struct: the offsets read as a table. */
+// clang-format off
 #ifndef OZ_LAYOUT_1_0_H
 #define OZ_LAYOUT_1_0_H
 

@@ -2,6 +2,8 @@
  * layout_1_1.h - what ABI 1.1 appended, frozen like layout_1_0.h: the
  * windowed audio-importance fields and the omnizip.clips/1 extension.
  */
+/* Left as written: one line per struct: the offsets read as a table. */
+// clang-format off
 #ifndef OZ_LAYOUT_1_1_H
 #define OZ_LAYOUT_1_1_H
 

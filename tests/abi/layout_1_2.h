@@ -2,6 +2,8 @@
  * layout_1_2.h - what ABI 1.2 appended, frozen like layout_1_0.h: the
  * omnizip.streaming/1 extension.
  */
+/* Left as written: one line per struct: the offsets read as a table. */
+// clang-format off
 #ifndef OZ_LAYOUT_1_2_H
 #define OZ_LAYOUT_1_2_H
 

@@ -49,10 +49,20 @@ static inline int64_t fz_range(struct fz *f, int64_t lo, int64_t hi)
  * gigabytes is no finding, only a slow run.) */
 static inline int64_t fz_size(struct fz *f, int64_t lo, int64_t hi)
 {
-    static const int64_t edges[] = {0,         -1,         1,           INT64_MAX,
-                                    INT64_MAX - 3, INT64_MIN, 1ll << 31,  1ll << 32,
-                                    1ll << 40, 1ll << 62,  8193,        65537,
-                                    (1ll << 26) + 1, (1ll << 31) - 1};
+    static const int64_t edges[] = {0,
+                                    -1,
+                                    1,
+                                    INT64_MAX,
+                                    INT64_MAX - 3,
+                                    INT64_MIN,
+                                    1ll << 31,
+                                    1ll << 32,
+                                    1ll << 40,
+                                    1ll << 62,
+                                    8193,
+                                    65537,
+                                    (1ll << 26) + 1,
+                                    (1ll << 31) - 1};
     if (fz_range(f, 0, 7) == 0)
         return edges[fz_range(f, 0, sizeof(edges) / sizeof(edges[0]) - 1)];
     return fz_range(f, lo, hi);
@@ -64,7 +74,7 @@ static char fz_dir_path[64];
 
 static inline void fz_dir_cleanup(void)
 {
-    static const char *const names[] = {"a.bin", "b.bin", "c.bin", "out.bin",
+    static const char *const names[] = {"a.bin",  "b.bin",  "c.bin",  "out.bin",
                                         "a.yaml", "b.yaml", "c.yaml", "out.svg"};
     char p[128];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

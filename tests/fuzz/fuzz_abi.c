@@ -256,8 +256,7 @@ static void do_window(struct host *h)
         fresh.struct_size = sizeof fresh;
         if ((out.audio_state && !untouched(out.audio_state, (size_t)out.audio_capacity)) ||
             (out.video_keep && !untouched(out.video_keep, (size_t)out.video_capacity)) ||
-            (m->data && !untouched(m->data, (size_t)ab)) ||
-            memcmp(&info, &fresh, sizeof info) != 0)
+            (m->data && !untouched(m->data, (size_t)ab)) || memcmp(&info, &fresh, sizeof info) != 0)
             abort();
     }
     free(da);

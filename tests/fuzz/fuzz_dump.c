@@ -22,7 +22,8 @@ static void round_trip(const char *in, const char *out)
     }
     if (w && ozs_st_writer_save(w, out, err, sizeof err) == OMNIZIP_OK) {
         /* What was written must read back as the same tensors. */
-        if (ozs_st_open(out, &g, err, sizeof err) != OMNIZIP_OK || ozs_st_count(g) != ozs_st_count(f))
+        if (ozs_st_open(out, &g, err, sizeof err) != OMNIZIP_OK ||
+            ozs_st_count(g) != ozs_st_count(f))
             abort();
         for (size_t i = 0; i < ozs_st_count(f); i++) {
             const struct ozs_st_tensor *a = ozs_st_at(f, i), *b = ozs_st_find(g, a->name);

@@ -10,10 +10,26 @@ static const struct omnizip_plugin *resolve(omnizip_plugin_entry_fn entry)
 
 int main(void)
 {
-    struct omnizip_config cfg = {sizeof(struct omnizip_config), 0, 0.5, 0.5, 0.05, 0.35, 0.75,
-                                 3, 5, OMNIZIP_NORMALIZE_REFERENCE, OMNIZIP_SCOPE_GLOBAL, 0,
-                                 OMNIZIP_MODE_REFERENCE, OMNIZIP_BACKEND_AUTO, 0,
-                                 OMNIZIP_TELEMETRY_OFF, 0, OMNIZIP_STRATEGY_OMNIZIP, 0, 0};
+    struct omnizip_config cfg = {sizeof(struct omnizip_config),
+                                 0,
+                                 0.5,
+                                 0.5,
+                                 0.05,
+                                 0.35,
+                                 0.75,
+                                 3,
+                                 5,
+                                 OMNIZIP_NORMALIZE_REFERENCE,
+                                 OMNIZIP_SCOPE_GLOBAL,
+                                 0,
+                                 OMNIZIP_MODE_REFERENCE,
+                                 OMNIZIP_BACKEND_AUTO,
+                                 0,
+                                 OMNIZIP_TELEMETRY_OFF,
+                                 0,
+                                 OMNIZIP_STRATEGY_OMNIZIP,
+                                 0,
+                                 0};
     struct omnizip_sequence seq = {0};
     omnizip_shim *shim = 0;
     seq.dtype = OMNIZIP_DTYPE_BF16;

@@ -5,7 +5,8 @@
 
 #include <cstring>
 
-namespace {
+namespace
+{
 const omnizip_plugin *resolve(omnizip_plugin_entry_fn entry)
 {
     return entry ? entry(OMNIZIP_ABI_VERSION) : nullptr;
@@ -21,7 +22,7 @@ int main()
     out.struct_size = sizeof out;
     omnizip_sequence seq = {};
     seq.dtype = OMNIZIP_DTYPE_F16;
-    omnizip_status (*open_fn)(const char *, const omnizip_host *, omnizip_shim **) =
-        omnizip_shim_open;
+    omnizip_status (*open_fn)(const char *, const omnizip_host *,
+                              omnizip_shim **) = omnizip_shim_open;
     return resolve(nullptr) == nullptr && open_fn && seq.length == 0 ? 0 : 1;
 }

@@ -25,7 +25,8 @@ static int load(const char *name, struct clip *c)
     snprintf(path, sizeof path, "tests/data/%s.safetensors", name);
     if (ozs_st_open(path, &c->f, err, sizeof err) != OMNIZIP_OK)
         return fprintf(stderr, "%s\n", err), 1;
-    const struct ozs_st_tensor *ids = ozs_st_find(c->f, "input_ids"), *e = ozs_st_find(c->f, "inputs_embeds");
+    const struct ozs_st_tensor *ids = ozs_st_find(c->f, "input_ids"),
+                               *e = ozs_st_find(c->f, "inputs_embeds");
     c->l = ids->count;
     c->d = e->shape[e->rank - 1];
     c->aid = atoll(ozs_st_meta(c->f, "audio_token_id"));
@@ -54,7 +55,8 @@ static int run(const struct clip *c, uint8_t *keep, int streaming)
     struct omnizip_config cfg = {.struct_size = sizeof cfg};
     p->config_default(&cfg);
     p->config_set(&cfg, "threads", "2", err, sizeof err);
-    const char *keys[] = {"rho_audio", "rho_video", "g", "contextual_ratio", "rho_min", "rho_max", "dpc_k"};
+    const char *keys[] = {"rho_audio", "rho_video", "g",    "contextual_ratio",
+                          "rho_min",   "rho_max",   "dpc_k"};
     for (int k = 0; k < 7; k++)
         p->config_set(&cfg, keys[k], ozs_st_meta(c->f, keys[k]), err, sizeof err);
     if (streaming)
@@ -63,10 +65,12 @@ static int run(const struct clip *c, uint8_t *keep, int streaming)
     omnizip_ctx *ctx;
     if (p->create(&cfg, NULL, &ctx, err, sizeof err) != OMNIZIP_OK)
         return fprintf(stderr, "%s\n", err), 1;
-    const struct ozs_st_tensor *g = ozs_st_find(c->f, "video_grid_thw"), *sc = ozs_st_find(c->f, "audio_scores");
+    const struct ozs_st_tensor *g = ozs_st_find(c->f, "video_grid_thw"),
+                               *sc = ozs_st_find(c->f, "audio_scores");
     const int64_t *grid = g->data;
-    struct omnizip_layout lay = {sizeof lay, c->nv, c->na, 0, c->vlen, c->alen,
-                                 (grid[1] / 2) * (grid[2] / 2), grid[0], c->vstart, c->astart};
+    struct omnizip_layout lay =
+        {sizeof lay, c->nv,     c->na,    0, c->vlen, c->alen, (grid[1] / 2) * (grid[2] / 2),
+         grid[0],    c->vstart, c->astart};
     struct omnizip_plan plan = {.struct_size = sizeof plan};
     float *e = (float *)ozs_st_find(c->f, "inputs_embeds")->data;
     struct omnizip_matrix whole = {e, c->l, c->d, c->d, OMNIZIP_DTYPE_F32, OMNIZIP_MEMORY_HOST};
@@ -81,13 +85,17 @@ static int run(const struct clip *c, uint8_t *keep, int streaming)
         int64_t vl = i < c->nv ? c->vlen[i] : 0, al = i < c->na ? c->alen[i] : 0;
         int64_t vs = i < c->nv ? c->vstart[i] : 0, as = i < c->na ? c->astart[i] : 0;
         struct omnizip_window_in in = {.struct_size = sizeof in,
-            .audio = {e + as * c->d, al, c->d, c->d, 0, 0}, .video = {e + vs * c->d, vl, c->d, c->d, 0, 0}};
-        struct omnizip_window_out out = {.struct_size = sizeof out, .audio_state = keep + as,
-            .audio_capacity = al, .video_keep = keep + vs, .video_capacity = vl,
-            .anchors = {anchors, sc->count + 1, c->d, c->d, 0, 0}};
+                                       .audio = {e + as * c->d, al, c->d, c->d, 0, 0},
+                                       .video = {e + vs * c->d, vl, c->d, c->d, 0, 0}};
+        struct omnizip_window_out out = {.struct_size = sizeof out,
+                                         .audio_state = keep + as,
+                                         .audio_capacity = al,
+                                         .video_keep = keep + vs,
+                                         .video_capacity = vl,
+                                         .anchors = {anchors, sc->count + 1, c->d, c->d, 0, 0}};
         if (streaming) {
-            struct omnizip_stream_in sin = {sizeof sin, 0, in.audio, in.video,
-                                            (const float *)sc->data + score_off, NULL};
+            struct omnizip_stream_in sin =
+                {sizeof sin, 0, in.audio, in.video, (const float *)sc->data + score_off, NULL};
             bad = x->push(ctx, &sin, &out) != OMNIZIP_OK;
             score_off += al;
         } else {
@@ -135,7 +143,8 @@ int main(void)
         pthread_create(&tb, NULL, thread_main, &jb);
         pthread_join(ta, NULL);
         pthread_join(tb, NULL);
-        int ok = !rc && !ja.rc && !jb.rc && !memcmp(want, a, (size_t)c.l) && !memcmp(want, b, (size_t)c.l);
+        int ok = !rc && !ja.rc && !jb.rc && !memcmp(want, a, (size_t)c.l) &&
+                 !memcmp(want, b, (size_t)c.l);
         printf("%s%s: %s\n", names[n % 3], streaming ? " (streaming)" : "",
                ok ? "same decisions on two concurrent contexts" : "MISMATCH");
         ok ? passed++ : failed++;

@@ -14,13 +14,13 @@ enum {
     GRID_H = 12,
     GRID_W = 12,
     MERGE = 2,
-    SIDE = GRID_H / MERGE,       /* 6 x 6 merged patches per frame */
-    TPF = SIDE * SIDE,           /* 36 tokens per frame */
+    SIDE = GRID_H / MERGE, /* 6 x 6 merged patches per frame */
+    TPF = SIDE * SIDE,     /* 36 tokens per frame */
     FRAMES_PER_WINDOW = GRID_T / WINDOWS,
     VIDEO_PER_WINDOW = FRAMES_PER_WINDOW * TPF,
     AUDIO_PER_WINDOW = 50,
-    POS_PER_WINDOW = 50,         /* 25 positions a second, as Qwen2.5-Omni's audio */
-    PROTOTYPES = 4,              /* objects a frame is made of */
+    POS_PER_WINDOW = 50, /* 25 positions a second, as Qwen2.5-Omni's audio */
+    PROTOTYPES = 4,      /* objects a frame is made of */
 };
 
 #define AUDIO_TOKEN 151646
@@ -28,8 +28,8 @@ enum {
 
 /* "<|im_start|>system\nYou are Qwen...<|im_end|>\n<|im_start|>user\n" and
  * "<|im_end|>\n<|im_start|>assistant\n", shortened. */
-static const int64_t prompt_ids[] = {151644, 8948, 198, 2610, 525, 1207, 16948, 13, 151645,
-                                     198, 151644, 872, 198, 151652};
+static const int64_t prompt_ids[] = {151644, 8948,   198, 2610,   525, 1207, 16948,
+                                     13,     151645, 198, 151644, 872, 198,  151652};
 static const int64_t tail_ids[] = {151653, 151645, 198, 151644, 77091, 198};
 #define N_PROMPT ((int64_t)(sizeof prompt_ids / sizeof prompt_ids[0]))
 #define N_TAIL ((int64_t)(sizeof tail_ids / sizeof tail_ids[0]))
@@ -46,7 +46,10 @@ static uint64_t next_u64(struct rng *r)
     return r->s;
 }
 
-static double uniform(struct rng *r) { return (double)(next_u64(r) >> 11) * 0x1.0p-53; }
+static double uniform(struct rng *r)
+{
+    return (double)(next_u64(r) >> 11) * 0x1.0p-53;
+}
 
 /* Roughly standard normal: the sum of four uniforms, rescaled. */
 static float gauss(struct rng *r)
@@ -96,8 +99,7 @@ static void segments(struct rng *r, int *state, int max)
 
 /* Speech windows are partly voiced (pauses between words), so their S_a
  * spreads out instead of all sitting at 1; silence is quiet and flat. */
-static void fill_audio(struct rng *r, int speech, const float *silence, float *rows,
-                       float *scores)
+static void fill_audio(struct rng *r, int speech, const float *silence, float *rows, float *scores)
 {
     double loudness = 0.4 + 0.6 * uniform(r);
     double voiced_share = speech ? 0.35 + 0.65 * uniform(r) : 0.0;
@@ -123,8 +125,7 @@ static void text_token(struct ozr_clip *c, int64_t at, int64_t id, int64_t pos)
     random_row(&(struct rng){(uint64_t)id * 2654435761u + 1}, c->embeds + at * HIDDEN, 0.5f);
 }
 
-static void layout_tokens(struct ozr_clip *c, struct rng *r, const int *speech,
-                          const int *changing)
+static void layout_tokens(struct ozr_clip *c, struct rng *r, const int *speech, const int *changing)
 {
     int64_t L = c->seq.length, at = 0, pos = 0, a = 0;
     float silence[HIDDEN];

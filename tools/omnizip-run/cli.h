@@ -18,7 +18,6 @@
 /* Runs omnizip-run and returns its exit code (man/omnizip-run.1). */
 int omnizip_run_main(int argc, char **argv);
 
-
 enum ozr_cmd {
     OZ_CMD_COMPRESS,
     OZ_CMD_PLAN,
@@ -70,10 +69,10 @@ void ozr_cli_usage(FILE *f);
 int ozr_cli_profile_path(const struct ozr_cli *cli, const char *search_path, char **path);
 /* defaults < profile < --set, then config_check; returns an exit code. */
 int ozr_cli_config(const struct omnizip_plugin *p, const struct ozr_cli *cli,
-                  struct omnizip_config *cfg);
+                   struct omnizip_config *cfg);
 /* Key's value in c as the plugin writes it ("unknown" when it cannot say). */
 void ozr_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
-                        const char *key, char *buf, size_t size);
+                         const char *key, char *buf, size_t size);
 /* The text of an enum-valued key ("global"...). */
 const char *ozr_cli_enum_name(const char *key, int32_t value);
 
@@ -132,7 +131,7 @@ void ozr_cli_unload(struct ozr_input *in);
 /* One `plan` of a loaded input with cfg into *run (ozr_run_free releases
  * it); returns an exit code, the problem printed. */
 int ozr_cli_plan(omnizip_shim *shim, const struct ozr_cli *cli, const struct omnizip_config *cfg,
-                struct ozr_input *in, struct ozr_run *run);
+                 struct ozr_input *in, struct ozr_run *run);
 void ozr_run_free(struct ozr_run *run);
 
 /* cli_compare.c: `compare IN A B`. */
@@ -153,13 +152,13 @@ void *ozr_report_config_json(const struct omnizip_plugin *p, const struct omnizi
 /* cli_trace.c: the JSON-lines trace (docs/FORMATS.md "Trace"), the progress
  * bar and the --live pacing, all fed by the on_window callback. */
 struct ozr_watch {
-    char *trace;      /* the lines so far, written out whole at close */
+    char *trace; /* the lines so far, written out whole at close */
     size_t trace_len, trace_cap;
     const char *trace_path;
     int trace_failed;
-    int live;        /* print rows as they come, pace them */
+    int live; /* print rows as they come, pace them */
     long pace_ms;
-    int progress;    /* stderr is a tty and not --json */
+    int progress; /* stderr is a tty and not --json */
     uint32_t n_windows;
     uint32_t seen;
     double t0;
@@ -168,12 +167,11 @@ struct ozr_watch {
 /* Bytes of heap in use (malloc'd and mmapped), for the memory report. */
 size_t ozr_heap_in_use(void);
 int ozr_trace_open(struct ozr_watch *w, const char *path, const struct ozr_run *run,
-                  uint32_t n_windows);
+                   uint32_t n_windows);
 void ozr_trace_summary(struct ozr_watch *w, const struct ozr_run *run);
 /* Writes the trace (when write is set: the run succeeded) and frees it. */
 int ozr_trace_close(struct ozr_watch *w, int write);
 void ozr_watch_window(void *user, const struct omnizip_window_info *info);
 void ozr_watch_done(struct ozr_watch *w);
-
 
 #endif

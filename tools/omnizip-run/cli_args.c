@@ -20,38 +20,40 @@ void ozr_cli_error(const char *fmt, ...)
 
 void ozr_cli_usage(FILE *f)
 {
-    fputs("usage: omnizip-run [compress] [IN.safetensors -o OUT.safetensors] [options]\n"
-          "       omnizip-run plan [IN.safetensors] [--profile FILE|--task NAME] [--set k=v]... [--json]\n"
-          "       omnizip-run compare IN A B [--set k=v]... [--json]   (A, B: files or task names)\n"
-          "       omnizip-run profile check FILE...\n"
-          "       omnizip-run profile show FILE|--task NAME\n"
-          "       omnizip-run profile list [--json]\n"
-          "\n"
-          "Compresses the audio and video tokens of an omnimodal LLM input (OmniZip).\n"
-          "Without IN, compress and plan run the built-in synthetic clip (60 windows).\n"
-          "\n"
-          "options:\n"
-          "  -o, --output FILE    write the compressed sequence (required with IN)\n"
-          "  --profile FILE       apply a YAML profile over the built-in defaults\n"
-          "  --task NAME          the profile NAME.yaml from $OMNIZIP_PROFILE_PATH, the\n"
-          "                       profiles installed with this program, then ./profiles\n"
-          "  --set KEY=VALUE      set one profile key (after the profile; repeatable)\n"
-          "  --trace FILE.jsonl   write one JSON line per window (omnizip-inspect --replay)\n"
-          "  --force              let IN, OUT and the trace be the same file (replaced\n"
-          "                       only by a complete new file); refused otherwise\n"
-          "  --json               print one JSON object instead of the table\n"
-          "  --model PRESET       FLOPs model, a preset of the plugin's omnizip.cost/1\n"
-          "                       (default " OMNIZIP_COST_DEFAULT_MODEL ")\n"
-          "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then the\n"
-          "                       one next to this program or in its ../lib)\n"
-          "  --live [--pace MS]   built-in clip only: publish telemetry for omnizip-inspect,\n"
-          "                       windows MS ms apart (default 150)\n"
-          "  -h, --help           this text\n"
-          "  --version            the version\n"
-          "\n"
-          "exit codes: 0 ok, 1 failure, 2 usage, 3 bad input file, 4 bad profile or --set,\n"
-          "            5 plugin cannot be used\n",
-          f);
+    fputs(
+        "usage: omnizip-run [compress] [IN.safetensors -o OUT.safetensors] [options]\n"
+        "       omnizip-run plan [IN.safetensors] [--profile FILE|--task NAME] [--set k=v]... "
+        "[--json]\n"
+        "       omnizip-run compare IN A B [--set k=v]... [--json]   (A, B: files or task names)\n"
+        "       omnizip-run profile check FILE...\n"
+        "       omnizip-run profile show FILE|--task NAME\n"
+        "       omnizip-run profile list [--json]\n"
+        "\n"
+        "Compresses the audio and video tokens of an omnimodal LLM input (OmniZip).\n"
+        "Without IN, compress and plan run the built-in synthetic clip (60 windows).\n"
+        "\n"
+        "options:\n"
+        "  -o, --output FILE    write the compressed sequence (required with IN)\n"
+        "  --profile FILE       apply a YAML profile over the built-in defaults\n"
+        "  --task NAME          the profile NAME.yaml from $OMNIZIP_PROFILE_PATH, the\n"
+        "                       profiles installed with this program, then ./profiles\n"
+        "  --set KEY=VALUE      set one profile key (after the profile; repeatable)\n"
+        "  --trace FILE.jsonl   write one JSON line per window (omnizip-inspect --replay)\n"
+        "  --force              let IN, OUT and the trace be the same file (replaced\n"
+        "                       only by a complete new file); refused otherwise\n"
+        "  --json               print one JSON object instead of the table\n"
+        "  --model PRESET       FLOPs model, a preset of the plugin's omnizip.cost/1\n"
+        "                       (default " OMNIZIP_COST_DEFAULT_MODEL ")\n"
+        "  --plugin PATH        the plugin to load (default: $OMNIZIP_PLUGIN, then the\n"
+        "                       one next to this program or in its ../lib)\n"
+        "  --live [--pace MS]   built-in clip only: publish telemetry for omnizip-inspect,\n"
+        "                       windows MS ms apart (default 150)\n"
+        "  -h, --help           this text\n"
+        "  --version            the version\n"
+        "\n"
+        "exit codes: 0 ok, 1 failure, 2 usage, 3 bad input file, 4 bad profile or --set,\n"
+        "            5 plugin cannot be used\n",
+        f);
 }
 
 /* Options that take a value, with where the value goes. */
@@ -85,9 +87,9 @@ static int usage_error(const char *fmt, const char *arg)
 
 static const char *const commands[] = {"compress", "plan", "compare", "profile"};
 static const char *const actions[] = {"check", "show", "list"};
-static const char *const flags[] = {"--json", "--live", "--force", "--help", "--version",
-                                    "--output", "--profile", "--task", "--trace", "--model",
-                                    "--plugin", "--set", "--pace"};
+static const char *const flags[] = {"--json",   "--live",    "--force", "--help",  "--version",
+                                    "--output", "--profile", "--task",  "--trace", "--model",
+                                    "--plugin", "--set",     "--pace"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "unknown WHAT 'WORD' (did you mean X?)" or with the expected list. */
@@ -95,9 +97,8 @@ static int unknown(const char *what, const char *word, const char *const *words,
                    const char *expected)
 {
     const char *near = ozc_suggest(word, words, n);
-    fprintf(stderr, "omnizip-run: unknown %s '%s' (%s%s%s)\n(omnizip-run --help for usage)\n",
-            what, word, near ? "did you mean " : "expected ", near ? near : expected,
-            near ? "?" : "");
+    fprintf(stderr, "omnizip-run: unknown %s '%s' (%s%s%s)\n(omnizip-run --help for usage)\n", what,
+            word, near ? "did you mean " : "expected ", near ? near : expected, near ? "?" : "");
     return OZ_EXIT_USAGE;
 }
 
@@ -161,8 +162,8 @@ static int flag(struct ozr_cli *cli, const char *arg)
 }
 
 /* The options and operands after the subcommand. */
-static int parse_rest(int argc, char **argv, int i, struct ozr_cli *cli,
-                      const char **operands, int *n_operands)
+static int parse_rest(int argc, char **argv, int i, struct ozr_cli *cli, const char **operands,
+                      int *n_operands)
 {
     int only_operands = 0;
     for (; i < argc; i++) {
@@ -307,8 +308,9 @@ int ozr_cli_parse(int argc, char **argv, struct ozr_cli *cli)
         is_profile = 1;
         i = 2;
     } else if (sub && sub[0] != '-' && !strchr(sub, '.') && !strchr(sub, '/')) {
-        return unknown("command", sub, commands, COUNT(commands), "compress, plan, compare or "
-                                                                  "profile");
+        return unknown("command", sub, commands, COUNT(commands),
+                       "compress, plan, compare or "
+                       "profile");
     } else if (sub && sub[0] != '-') {
         return usage_error("unknown command '%s' (give compress IN -o OUT for a file)", sub);
     }

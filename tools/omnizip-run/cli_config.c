@@ -12,10 +12,10 @@ static void no_task(const char *task, const char *search_path)
     char near[256];
     if (omnizip_profile_nearest(task, search_path, near, sizeof near) == OMNIZIP_OK)
         ozr_cli_error("--task %s: no %s.yaml in %s (did you mean %s?)", task, task, search_path,
-                     near);
+                      near);
     else
         ozr_cli_error("--task %s: no %s.yaml in %s (omnizip-run profile list names them)", task,
-                     task, search_path);
+                      task, search_path);
 }
 
 int ozr_cli_profile_path(const struct ozr_cli *cli, const char *search_path, char **path)
@@ -33,7 +33,8 @@ int ozr_cli_profile_path(const struct ozr_cli *cli, const char *search_path, cha
         return OZ_EXIT_OK;
     if (!*cli->task || strchr(cli->task, '/')) {
         ozr_cli_error("--task '%s': expected a profile name such as paper-45 "
-                     "(use --profile for a file)", cli->task);
+                      "(use --profile for a file)",
+                      cli->task);
         return OZ_EXIT_PROFILE;
     }
     omnizip_status st = omnizip_profile_find(cli->task, search_path, path);
@@ -57,8 +58,7 @@ static void report(const char *what, const char *err)
         ozr_cli_error("%s: %s", what, err);
 }
 
-static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg,
-                     const char *set)
+static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg, const char *set)
 {
     char key[128], err[512] = "";
     const char *eq = strchr(set, '=');
@@ -77,7 +77,7 @@ static int apply_set(const struct omnizip_plugin *p, struct omnizip_config *cfg,
 }
 
 int ozr_cli_config(const struct omnizip_plugin *p, const struct ozr_cli *cli,
-                  struct omnizip_config *cfg)
+                   struct omnizip_config *cfg)
 {
     char err[512] = "";
     memset(cfg, 0, sizeof *cfg);
@@ -115,7 +115,8 @@ int ozr_cli_config(const struct omnizip_plugin *p, const struct ozr_cli *cli,
     omnizip_status st = rc == OZ_EXIT_OK ? p->create(cfg, NULL, &ctx, err, sizeof err) : OMNIZIP_OK;
     if (st != OMNIZIP_OK) {
         ozr_cli_error("config: %s", *err ? err : "the plugin cannot serve it");
-        rc = st == OMNIZIP_E_BACKEND || (st == OMNIZIP_E_UNSUPPORTED && cfg->backend == OMNIZIP_BACKEND_CUDA)
+        rc = st == OMNIZIP_E_BACKEND ||
+                     (st == OMNIZIP_E_UNSUPPORTED && cfg->backend == OMNIZIP_BACKEND_CUDA)
                  ? OZ_EXIT_PLUGIN
                  : OZ_EXIT_PROFILE;
     }
@@ -124,7 +125,7 @@ int ozr_cli_config(const struct omnizip_plugin *p, const struct ozr_cli *cli,
 }
 
 void ozr_cli_config_text(const struct omnizip_plugin *p, const struct omnizip_config *c,
-                        const char *key, char *buf, size_t size)
+                         const char *key, char *buf, size_t size)
 {
     /* A 1.0 table ends before config_get. */
     int has = p->struct_size >= offsetof(struct omnizip_plugin, config_get) + sizeof p->config_get;

@@ -117,8 +117,8 @@ int ozr_cli_check_paths(const struct ozr_cli *cli)
             if (cli->force)
                 continue;
             ozr_cli_error("%s %s and %s %s are the same file: refused, nothing written (--force "
-                         "replaces it, through a complete temp file)",
-                         role[j], path[j], role[i], path[i]);
+                          "replaces it, through a complete temp file)",
+                          role[j], path[j], role[i], path[i]);
             return OZ_EXIT_USAGE;
         }
     }

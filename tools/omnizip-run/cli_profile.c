@@ -57,8 +57,7 @@ struct rows {
     int n;
 };
 
-static void on_key(void *user, const char *key, const char *value, const char *file,
-                   int32_t line)
+static void on_key(void *user, const char *key, const char *value, const char *file, int32_t line)
 {
     struct rows *rows = user;
     if (rows->n >= (int)(sizeof rows->r / sizeof rows->r[0]))

@@ -7,8 +7,8 @@
 
 void ozr_report_table_head(FILE *f)
 {
-    fprintf(f, "%6s  %13s  %5s  %5s  %5s  %13s  %14s\n", "window", "audio kept/in", "S_a",
-            "base", "rate", "video kept/in", "anchors/merged");
+    fprintf(f, "%6s  %13s  %5s  %5s  %5s  %13s  %14s\n", "window", "audio kept/in", "S_a", "base",
+            "rate", "video kept/in", "anchors/merged");
 }
 
 /* "kept/in", or "-/in" where the count is decided later (dycoke before bind). */
@@ -77,8 +77,7 @@ void ozr_report_totals(FILE *f, const struct ozr_run *run)
                 run->kv_before > 0 ? 100.0 * (1.0 - run->kv_after / run->kv_before) : 0.0);
     fprintf(f, "time: load %.1f ms, plan %.2f ms", run->ms_load, run->report.ms_plan);
     if (!run->planned_only)
-        fprintf(f, ", bind %.2f ms, windows %.2f ms", run->report.ms_bind,
-                run->report.ms_windows);
+        fprintf(f, ", bind %.2f ms, windows %.2f ms", run->report.ms_bind, run->report.ms_windows);
     if (run->cli->output)
         fprintf(f, ", write %.1f ms", run->ms_write);
     fprintf(f, ", total %.1f ms\n", run->ms_total);
@@ -111,19 +110,22 @@ static json_t *window_json(const struct omnizip_window_info *w, int planned)
 {
     return json_pack("{s:I, s:I, s:o, s:I, s:o, s:f, s:f, s:f, s:b, s:I, s:o}", "index",
                      (json_int_t)w->index, "audio_in", (json_int_t)w->audio_in, "audio_kept",
-                     count(w->audio_kept, 1), "anchors", (json_int_t)w->audio_anchors,
-                     "merged", count(w->audio_merged, !planned), "s_a", w->s_a, "base_rate",
-                     w->base_rate, "rate", w->rate, "guided", w->guided != 0, "video_in",
-                     (json_int_t)w->video_in, "video_kept", count(w->video_kept, 1));
+                     count(w->audio_kept, 1), "anchors", (json_int_t)w->audio_anchors, "merged",
+                     count(w->audio_merged, !planned), "s_a", w->s_a, "base_rate", w->base_rate,
+                     "rate", w->rate, "guided", w->guided != 0, "video_in", (json_int_t)w->video_in,
+                     "video_kept", count(w->video_kept, 1));
 }
 
-static double fraction(int64_t kept, int64_t in) { return in > 0 ? (double)kept / (double)in : 0.0; }
+static double fraction(int64_t kept, int64_t in)
+{
+    return in > 0 ? (double)kept / (double)in : 0.0;
+}
 
 static json_t *per_window(const struct ozr_run *run)
 {
     json_t *arr = json_array();
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
-                                                               : run->report.capacity;
+                                                              : run->report.capacity;
     int64_t a_in = 0, a_kept = 0, v_in = 0, v_kept = 0;
     for (uint32_t i = 0; arr && i < n; i++) {
         const struct omnizip_window_info *w = &run->report.windows[i];
@@ -150,30 +152,31 @@ static json_t *tokens_json(const struct ozr_run *run)
     return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:I, s:{s:I, s:I}}", "audio", "in",
                      (json_int_t)p->audio_in, "kept", (json_int_t)p->audio_kept, "video", "in",
                      (json_int_t)p->video_in, "kept", (json_int_t)p->video_kept, "text",
-                     (json_int_t)text_tokens(run), "total", "in", (json_int_t)run->length,
-                     "kept", (json_int_t)run->kept);
+                     (json_int_t)text_tokens(run), "total", "in", (json_int_t)run->length, "kept",
+                     (json_int_t)run->kept);
 }
 
 void *ozr_report_json_object(const struct ozr_run *run)
 {
     const struct omnizip_run_report *r = &run->report;
     double ratio = run->flops_before > 0 ? run->flops_after / run->flops_before : 0.0;
-    json_t *root = json_pack(
-        "{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:s, s:f, s:f, s:f}, "
-        "s:o, s:o}",
-        "command", run->planned_only ? "plan" : "compress", "input", run->source, "windows",
-        (json_int_t)r->plan.n_windows, "tokens", tokens_json(run), "ms", "load", run->ms_load, "plan",
-        r->ms_plan, "bind", r->ms_bind, "windows", r->ms_windows, "write", run->ms_write, "total",
-        run->ms_total, "flops", "model", run->cli->model, "before", run->flops_before, "after",
-        run->flops_after, "ratio", ratio, "config", (json_t *)ozr_report_config_json(run->plugin, run->cfg),
-        "per_window", per_window(run));
+    json_t *root =
+        json_pack("{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:s, s:f, s:f, s:f}, "
+                  "s:o, s:o}",
+                  "command", run->planned_only ? "plan" : "compress", "input", run->source,
+                  "windows", (json_int_t)r->plan.n_windows, "tokens", tokens_json(run), "ms",
+                  "load", run->ms_load, "plan", r->ms_plan, "bind", r->ms_bind, "windows",
+                  r->ms_windows, "write", run->ms_write, "total", run->ms_total, "flops", "model",
+                  run->cli->model, "before", run->flops_before, "after", run->flops_after, "ratio",
+                  ratio, "config", (json_t *)ozr_report_config_json(run->plugin, run->cfg),
+                  "per_window", per_window(run));
     if (root && run->have_kv)
-        json_object_set_new(root, "kv_bytes", json_pack("{s:s, s:f, s:f}", "model",
-                                                        run->cli->model, "before", run->kv_before,
-                                                        "after", run->kv_after));
+        json_object_set_new(root, "kv_bytes",
+                            json_pack("{s:s, s:f, s:f}", "model", run->cli->model, "before",
+                                      run->kv_before, "after", run->kv_after));
     if (root && !run->planned_only)
-        json_object_set_new(root, "memory", json_pack("{s:I}", "context_bytes",
-                                                      (json_int_t)run->context_bytes));
+        json_object_set_new(root, "memory",
+                            json_pack("{s:I}", "context_bytes", (json_int_t)run->context_bytes));
     return root;
 }
 
@@ -184,8 +187,7 @@ int ozr_report_json(FILE *f, const struct ozr_run *run)
         ozr_cli_error("cannot build the JSON report (out of memory)");
         return OZ_EXIT_FAIL;
     }
-    int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF ||
-              fflush(f) != 0;
+    int bad = json_dumpf(root, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0;
     json_decref(root);
     if (bad) {
         ozr_cli_error("writing the JSON report to stdout failed");

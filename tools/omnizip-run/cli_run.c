@@ -33,12 +33,9 @@ static int status_exit(omnizip_status st)
     switch (st) {
     case OMNIZIP_E_INVALID:
     case OMNIZIP_E_UNSUPPORTED:
-    case OMNIZIP_E_IO:
-        return OZ_EXIT_INPUT;
-    case OMNIZIP_E_PROFILE:
-        return OZ_EXIT_PROFILE;
-    default:
-        return OZ_EXIT_FAIL;
+    case OMNIZIP_E_IO: return OZ_EXIT_INPUT;
+    case OMNIZIP_E_PROFILE: return OZ_EXIT_PROFILE;
+    default: return OZ_EXIT_FAIL;
     }
 }
 
@@ -118,9 +115,9 @@ static int drive(omnizip_shim *shim, const struct ozr_cli *cli, struct ozr_input
     if (!in->seq->audio_scores && count_audio(in->seq) > 0 &&
         (!run->planned_only || run->cfg->normalize != OMNIZIP_NORMALIZE_EXACT)) {
         ozr_cli_error("%s: no audio_scores: %s", cli->input ? cli->input : "built-in clip",
-                     run->planned_only ? "plan gives the totals without them only with --set "
-                                         "normalize=exact (the placeholder size)"
-                                       : "compress needs them");
+                      run->planned_only ? "plan gives the totals without them only with --set "
+                                          "normalize=exact (the placeholder size)"
+                                        : "compress needs them");
         return OZ_EXIT_INPUT;
     }
     if (run->planned_only) {
@@ -139,8 +136,8 @@ static int drive(omnizip_shim *shim, const struct ozr_cli *cli, struct ozr_input
          * destroys the context before it returns). */
         size_t base = ozr_heap_in_use();
         watch.heap_peak = base;
-        st = omnizip_shim_compress(shim, run->cfg, in->seq, ozr_watch_window, &watch,
-                                   &run->report, err, sizeof err);
+        st = omnizip_shim_compress(shim, run->cfg, in->seq, ozr_watch_window, &watch, &run->report,
+                                   err, sizeof err);
         run->context_bytes = (int64_t)(watch.heap_peak - base);
         ozr_watch_done(&watch);
         if (st == OMNIZIP_OK) {
@@ -200,7 +197,7 @@ static int write_out(const struct ozr_cli *cli, struct ozr_input *in, const uint
 static void print_human(const struct ozr_cli *cli, const struct ozr_run *run)
 {
     uint32_t n = run->report.n_windows < run->report.capacity ? run->report.n_windows
-                                                               : run->report.capacity;
+                                                              : run->report.capacity;
     if (n == 0 && run->report.plan.n_windows > 0) {
         printf("no audio scores: the totals alone (normalize: exact), per-window counts need "
                "the scores\n");
@@ -219,7 +216,7 @@ static void print_human(const struct ozr_cli *cli, const struct ozr_run *run)
 }
 
 int ozr_cli_plan(omnizip_shim *shim, const struct ozr_cli *cli, const struct omnizip_config *cfg,
-                struct ozr_input *in, struct ozr_run *run)
+                 struct ozr_input *in, struct ozr_run *run)
 {
     memset(run, 0, sizeof *run);
     run->cli = cli;

@@ -73,7 +73,7 @@ static json_t *put_fields(json_t *o, const struct ozc_trace_field *f, size_t n, 
 }
 
 int ozr_trace_open(struct ozr_watch *w, const char *path, const struct ozr_run *run,
-                  uint32_t n_windows)
+                   uint32_t n_windows)
 {
     w->trace_path = path;
     w->n_windows = n_windows;
@@ -82,8 +82,8 @@ int ozr_trace_open(struct ozr_watch *w, const char *path, const struct ozr_run *
         return OZ_EXIT_OK;
     const struct omnizip_config *c = run->cfg;
     json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "type", OZC_TRACE_HEADER, "version",
-                          OZC_TRACE_VERSION, "tool", "omnizip-run", "source", run->source,
-                          "model", run->cli->model);
+                          OZC_TRACE_VERSION, "tool", "omnizip-run", "source", run->source, "model",
+                          run->cli->model);
     o = put_fields(o, ozc_trace_config, OZC_TRACE_N(ozc_trace_config), c);
     const char *scope = ozr_cli_enum_name("similarity_scope", c->similarity_scope);
     char strategy[64];
@@ -109,13 +109,13 @@ void ozr_trace_summary(struct ozr_watch *w, const struct ozr_run *run)
     if (!w->trace_path)
         return;
     const struct omnizip_summary *s = &run->report.summary;
-    put_line(w, json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "type",
-                          OZC_TRACE_SUMMARY, "audio_in", (json_int_t)s->audio_in, "audio_kept",
-                          (json_int_t)s->audio_kept, "video_in", (json_int_t)s->video_in,
-                          "video_kept", (json_int_t)s->video_kept, "flops_before",
-                          run->flops_before, "flops_after", run->flops_after, "ms_plan",
-                          run->report.ms_plan, "ms_bind", run->report.ms_bind, "ms_windows",
-                          run->report.ms_windows));
+    put_line(w,
+             json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "type",
+                       OZC_TRACE_SUMMARY, "audio_in", (json_int_t)s->audio_in, "audio_kept",
+                       (json_int_t)s->audio_kept, "video_in", (json_int_t)s->video_in, "video_kept",
+                       (json_int_t)s->video_kept, "flops_before", run->flops_before, "flops_after",
+                       run->flops_after, "ms_plan", run->report.ms_plan, "ms_bind",
+                       run->report.ms_bind, "ms_windows", run->report.ms_windows));
 }
 
 int ozr_trace_close(struct ozr_watch *w, int write)
@@ -125,7 +125,7 @@ int ozr_trace_close(struct ozr_watch *w, int write)
     int rc = OZ_EXIT_OK;
     if (write && w->trace_failed) {
         ozr_cli_error("--trace %s: out of memory building the trace: nothing written",
-                     w->trace_path);
+                      w->trace_path);
         rc = OZ_EXIT_FAIL;
     } else if (write) {
         char err[1024] = "";
