@@ -88,6 +88,9 @@ omnizip_status oz_engine_bind(omnizip_ctx *ctx, const struct omnizip_matrix *aud
 omnizip_status oz_engine_window(omnizip_ctx *ctx, uint32_t i, const struct omnizip_window_in *in,
                                 const struct omnizip_window_out *out,
                                 struct omnizip_window_info *info);
+/* The host's mask buffers hold window i (every strategy's window() asks). */
+omnizip_status oz_window_check_masks(omnizip_ctx *ctx, uint32_t i, const struct oz_window *w,
+                                     const struct omnizip_window_out *out);
 /* Audio importance: checks in, then the backend computes. */
 omnizip_status oz_engine_importance(omnizip_ctx *ctx, const struct omnizip_importance_in *in,
                                     float *scores, int64_t n_scores);

@@ -136,16 +136,10 @@ omnizip_status oz_baseline_window(omnizip_ctx *ctx, uint32_t i, const struct omn
     omnizip_status st = oz_engine_reach(ctx, in->video.memory);
     if (st == OMNIZIP_OK)
         st = oz_check_matrix(ctx, "window: video", &in->video, w->video_len, 0);
+    if (st == OMNIZIP_OK)
+        st = oz_window_check_masks(ctx, i, w, out);
     if (st != OMNIZIP_OK)
         return st;
-    if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
-        (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
-        ozc_err(ctx->err, sizeof ctx->err,
-                "window %u: output masks need %lld audio and %lld "
-                "video entries",
-                i, (long long)w->audio_len, (long long)w->video_len);
-        return OMNIZIP_E_INVALID;
-    }
     if (w->audio_len > 0)
         memcpy(out->audio_state, p->audio_state + w->audio_off, (size_t)w->audio_len);
     if (w->video_len > 0)

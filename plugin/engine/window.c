@@ -23,17 +23,25 @@ static void write_anchor_rows(const omnizip_ctx *ctx, const struct oz_window *w,
     }
 }
 
-static omnizip_status check_outputs(omnizip_ctx *ctx, uint32_t i, const struct oz_window *w,
-                                    const struct omnizip_window_out *out, int64_t d)
+omnizip_status oz_window_check_masks(omnizip_ctx *ctx, uint32_t i, const struct oz_window *w,
+                                     const struct omnizip_window_out *out)
 {
     if (out->audio_capacity < w->audio_len || out->video_capacity < w->video_len ||
         (w->audio_len > 0 && !out->audio_state) || (w->video_len > 0 && !out->video_keep)) {
         ozc_err(ctx->err, sizeof ctx->err,
-                "window %u: output masks need %lld audio and %lld "
-                "video entries",
-                i, (long long)w->audio_len, (long long)w->video_len);
+                "window %u: output masks need %lld audio and %lld video entries", i,
+                (long long)w->audio_len, (long long)w->video_len);
         return OMNIZIP_E_INVALID;
     }
+    return OMNIZIP_OK;
+}
+
+static omnizip_status check_outputs(omnizip_ctx *ctx, uint32_t i, const struct oz_window *w,
+                                    const struct omnizip_window_out *out, int64_t d)
+{
+    omnizip_status st = oz_window_check_masks(ctx, i, w, out);
+    if (st != OMNIZIP_OK)
+        return st;
     if (w->anchor_count > 0) {
         const struct omnizip_matrix *a = &out->anchors;
         if (a->memory != OMNIZIP_MEMORY_HOST || ozc_dtype_size(a->dtype) == 0 || !a->data ||
