@@ -16,21 +16,18 @@
 
 #include "inspect.h"
 
-static const char *const normalize_choices[] = {"reference", "exact", NULL};
-static const char *const strategy_choices[] = {"omnizip", "random", "uniform", "dycoke", NULL};
-static const char *const scope_choices[] = {"global", "window", NULL};
-
 const struct ozi_tune_param ozi_tune_table[OZ_TUNE_PARAMS] = {
-    {"rho_audio", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
-    {"rho_video", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
-    {"g", OZ_TUNE_INT, 1, 0, 64, NULL},
-    {"contextual_ratio", OZ_TUNE_RATIO, 0.01, 0, 0.5, NULL},
-    {"rho_min", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
-    {"rho_max", OZ_TUNE_RATIO, 0.05, 0, 0.95, NULL},
-    {"normalize", OZ_TUNE_CHOICE, 0, 0, 0, normalize_choices},
-    {"similarity_scope", OZ_TUNE_CHOICE, 0, 0, 0, scope_choices},
-    {"strategy", OZ_TUNE_CHOICE, 0, 0, 0, strategy_choices},
-    {"seed", OZ_TUNE_INT, 1, 0, 4294967295.0, NULL},
+    {"rho_audio", OZ_TUNE_RATIO, 0.05, 0, 0.95, 0},
+    {"rho_video", OZ_TUNE_RATIO, 0.05, 0, 0.95, 0},
+    {"g", OZ_TUNE_INT, 1, 0, 64, 0},
+    {"contextual_ratio", OZ_TUNE_RATIO, 0.01, 0, 0.5, 0},
+    {"rho_min", OZ_TUNE_RATIO, 0.05, 0, 0.95, 0},
+    {"rho_max", OZ_TUNE_RATIO, 0.05, 0, 0.95, 0},
+    {"normalize", OZ_TUNE_CHOICE, 0, 0, 0, offsetof(struct omnizip_config, normalize)},
+    {"similarity_scope", OZ_TUNE_CHOICE, 0, 0, 0,
+     offsetof(struct omnizip_config, similarity_scope)},
+    {"strategy", OZ_TUNE_CHOICE, 0, 0, 0, offsetof(struct omnizip_config, strategy)},
+    {"seed", OZ_TUNE_INT, 1, 0, 4294967295.0, 0},
 };
 
 /* The plugin's text for key in c ("?" if it cannot say). */
@@ -336,6 +333,24 @@ int ozi_tune_set(struct ozi_tune *t, const char *text, struct ozi_model *m)
     return 1;
 }
 
+/* How many choices key p has, asked of the plugin so its table stays the one
+ * list: codes 0, 1, ... are named by config_get until a code it prints as a
+ * number or names like the one before (the plugin's own end of the list). */
+static int32_t choice_count(const struct ozi_tune *t, const struct ozi_tune_param *p)
+{
+    struct omnizip_config c = t->now.cfg;
+    char name[OZ_TUNE_TEXT], prev[OZ_TUNE_TEXT] = "";
+    int32_t n = 0;
+    for (; n < 64; n++) {
+        memcpy((char *)&c + p->code, &n, sizeof n);
+        if (t->p->config_get(&c, p->key, name, sizeof name) != OMNIZIP_OK ||
+            strspn(name, "-0123456789") == strlen(name) || strcmp(name, prev) == 0)
+            break;
+        snprintf(prev, sizeof prev, "%s", name);
+    }
+    return n;
+}
+
 /* One step up or down: ratios land on the step's grid (0.333 + 0.05 ->
  * 0.35), choices cycle. */
 static int change(struct ozi_tune *t, int dir, struct ozi_model *m)
@@ -344,13 +359,15 @@ static int change(struct ozi_tune *t, int dir, struct ozi_model *m)
     const char *cur = t->text[t->sel];
     char text[OZ_TUNE_TEXT];
     if (p->kind == OZ_TUNE_CHOICE) {
-        size_t n = 0, at = 0;
-        while (p->choices[n])
-            n++;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(p->choices[i], cur) == 0)
-                at = i;
-        snprintf(text, sizeof text, "%s", p->choices[(at + n + (size_t)(dir + n)) % n]);
+        int32_t n = choice_count(t, p);
+        if (n == 0)
+            return 0;
+        struct omnizip_config c = t->now.cfg;
+        int32_t code;
+        memcpy(&code, (char *)&c + p->code, sizeof code);
+        code = ((code + dir) % n + n) % n;
+        memcpy((char *)&c + p->code, &code, sizeof code);
+        text_of(t, &c, p->key, text, sizeof text);
         return ozi_tune_set(t, text, m);
     }
     double v = strtod(cur, NULL), grid = floor(v / p->step + 1e-9);

@@ -7,6 +7,8 @@
 
 #include "tune.h"
 
+#include <stddef.h>
+
 #define OZ_TUNE_PARAMS 10
 #define OZ_TUNE_MAX_KEYS 64
 #define OZ_TUNE_TEXT 64
@@ -18,7 +20,7 @@ struct ozi_tune_param {
     const char *key;
     enum ozi_tune_kind kind;
     double step, lo, hi;
-    const char *const *choices; /* OZ_TUNE_CHOICE: NULL-terminated */
+    size_t code; /* OZ_TUNE_CHOICE: offsetof the int32_t code in struct omnizip_config */
 };
 extern const struct ozi_tune_param ozi_tune_table[OZ_TUNE_PARAMS];
 

@@ -445,6 +445,18 @@ Test(tmux, tune_cycles_strategies_at_equal_budgets)
         cr_expect(strstr(s, "audio 375 -> 375 (+0)") && strstr(s, "video 276 -> 276 (+0)"),
                   "%s keeps OmniZip's totals:\n%s", names[i], s);
     }
+    /* The plugin's list of strategies ends after dycoke: + wraps, - goes back. */
+    tmux("send-keys +");
+    cr_expect(wait_for("[strategy omnizip]", s, sizeof(s)), "wrapped to omnizip:\n%s", s);
+    tmux("send-keys -");
+    cr_expect(wait_for("[strategy dycoke]", s, sizeof(s)), "back to dycoke:\n%s", s);
+    /* normalize has two choices: one step up from reference and back. */
+    tmux("send-keys BTab BTab");
+    cr_assert(wait_for("[normalize reference]", s, sizeof(s)), "%s", s);
+    tmux("send-keys +");
+    cr_expect(wait_for("[normalize exact]", s, sizeof(s)), "%s", s);
+    tmux("send-keys +");
+    cr_expect(wait_for("[normalize reference]", s, sizeof(s)), "%s", s);
     tmux("send-keys q");
     cr_expect(wait_for("unsaved changes", s, sizeof(s)), "%s", s);
     tmux("send-keys y");
