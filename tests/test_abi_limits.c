@@ -14,22 +14,14 @@
 #include <string.h>
 
 #include "abi/clip.h"
+#include "plugin_table.h"
 
 static const struct omnizip_plugin *P;
 static omnizip_ctx *ctx;
 
 static void setup(void)
 {
-    const char *b = getenv("OMNIZIP_BUILD");
-    char path[512];
-    snprintf(path, sizeof path, "%s/libomnizip.so", b && *b ? b : "build");
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    cr_assert_not_null(dl, "%s", dlerror());
-    omnizip_plugin_entry_fn entry;
-    void *sym = dlsym(dl, OMNIZIP_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry);
-    P = entry(OMNIZIP_ABI_VERSION);
-    cr_assert_not_null(P);
+    P = test_plugin_table();
     struct omnizip_config cfg = {.struct_size = sizeof cfg};
     P->config_default(&cfg);
     cfg.threads = 1;

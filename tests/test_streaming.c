@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include <omnizip/omnizip.h>
+#include "plugin_table.h"
 
 enum { TPF = 16, D = 32, MAX_A = 64, MAX_V = 4 * TPF };
 
@@ -21,16 +22,7 @@ static const struct omnizip_streaming_ext *X;
 
 static void load(void)
 {
-    const char *b = getenv("OMNIZIP_BUILD");
-    char path[512];
-    snprintf(path, sizeof path, "%s/libomnizip.so", b && *b ? b : "build");
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    cr_assert_not_null(dl, "%s", dlerror());
-    omnizip_plugin_entry_fn entry;
-    void *sym = dlsym(dl, OMNIZIP_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry);
-    P = entry(OMNIZIP_ABI_VERSION);
-    cr_assert_not_null(P);
+    P = test_plugin_table();
     X = P->get_extension(OMNIZIP_EXT_STREAMING);
     cr_assert_not_null(X, "the plugin does not serve " OMNIZIP_EXT_STREAMING);
 }
