@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "core/core.h"
+#include "numpy_python.h"
 
 static struct omnizip_config defaults(void)
 {
@@ -153,19 +154,6 @@ Test(baseline, equal_budgets_on_a_plan)
         oz_plan_free(&p);
     }
     oz_plan_free(&ref);
-}
-
-static const char *find_python(void)
-{
-    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "%s -c 'import numpy' >/dev/null 2>&1", candidates[i]);
-        int rc = system(cmd);
-        if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
-            return candidates[i];
-    }
-    return NULL;
 }
 
 Test(baseline, numpy_reference, .timeout = 300)

@@ -11,25 +11,11 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include "numpy_python.h"
 
 #define SCRIPT "tests/ref/check_random.py"
 #define DEFAULT_SEED "20251124"
 #define DEFAULT_N "200"
-
-/* The first interpreter that imports numpy: pyenv shims can shadow Debian's
- * python3 (which carries python3-numpy) with one that lacks it. */
-static const char *find_python(void)
-{
-    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "%s -c 'import numpy' >/dev/null 2>&1", candidates[i]);
-        int rc = system(cmd);
-        if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
-            return candidates[i];
-    }
-    return NULL;
-}
 
 static const char *env_or(const char *name, const char *fallback)
 {
